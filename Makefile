@@ -1,0 +1,66 @@
+# Front door. CMake does the build; this file gives the usual targets.
+#   make sim      build the Verilated model, run the default workload
+#   make test     lint, synthesis and the default (fast) test suite
+#   make test-nightly   the exhaustive `nightly` suite
+#   make bench    throughput figures (GEMM utilization, vector elements/cycle)
+#   make accuracy regenerate the accuracy table in docs/numerics.md
+CONFIG ?= base
+BUILD  ?= build
+WAVES  ?= 0
+SEED   ?= 1
+JOBS   ?= $(shell nproc)
+FST    ?= $(BUILD)/waves/sim.fst
+
+SETUP_STAMP := $(BUILD)/.setup-stamp
+CMAKE_STAMP := $(BUILD)/CMakeCache.txt
+
+.PHONY: all setup build sim bench accuracy test test-nightly lint synth waves clean
+
+all: build
+
+$(SETUP_STAMP): scripts/setup.sh scripts/requirements.txt
+	@bash scripts/setup.sh
+	@mkdir -p $(BUILD) && touch $@
+
+setup: $(SETUP_STAMP)
+
+$(CMAKE_STAMP): $(SETUP_STAMP)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+build: $(CMAKE_STAMP)
+	cmake --build $(BUILD) -j $(JOBS)
+
+SIM_BIN := $(BUILD)/sim/npu_sim_$(CONFIG)
+
+sim: build
+	@test -x $(SIM_BIN) || { echo "make sim: no model built for CONFIG=$(CONFIG) (built: small, base)"; exit 2; }
+	$(SIM_BIN) --config configs/$(CONFIG).yaml --seed $(SEED) \
+	  $(if $(filter 1,$(WAVES)),--waves $(FST),)
+
+# Throughput figures: the GEMM workload on `base`, then every vector unit.
+bench: build
+	$(BUILD)/sim/npu_sim_base --config configs/base.yaml --seed $(SEED)
+	cmake --build $(BUILD) -j $(JOBS) --target bench_vec
+
+# Regenerates the accuracy table in docs/numerics.md.
+accuracy: build
+	bash scripts/accuracy.sh
+
+waves:
+	@test -f $(FST) || { echo "no $(FST): run 'make sim WAVES=1' first"; exit 1; }
+	gtkwave $(FST) sim/waves/mac_array.gtkw
+
+lint: $(SETUP_STAMP)
+	bash scripts/lint.sh
+
+synth: $(SETUP_STAMP)
+	bash scripts/synth.sh $(BUILD)/synth
+
+test: build lint synth
+	ctest --test-dir $(BUILD) -LE nightly -j $(JOBS) --output-on-failure
+
+test-nightly: build
+	ctest --test-dir $(BUILD) -L nightly -j $(JOBS) --output-on-failure
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,52 @@
+# Reads a named configuration from configs/<name>.yaml into CMake variables
+# NPU_<NAME>_ROWS / NPU_<NAME>_COLS. The YAML files are flat enough that a
+# regex is sufficient here; the C++ side parses them with yaml-cpp.
+function(npu_read_config name)
+  set(file "${PROJECT_SOURCE_DIR}/configs/${name}.yaml")
+  if(NOT EXISTS "${file}")
+    message(FATAL_ERROR "unknown configuration '${name}': ${file} does not exist")
+  endif()
+  file(READ "${file}" text)
+  string(TOUPPER "${name}" up)
+  foreach(key rows cols)
+    if(NOT text MATCHES "[ \t]${key}:[ \t]*([0-9]+)")
+      message(FATAL_ERROR "${file}: missing array.${key}")
+    endif()
+    string(TOUPPER "${key}" ukey)
+    set(NPU_${up}_${ukey} "${CMAKE_MATCH_1}" PARENT_SCOPE)
+  endforeach()
+endfunction()
+
+# RTL file list: rtl/rtl.f is the single source of truth (lint, synth, verilate).
+function(npu_rtl_sources out)
+  file(STRINGS "${PROJECT_SOURCE_DIR}/rtl/rtl.f" lines REGEX "^[^#].*\\.sv$")
+  set(srcs "")
+  foreach(l ${lines})
+    string(STRIP "${l}" l)
+    list(APPEND srcs "${PROJECT_SOURCE_DIR}/${l}")
+  endforeach()
+  set(${out} ${srcs} PARENT_SCOPE)
+endfunction()
+
+# Verilates TOP for configuration CONFIG into a static library TARGET.
+# Parameters Rows/Cols come from the YAML; FST tracing is compiled in and
+# enabled only on demand at run time.
+function(npu_verilate target)
+  cmake_parse_arguments(A "" "TOP;CONFIG;PREFIX" "" ${ARGN})
+  npu_read_config(${A_CONFIG})
+  string(TOUPPER "${A_CONFIG}" up)
+  npu_rtl_sources(srcs)
+  add_library(${target} STATIC "${PROJECT_SOURCE_DIR}/tb/common/empty.cpp")
+  verilate(${target}
+    SOURCES ${srcs}
+    TOP_MODULE ${A_TOP}
+    PREFIX ${A_PREFIX}
+    TRACE_FST
+    VERILATOR_ARGS -O3 --x-assign fast --x-initial fast
+      -Wno-fatal "${PROJECT_SOURCE_DIR}/rtl/lint/waivers.vlt"
+      -GRows=${NPU_${up}_ROWS} -GCols=${NPU_${up}_COLS}
+    OPT_FAST -O2)
+  target_compile_definitions(${target} PUBLIC
+    NPU_ROWS=${NPU_${up}_ROWS} NPU_COLS=${NPU_${up}_COLS}
+    NPU_CONFIG_NAME="${A_CONFIG}")
+endfunction()

@@ -1,0 +1,189 @@
+// Weight-stationary systolic MAC array: for every streamed A row,
+//   C_row = C_init_row + A_row * W,   W a Rows x Cols tile (K-depth x N-width).
+// PE(k,j) holds W[k][j]. Row k's activation enters skewed by L*k cycles
+// (L = npu_pkg::PeLatency) and moves right one PE per cycle; column j's partial
+// sum enters the top skewed by j cycles and moves down L cycles per PE. Skew
+// and de-skew registers are inside, so all ports are row-aligned. The whole
+// datapath is one fixed-latency pipeline under a single advance enable
+// (stalls only when the output register holds an unaccepted row), so latency
+// from an A handshake to the C row being valid is L*Rows + Cols cycles.
+// Weights: two banks; a tile loads into the free bank while the other is in
+// use. A bank is freed for reloading once the a_last row of its tile has been
+// accepted and every row that used it has left the array.
+module mac_array #(
+  parameter int unsigned Rows = 4,
+  parameter int unsigned Cols = 4
+) (
+  input  logic                              clk_i,
+  input  logic                              rst_ni,
+  // weight tile stream: Rows beats, beat k = row k of W
+  input  logic                              w_valid_i,
+  output logic                              w_ready_o,
+  input  logic [Cols*npu_pkg::ElemW-1:0]    w_data_i,
+  // activation stream: one A row (and its C_init row) per beat
+  input  logic                              a_valid_i,
+  output logic                              a_ready_o,
+  input  logic [Rows*npu_pkg::ElemW-1:0]    a_data_i,
+  input  logic [Cols*npu_pkg::AccW-1:0]     a_acc_i,
+  input  logic                              a_mode_i,
+  input  logic                              a_last_i,
+  // result stream
+  output logic                              c_valid_o,
+  input  logic                              c_ready_i,
+  output logic [Cols*npu_pkg::AccW-1:0]     c_data_o,
+  output logic                              c_last_o
+);
+
+  localparam int unsigned ElemW   = npu_pkg::ElemW;
+  localparam int unsigned AccW    = npu_pkg::AccW;
+  localparam int unsigned L       = npu_pkg::PeLatency;
+  localparam int unsigned Depth   = L * Rows + Cols;  // registers from input to c_*_o
+  localparam int unsigned CntW    = $clog2(Depth + 2);
+  localparam int unsigned RowIdxW = (Rows > 1) ? $clog2(Rows) : 1;
+  localparam int unsigned NumPe   = Rows * Cols;
+
+  // ------------------------------------------------------------ handshakes
+  logic advance, a_fire, c_fire, w_fire;
+  assign advance = !c_valid_o || c_ready_i;
+  assign c_fire  = c_valid_o && c_ready_i;
+
+  // ------------------------------------------------------ weight bank state
+  logic [1:0]         full_q;       // bank holds a complete, unreleased tile
+  logic               cur_bank_q;   // bank used by the next accepted A row
+  logic               load_bank_q;  // bank the weight stream writes
+  logic [RowIdxW-1:0] load_row_q;   // next W row to write
+  logic [2*CntW-1:0]  inflight_q;   // A rows in the array, per bank
+  logic               out_bank;     // bank of the row at the output
+
+  assign w_ready_o = !full_q[load_bank_q] && (inflight_q[load_bank_q*CntW +: CntW] == '0);
+  assign w_fire    = w_valid_i && w_ready_o;
+  assign a_ready_o = advance && full_q[cur_bank_q];
+  assign a_fire    = a_valid_i && a_ready_o;
+
+  logic load_done;
+  assign load_done = w_fire && (load_row_q == RowIdxW'(Rows - 1));
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      full_q      <= '0;
+      cur_bank_q  <= 1'b0;
+      load_bank_q <= 1'b0;
+      load_row_q  <= '0;
+    end else begin
+      if (w_fire) begin
+        load_row_q <= load_done ? '0 : load_row_q + 1'b1;
+      end
+      if (load_done) begin
+        full_q[load_bank_q] <= 1'b1;
+        load_bank_q         <= !load_bank_q;
+      end
+      // A loading bank is never full and the current bank always is, so
+      // these two updates never touch the same bit.
+      if (a_fire && a_last_i) begin
+        full_q[cur_bank_q] <= 1'b0;
+        cur_bank_q         <= !cur_bank_q;
+      end
+    end
+  end
+
+  for (genvar b = 0; b < 2; b++) begin : g_inflight
+    logic inc, dec;
+    assign inc = a_fire && (cur_bank_q == 1'(b));
+    assign dec = c_fire && (out_bank == 1'(b));
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        inflight_q[b*CntW +: CntW] <= '0;
+      end else if (inc != dec) begin
+        inflight_q[b*CntW +: CntW] <= inc ? inflight_q[b*CntW +: CntW] + 1'b1
+                                          : inflight_q[b*CntW +: CntW] - 1'b1;
+      end
+    end
+  end
+
+  // ------------------------------------------- control travelling with rows
+  // {valid, last, bank} of each row, delayed to line up with c_data_o.
+  logic [2:0] meta_out;
+  npu_delay #(.Width(3), .Depth(Depth)) u_meta (
+    .clk_i (clk_i),
+    .rst_ni(rst_ni),
+    .en_i  (advance),
+    .d_i   ({a_fire, a_last_i, cur_bank_q}),
+    .q_o   (meta_out)
+  );
+  assign c_valid_o = meta_out[2];
+  assign c_last_o  = meta_out[1];
+  assign out_bank  = meta_out[0];
+
+  // ---------------------------------------------------------- PE grid wires
+  // Index k*Cols + j is PE(k,j). Data of a bubble is don't-care: only the
+  // meta valid bit decides what leaves the array.
+  logic [NumPe*ElemW-1:0] pe_a_in, pe_a_out;
+  logic [NumPe-1:0]       pe_mode_in, pe_mode_out, pe_bank_in, pe_bank_out;
+  logic [NumPe*AccW-1:0]  pe_psum_in, pe_psum_out;
+
+  // Row k input skew: 1 input register + L*k.
+  for (genvar k = 0; k < Rows; k++) begin : g_row_skew
+    npu_delay #(.Width(ElemW + 2), .Depth(1 + L * k)) u_skew (
+      .clk_i (clk_i),
+      .rst_ni(rst_ni),
+      .en_i  (advance),
+      .d_i   ({a_data_i[k*ElemW +: ElemW], a_mode_i, cur_bank_q}),
+      .q_o   ({pe_a_in[k*Cols*ElemW +: ElemW], pe_mode_in[k*Cols], pe_bank_in[k*Cols]})
+    );
+  end
+
+  // Column j top skew (1 input register + j) and bottom de-skew (Cols-1-j).
+  for (genvar j = 0; j < Cols; j++) begin : g_col_skew
+    npu_delay #(.Width(AccW), .Depth(1 + j)) u_skew (
+      .clk_i (clk_i),
+      .rst_ni(rst_ni),
+      .en_i  (advance),
+      .d_i   (a_acc_i[j*AccW +: AccW]),
+      .q_o   (pe_psum_in[j*AccW +: AccW])
+    );
+    npu_delay #(.Width(AccW), .Depth(Cols - 1 - j)) u_deskew (
+      .clk_i (clk_i),
+      .rst_ni(rst_ni),
+      .en_i  (advance),
+      .d_i   (pe_psum_out[((Rows-1)*Cols + j)*AccW +: AccW]),
+      .q_o   (c_data_o[j*AccW +: AccW])
+    );
+  end
+
+  for (genvar k = 0; k < Rows; k++) begin : g_row
+    for (genvar j = 0; j < Cols; j++) begin : g_col
+      localparam int unsigned Idx = k * Cols + j;
+      if (j > 0) begin : g_from_left
+        assign pe_a_in[Idx*ElemW +: ElemW] = pe_a_out[(Idx-1)*ElemW +: ElemW];
+        assign pe_mode_in[Idx]             = pe_mode_out[Idx-1];
+        assign pe_bank_in[Idx]             = pe_bank_out[Idx-1];
+      end
+      if (k > 0) begin : g_from_above
+        assign pe_psum_in[Idx*AccW +: AccW] = pe_psum_out[(Idx-Cols)*AccW +: AccW];
+      end
+
+      mac_pe u_pe (
+        .clk_i   (clk_i),
+        .rst_ni  (rst_ni),
+        .en_i    (advance),
+        .w_we_i  (w_fire && (load_row_q == RowIdxW'(k))),
+        .w_bank_i(load_bank_q),
+        .w_data_i(w_data_i[j*ElemW +: ElemW]),
+        .a_i     (pe_a_in[Idx*ElemW +: ElemW]),
+        .a_mode_i(pe_mode_in[Idx]),
+        .a_bank_i(pe_bank_in[Idx]),
+        .a_o     (pe_a_out[Idx*ElemW +: ElemW]),
+        .a_mode_o(pe_mode_out[Idx]),
+        .a_bank_o(pe_bank_out[Idx]),
+        .psum_i  (pe_psum_in[Idx*AccW +: AccW]),
+        .psum_o  (pe_psum_out[Idx*AccW +: AccW])
+      );
+    end
+
+    // The rightmost column's forwarded activation has no consumer.
+    logic unused_a_out;
+    assign unused_a_out = ^{pe_a_out[(k*Cols+Cols-1)*ElemW +: ElemW],
+                            pe_mode_out[k*Cols+Cols-1], pe_bank_out[k*Cols+Cols-1]};
+  end
+
+endmodule

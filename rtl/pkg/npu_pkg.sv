@@ -1,0 +1,22 @@
+// Project-wide constants. yosys 0.23 cannot `import` packages, so RTL refers
+// to these with the qualified form npu_pkg::Name.
+package npu_pkg;
+
+  // Element widths: A/W elements travel as 16 bits (BF16, or INT8 in the low
+  // byte); accumulators are 32 bits (FP32 bits or int32).
+  localparam int unsigned ElemW = 16;
+  localparam int unsigned Int8W = 8;
+  localparam int unsigned AccW  = 32;
+
+  // Mode bit carried with every activation beat.
+  localparam logic ModeInt8 = 1'b0;
+  localparam logic ModeBf16 = 1'b1;
+
+  // Cycles from a PE's inputs (activation, weight, partial sum) to its
+  // registered partial-sum output: the bf16_mac pipeline depth.
+  localparam int unsigned PeLatency = 2;
+
+  // The one NaN every NaN result is replaced with.
+  localparam logic [AccW-1:0] Fp32CanonicalNan = 32'h7FC0_0000;
+
+endpackage

@@ -1,0 +1,40 @@
+# RTL source list, in compile order (packages first). Single source of truth
+# for lint (scripts/lint.sh), synthesis (scripts/synth.sh) and verilate().
+rtl/pkg/npu_pkg.sv
+rtl/common/npu_delay.sv
+rtl/common/npu_lzc.sv
+rtl/gemm/bf16_mac.sv
+rtl/gemm/mac_pe.sv
+rtl/gemm/mac_array.sv
+# vector engine
+rtl/vec/vec_pkg.sv
+rtl/vec/fp32_fma.sv
+rtl/vec/fp32_max.sv
+rtl/vec/fp32_scale_pow2.sv
+rtl/vec/fp32_to_bf16.sv
+rtl/vec/bf16_to_fp32.sv
+rtl/vec/vec_i8_pkg.sv
+rtl/vec/vec_i8_pipe.sv
+rtl/vec/vec_i8_stage_regs.sv
+rtl/vec/vec_i8_requant_lane.sv
+rtl/vec/vec_requant.sv
+rtl/vec/vec_eltwise_i8.sv
+rtl/vec/vec_gelu_i8.sv
+rtl/vec/vec_silu_i8.sv
+rtl/vec/vec_rsqrt_seed.sv
+rtl/vec/vec_recip_seed.sv
+rtl/vec/vec_rsqrt.sv
+rtl/vec/vec_eltwise_bf16.sv
+rtl/vec/vec_norm_bf16.sv
+rtl/vec/vec_layernorm_bf16.sv
+rtl/vec/vec_rmsnorm_bf16.sv
+rtl/vec/fp32_add_comb.sv
+rtl/vec/fp32_acc.sv
+rtl/vec/vec_exp_neg_split.sv
+rtl/vec/vec_recip.sv
+rtl/vec/vec_act_lane.sv
+rtl/vec/vec_act_bf16.sv
+rtl/vec/vec_softmax_bf16.sv
+rtl/vec/int_div.sv
+rtl/vec/vec_softmax_i8.sv
+rtl/vec/vec_norm_i32.sv

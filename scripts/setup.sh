@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on Debian 12: Debian packages by name,
+# Python tools into a project-local venv (.venv). Idempotent; `make` calls it.
+# Not root: prints the exact command to run and fails.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+debs=(build-essential cmake verilator catch2 libfmt-dev libyaml-cpp-dev
+      yosys gtkwave python3 python3-venv python3-pip git)
+
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    sh -c "$cmd"
+  else
+    echo "setup: missing Debian packages: ${missing[*]}" >&2
+    echo "setup: run this as root, then rerun make:" >&2
+    echo "  sudo sh -c '$cmd'" >&2
+    exit 1
+  fi
+fi
+
+# Project-local Python venv; the system interpreter keeps the venv on Debian's python.
+venv="$root/.venv"
+req="$root/scripts/requirements.txt"
+stamp="$venv/.requirements.sha"
+want=$(sha256sum "$req" | cut -d' ' -f1)
+if [ ! -x "$venv/bin/python" ]; then
+  /usr/bin/python3 -m venv "$venv"
+fi
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+  echo "$want" > "$stamp"
+fi

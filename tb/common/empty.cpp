@@ -1,0 +1,1 @@
+// Anchor source: verilate() adds the generated model to this library.

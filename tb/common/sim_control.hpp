@@ -1,0 +1,136 @@
+// Simulation control for Verilated models: owns the context and the model,
+// drives clk_i / rst_ni, counts cycles, optional FST tracing, hard limits.
+//
+// Timing convention: the testbench changes inputs while clk_i is low, calls
+// settle() to see combinational outputs (e.g. ready), then tick() produces
+// one rising edge. A handshake observed after settle() completes at tick().
+#pragma once
+
+#include <verilated.h>
+#include <verilated_fst_c.h>
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace npu::tb {
+
+// Thrown when a wait or the whole simulation runs out of cycles.
+class SimTimeout : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+template <class Model>
+class SimControl {
+ public:
+  static constexpr std::uint64_t kDefaultCycleLimit = 50'000'000;
+
+  // trace_path empty = no tracing (the trace is only opened when asked for).
+  // trace_depth 0 records every signal; n > 0 only n levels below TOP (2 =
+  // the top module's ports and its own signals), which keeps long runs small.
+  explicit SimControl(std::string trace_path = {},
+                      std::uint64_t cycle_limit = kDefaultCycleLimit, int trace_depth = 0)
+      : ctx_(std::make_unique<VerilatedContext>()),
+        cycle_limit_(cycle_limit),
+        trace_path_(std::move(trace_path)) {
+    ctx_->debug(0);
+    ctx_->randReset(0);
+    // Must precede model construction so the model registers trace callbacks.
+    if (!trace_path_.empty()) ctx_->traceEverOn(true);
+    model_ = std::make_unique<Model>(ctx_.get(), "TOP");
+    if (!trace_path_.empty()) {
+      trace_ = std::make_unique<VerilatedFstC>();
+      if (trace_depth > 0) trace_->dumpvars(trace_depth, "TOP");
+      model_->trace(trace_.get(), 99);
+      trace_->open(trace_path_.c_str());
+      if (!trace_->isOpen())
+        throw std::runtime_error("cannot open FST trace '" + trace_path_ + "'");
+    }
+    model_->clk_i = 0;
+    model_->rst_ni = 1;
+    model_->eval();  // first dump is at the first tick(), time 0
+  }
+
+  SimControl(const SimControl&) = delete;
+  SimControl& operator=(const SimControl&) = delete;
+
+  ~SimControl() {
+    model_->final();
+    if (trace_) trace_->close();
+  }
+
+  Model& dut() { return *model_; }
+  const Model& dut() const { return *model_; }
+  VerilatedContext& context() { return *ctx_; }
+  std::uint64_t cycle() const { return cycle_; }
+  std::uint64_t cycle_limit() const { return cycle_limit_; }
+  bool tracing() const { return static_cast<bool>(trace_); }
+  const std::string& trace_path() const { return trace_path_; }
+
+  // Asserts the asynchronous reset (a real falling edge) for `cycles` cycles.
+  void reset(unsigned cycles = 4) {
+    model_->rst_ni = 0;
+    model_->eval();
+    for (unsigned i = 0; i < cycles; ++i) tick();
+    model_->rst_ni = 1;
+    model_->eval();
+  }
+
+  // Propagates input changes made since the last edge through the model.
+  void settle() { model_->eval(); }
+
+  // One full clock cycle: settle inputs (dumped at the falling edge time),
+  // then the rising edge. Throws SimTimeout past the hard cycle limit.
+  void tick() {
+    if (cycle_ >= cycle_limit_)
+      throw SimTimeout("simulation exceeded its hard limit of " +
+                       std::to_string(cycle_limit_) + " cycles");
+    model_->eval();
+    dump();
+    ctx_->timeInc(kHalfPeriod);
+    model_->clk_i = 1;
+    model_->eval();
+    dump();
+    ctx_->timeInc(kHalfPeriod);
+    model_->clk_i = 0;
+    ++cycle_;
+  }
+
+  // Ticks until pred() holds (checked after settle(), before each edge);
+  // throws SimTimeout naming `what` and the cycle if it takes > max_cycles.
+  template <class Pred>
+  void wait_until(Pred&& pred, std::uint64_t max_cycles, std::string_view what) {
+    const std::uint64_t start = cycle_;
+    for (;;) {
+      settle();
+      if (pred()) return;
+      if (cycle_ - start >= max_cycles)
+        throw SimTimeout("timeout waiting for " + std::string(what) + ": " +
+                         std::to_string(max_cycles) +
+                         " cycles elapsed (started at cycle " +
+                         std::to_string(start) + ", now cycle " +
+                         std::to_string(cycle_) + ")");
+      tick();
+    }
+  }
+
+ private:
+  static constexpr std::uint64_t kHalfPeriod = 5;  // 10 time units per cycle
+
+  void dump() {
+    if (trace_) trace_->dump(ctx_->time());
+  }
+
+  std::unique_ptr<VerilatedContext> ctx_;
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<VerilatedFstC> trace_;
+  std::uint64_t cycle_ = 0;
+  std::uint64_t cycle_limit_;
+  std::string trace_path_;
+};
+
+}  // namespace npu::tb
