@@ -16,6 +16,7 @@ rtl/vec/bf16_to_fp32.sv
 rtl/vec/vec_i8_pkg.sv
 rtl/vec/vec_i8_pipe.sv
 rtl/vec/vec_i8_stage_regs.sv
+rtl/vec/vec_i8_row_pipe.sv
 rtl/vec/vec_i8_requant_lane.sv
 rtl/vec/vec_requant.sv
 rtl/vec/vec_eltwise_i8.sv

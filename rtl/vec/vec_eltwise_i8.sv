@@ -40,44 +40,36 @@ module vec_eltwise_i8 #(
 );
 
   localparam int unsigned Depth = 1 + vec_i8_pkg::ReqLaneDepth;
-  localparam int unsigned SideW = Lanes + 1;                   // keep, last
   localparam int unsigned CfgW  = 1 + 8 + 8 + 16 + 16 + MW + SW + 32;
 
-  logic [Depth-1:0] load;
-  logic [SideW-1:0] out_side;
-  logic             accept;
+  // ---- stream control, row configuration, output packing ------------------------
+  logic [Depth-1:0]   load;
+  logic               accept;
+  logic [CfgW-1:0]    cfg;
+  logic [Lanes*8-1:0] q;
+  logic               unused_first;
 
-  vec_i8_pipe #(.Depth(Depth), .SideWidth(SideW)) u_pipe (
+  vec_i8_row_pipe #(.Lanes(Lanes), .Depth(Depth), .CfgW(CfgW)) u_row_pipe (
     .clk_i,
     .rst_ni,
+    .cfg_i      ({cfg_op_i, cfg_za_i, cfg_zb_i, cfg_ka_i, cfg_kb_i,
+                  cfg_mult_i, cfg_shift_i, cfg_zero_point_i}),
+    .cfg_o      (cfg),
+    .first_o    (unused_first),
     .in_valid_i,
     .in_ready_o,
-    .in_side_i  ({in_last_i, in_keep_i}),
+    .in_keep_i,
+    .in_last_i,
+    .load_o     (load),
+    .q_i        (q),
     .out_valid_o,
     .out_ready_i,
-    .out_side_o (out_side),
-    .load_o     (load)
+    .out_data_o,
+    .out_keep_o,
+    .out_last_o
   );
 
   assign accept = load[0];
-
-  // ---- row configuration: taken from the inputs on a row's first beat -----------
-  logic            first_q;
-  logic [CfgW-1:0] cfg_in, cfg_row_q, cfg;
-
-  assign cfg_in = {cfg_op_i, cfg_za_i, cfg_zb_i, cfg_ka_i, cfg_kb_i,
-                   cfg_mult_i, cfg_shift_i, cfg_zero_point_i};
-  assign cfg    = first_q ? cfg_in : cfg_row_q;
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      first_q   <= 1'b1;
-      cfg_row_q <= '0;
-    end else if (accept) begin
-      first_q   <= in_last_i;
-      cfg_row_q <= cfg;
-    end
-  end
 
   logic               op_mul;
   logic signed [31:0] za, zb;
@@ -127,8 +119,6 @@ module vec_eltwise_i8 #(
 
   // ---- stages 1-2: requantization per lane -----------------------------------------
   for (genvar l = 0; l < Lanes; l++) begin : g_lane
-    logic [7:0] q;
-
     vec_i8_requant_lane u_rq (
       .clk_i,
       .rst_ni,
@@ -137,13 +127,8 @@ module vec_eltwise_i8 #(
       .mult_i (mult_q),
       .shift_i(shift_q),
       .zp_i   (zp_q),
-      .q_o    (q)
+      .q_o    (q[l*8 +: 8])
     );
-
-    assign out_data_o[l*16 +: 16] = out_side[l] ? {8'd0, q} : 16'd0;
   end
-
-  assign out_keep_o = out_side[Lanes-1:0];
-  assign out_last_o = out_side[Lanes];
 
 endmodule

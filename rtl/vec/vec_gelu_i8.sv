@@ -42,43 +42,32 @@ module vec_gelu_i8 #(
   // Stages 0-4 compute G, 5-6 requantize.
   localparam int unsigned GDepth = 5;
   localparam int unsigned Depth  = GDepth + vec_i8_pkg::ReqLaneDepth;
-  localparam int unsigned SideW  = Lanes + 1;          // keep, last
   localparam int unsigned RqW    = MW + SW + 32;       // requant parameters
 
-  logic [Depth-1:0] load;
-  logic [SideW-1:0] out_side;
-  logic             accept;
+  // ---- stream control, row configuration, output packing ------------------------
+  logic [Depth-1:0]     load;
+  logic [QW+RqW-1:0]    cfg;
+  logic [Lanes*8-1:0]   q;
+  logic                 unused_first;
 
-  vec_i8_pipe #(.Depth(Depth), .SideWidth(SideW)) u_pipe (
+  vec_i8_row_pipe #(.Lanes(Lanes), .Depth(Depth), .CfgW(QW + RqW)) u_row_pipe (
     .clk_i,
     .rst_ni,
+    .cfg_i      ({cfg_scale_q20_i, cfg_mult_i, cfg_shift_i, cfg_zero_point_i}),
+    .cfg_o      (cfg),
+    .first_o    (unused_first),
     .in_valid_i,
     .in_ready_o,
-    .in_side_i  ({in_last_i, in_keep_i}),
+    .in_keep_i,
+    .in_last_i,
+    .load_o     (load),
+    .q_i        (q),
     .out_valid_o,
     .out_ready_i,
-    .out_side_o (out_side),
-    .load_o     (load)
+    .out_data_o,
+    .out_keep_o,
+    .out_last_o
   );
-
-  assign accept = load[0];
-
-  // ---- row configuration ------------------------------------------------------------
-  logic                 first_q;
-  logic [QW+RqW-1:0]    cfg_in, cfg_row_q, cfg;
-
-  assign cfg_in = {cfg_scale_q20_i, cfg_mult_i, cfg_shift_i, cfg_zero_point_i};
-  assign cfg    = first_q ? cfg_in : cfg_row_q;
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      first_q   <= 1'b1;
-      cfg_row_q <= '0;
-    end else if (accept) begin
-      first_q   <= in_last_i;
-      cfg_row_q <= cfg;
-    end
-  end
 
   // Requantization parameters of each beat travel to the requant stages.
   logic [RqW-1:0] rq;
@@ -176,7 +165,6 @@ module vec_gelu_i8 #(
     end
 
     // Stages 5-6: requantize.
-    logic [7:0] q;
     vec_i8_requant_lane u_rq (
       .clk_i,
       .rst_ni,
@@ -185,17 +173,12 @@ module vec_gelu_i8 #(
       .mult_i (rq[SW+32 +: MW]),
       .shift_i(rq[32 +: SW]),
       .zp_i   (rq[31:0]),
-      .q_o    (q)
+      .q_o    (q[l*8 +: 8])
     );
-
-    assign out_data_o[l*16 +: 16] = out_side[l] ? {8'd0, q} : 16'd0;
 
     // The ignored high byte of the input, and bits beyond the value ranges above.
     logic unused_bits;
     assign unused_bits = ^{in_data_i[l*16+8 +: 8], u_full[63:32], at2[63:32], g_full[63:32]};
   end
-
-  assign out_keep_o = out_side[Lanes-1:0];
-  assign out_last_o = out_side[Lanes];
 
 endmodule

@@ -59,7 +59,7 @@ module vec_norm_i32 #(
   logic                rms_q;
   logic [31:0]         eps_q;
   logic [30:0]         mult_q;
-  logic [6:0]          tshift_q;   // 31 - shift, 1..62 for legal shifts
+  logic [5:0]          shift_q;
   logic signed [31:0]  zp_q;
   logic [BeatW-1:0]    nbeats_q;
   logic [ColW-1:0]     ncols_q;
@@ -108,14 +108,13 @@ module vec_norm_i32 #(
     if (issue) rdata_q <= mem_q[rd_beat_q[AddrW-1:0]];
   end
 
-  // ---- SQ / OUT read pipeline: s1 read, s2 z/acc, s3 product, s4 requant ----
+  // ---- SQ / OUT read pipeline: s1 read, s2 z/acc, s3-s4 requant (lane) ----
   logic              v1_q, v2_q, v3_q, v4_q;
   logic [ColW-1:0]   col1_q;
   logic              last1_q, last2_q, last3_q, last4_q;
   logic [Lanes-1:0]  keep2_q, keep3_q, keep4_q;
   logic [Lanes*32-1:0] acc2_q;
-  logic [Lanes*64-1:0] prod3_q;
-  logic [Lanes*8-1:0]  y4_q;
+  logic [Lanes*8-1:0]  y4;
 
   assign reading = (state_q == StSq) || (state_q == StOut);
   assign adv     = !v4_q || out_ready_i;
@@ -142,31 +141,19 @@ module vec_norm_i32 #(
     end
   end
 
-  // s2 -> s3: x * M (|x * M| < 2^62).
-  logic [Lanes*64-1:0] prod_s2;
-  always_comb begin
-    for (int unsigned l = 0; l < Lanes; l++) begin
-      prod_s2[l*64 +: 64] = 64'($signed(acc2_q[l*32 +: 32])) * $signed({33'd0, mult_q});
-    end
-  end
-
-  // s3 -> s4: round half up, floor shift, saturate to int32, add zp, clamp.
-  logic [Lanes*8-1:0] y_s3;
-  always_comb begin
-    for (int unsigned l = 0; l < Lanes; l++) begin
-      logic signed [63:0] rnd, shifted;
-      logic signed [31:0] sat;
-      logic signed [32:0] with_zp;
-      rnd     = (tshift_q == '0) ? '0 : $signed(64'd1 << (tshift_q - 7'd1));
-      shifted = ($signed(prod3_q[l*64 +: 64]) + rnd) >>> tshift_q;
-      if (shifted > 64'sh7FFF_FFFF)        sat = 32'sh7FFF_FFFF;
-      else if (shifted < -64'sh8000_0000)  sat = -32'sh8000_0000;
-      else                                 sat = shifted[31:0];
-      with_zp = 33'(sat) + 33'(zp_q);
-      if (with_zp > 33'sd127)       y_s3[l*8 +: 8] = 8'h7F;
-      else if (with_zp < -33'sd128) y_s3[l*8 +: 8] = 8'h80;
-      else                          y_s3[l*8 +: 8] = with_zp[7:0];
-    end
+  // s2 -> s3 -> s4: requantize acc (x * M, then round/shift/saturate/clamp).
+  // The row's M, shift and zp are stable while an OUT pass is in flight.
+  for (genvar l = 0; l < Lanes; l++) begin : g_rq
+    vec_i8_requant_lane u_rq (
+      .clk_i,
+      .rst_ni,
+      .load_i ({vec_i8_pkg::ReqLaneDepth{adv}}),
+      .x_i    (acc2_q[l*32 +: 32]),
+      .mult_i (mult_q),
+      .shift_i(shift_q),
+      .zp_i   (zp_q),
+      .q_o    (y4[l*8 +: 8])
+    );
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -184,8 +171,6 @@ module vec_norm_i32 #(
       keep3_q <= '0;
       keep4_q <= '0;
       acc2_q  <= '0;
-      prod3_q <= '0;
-      y4_q    <= '0;
     end else if (adv) begin
       v1_q    <= issue;
       col1_q  <= ColW'(rd_beat_q) * ColW'(Lanes);
@@ -197,11 +182,9 @@ module vec_norm_i32 #(
       v3_q    <= v2_q;
       last3_q <= last2_q;
       keep3_q <= keep2_q;
-      prod3_q <= prod_s2;
       v4_q    <= v3_q;
       last4_q <= last3_q;
       keep4_q <= keep3_q;
-      y4_q    <= y_s3;
     end
   end
 
@@ -210,7 +193,7 @@ module vec_norm_i32 #(
   assign out_last_o  = last4_q;
   always_comb begin
     for (int unsigned l = 0; l < Lanes; l++) begin
-      out_data_o[l*16 +: 16] = keep4_q[l] ? {8'h00, y4_q[l*8 +: 8]} : 16'h0000;
+      out_data_o[l*16 +: 16] = keep4_q[l] ? {8'h00, y4[l*8 +: 8]} : 16'h0000;
     end
   end
 
@@ -305,7 +288,7 @@ module vec_norm_i32 #(
       rms_q      <= 1'b0;
       eps_q      <= '0;
       mult_q     <= '0;
-      tshift_q   <= '0;
+      shift_q    <= '0;
       zp_q       <= '0;
       nbeats_q   <= '0;
       ncols_q    <= '0;
@@ -329,7 +312,7 @@ module vec_norm_i32 #(
           rms_q    <= cfg_rms_i;
           eps_q    <= cfg_eps_q16_i;
           mult_q   <= cfg_mult_i;
-          tshift_q <= 7'd31 - {cfg_shift_i[5], cfg_shift_i};
+          shift_q  <= cfg_shift_i;
           zp_q     <= cfg_zp_i;
           mean_q   <= '0;  // RMSNorm keeps 0
         end

@@ -46,7 +46,7 @@ module vec_requant #(
 );
 
   localparam int unsigned Depth = 1 + vec_i8_pkg::ReqLaneDepth;
-  localparam int unsigned SideW = Lanes + 1;  // keep, last
+  localparam int unsigned CfgW  = CountWidth + 32;  // channels, zero point
 
   // ---- parameter memory ------------------------------------------------------
   logic [MaxChannels*MW-1:0] mult_q;
@@ -67,35 +67,40 @@ module vec_requant #(
     end
   end
 
-  // ---- pipeline control --------------------------------------------------------
-  logic [Depth-1:0] load;
-  logic [SideW-1:0] out_side;
-  logic             accept;
+  // ---- stream control, row configuration, output packing ------------------------
+  logic [Depth-1:0]      load;
+  logic                  accept;
+  logic                  first;
+  logic [CountWidth-1:0] nchan;
+  logic [31:0]           zp;
+  logic [Lanes*8-1:0]    q;
 
-  vec_i8_pipe #(.Depth(Depth), .SideWidth(SideW)) u_pipe (
+  vec_i8_row_pipe #(.Lanes(Lanes), .Depth(Depth), .CfgW(CfgW)) u_row_pipe (
     .clk_i,
     .rst_ni,
+    .cfg_i      ({cfg_channels_i, cfg_zero_point_i}),
+    .cfg_o      ({nchan, zp}),
+    .first_o    (first),
     .in_valid_i,
     .in_ready_o,
-    .in_side_i  ({in_last_i, in_keep_i}),
+    .in_keep_i,
+    .in_last_i,
+    .load_o     (load),
+    .q_i        (q),
     .out_valid_o,
     .out_ready_i,
-    .out_side_o (out_side),
-    .load_o     (load)
+    .out_data_o,
+    .out_keep_o,
+    .out_last_o
   );
 
   assign accept = load[0];  // in_valid_i && in_ready_o
 
-  // ---- row state: channel of lane 0, row configuration --------------------------
-  logic                  first_q;
+  // ---- row state: channel of lane 0 ------------------------------------------------
   logic [ChanWidth-1:0]  base_q, base_d, base;
-  logic [CountWidth-1:0] nchan_q, nchan;
-  logic [31:0]           zp_row_q, zp;
   logic [Lanes*ChanWidth-1:0] chan;
 
-  assign nchan = first_q ? cfg_channels_i : nchan_q;
-  assign zp    = first_q ? cfg_zero_point_i : zp_row_q;
-  assign base  = first_q ? '0 : base_q;
+  assign base = first ? '0 : base_q;
 
   // chan[l] = (column of lane l) mod nchan, as a chain of wrapping increments.
   always_comb begin
@@ -112,15 +117,9 @@ module vec_requant #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      first_q  <= 1'b1;
-      base_q   <= '0;
-      nchan_q  <= '0;
-      zp_row_q <= '0;
+      base_q <= '0;
     end else if (accept) begin
-      first_q  <= in_last_i;
-      base_q   <= base_d;
-      nchan_q  <= nchan;
-      zp_row_q <= zp;
+      base_q <= base_d;
     end
   end
 
@@ -148,8 +147,6 @@ module vec_requant #(
 
   // ---- stages 1-2: requantization per lane -----------------------------------------
   for (genvar l = 0; l < Lanes; l++) begin : g_lane
-    logic [7:0] q;
-
     vec_i8_requant_lane u_rq (
       .clk_i,
       .rst_ni,
@@ -158,13 +155,8 @@ module vec_requant #(
       .mult_i (m_q[l*MW +: MW]),
       .shift_i(s_q[l*SW +: SW]),
       .zp_i   (zp_q),
-      .q_o    (q)
+      .q_o    (q[l*8 +: 8])
     );
-
-    assign out_data_o[l*16 +: 16] = out_side[l] ? {8'd0, q} : 16'd0;
   end
-
-  assign out_keep_o = out_side[Lanes-1:0];
-  assign out_last_o = out_side[Lanes];
 
 endmodule

@@ -28,9 +28,6 @@ module vec_silu_i8 #(
   output logic                out_last_o
 );
 
-  localparam int unsigned Depth = 1;
-  localparam int unsigned SideW = Lanes + 1;  // keep, last
-
   logic [256*8-1:0] table_q;
 
   assign tbl_wr_ready_o = 1'b1;
@@ -43,39 +40,40 @@ module vec_silu_i8 #(
     end
   end
 
-  logic [Depth-1:0] load;
-  logic [SideW-1:0] out_side;
+  // ---- stream control and output packing (no row configuration) -----------------
+  logic               load;
+  logic [Lanes*8-1:0] y_q;
+  logic               unused_cfg, unused_first;
 
-  vec_i8_pipe #(.Depth(Depth), .SideWidth(SideW)) u_pipe (
+  vec_i8_row_pipe #(.Lanes(Lanes), .Depth(1), .CfgW(1)) u_row_pipe (
     .clk_i,
     .rst_ni,
+    .cfg_i      (1'b0),
+    .cfg_o      (unused_cfg),
+    .first_o    (unused_first),
     .in_valid_i,
     .in_ready_o,
-    .in_side_i  ({in_last_i, in_keep_i}),
+    .in_keep_i,
+    .in_last_i,
+    .load_o     (load),
+    .q_i        (y_q),
     .out_valid_o,
     .out_ready_i,
-    .out_side_o (out_side),
-    .load_o     (load)
+    .out_data_o,
+    .out_keep_o,
+    .out_last_o
   );
 
   // Index x + 128 of a two's-complement x is x with its sign bit inverted.
-  logic [Lanes*8-1:0] y_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       y_q <= '0;
-    end else if (load[0]) begin
+    end else if (load) begin
       for (int l = 0; l < Lanes; l++) begin
         y_q[l*8 +: 8] <= table_q[{~in_data_i[l*16+7], in_data_i[l*16 +: 7]}*8 +: 8];
       end
     end
   end
-
-  for (genvar l = 0; l < Lanes; l++) begin : g_out
-    assign out_data_o[l*16 +: 16] = out_side[l] ? {8'd0, y_q[l*8 +: 8]} : 16'd0;
-  end
-
-  assign out_keep_o = out_side[Lanes-1:0];
-  assign out_last_o = out_side[Lanes];
 
 endmodule

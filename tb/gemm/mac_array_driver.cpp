@@ -67,6 +67,10 @@ RunStats MacArrayDriver::run(std::vector<std::vector<std::uint16_t>> weight_beat
   std::uint64_t last_progress = sim_.cycle();
   CBeat c_beat;
   c_beat.c.resize(kCols);
+  // A result offered but not taken must be offered again, unchanged.
+  bool c_held = false;
+  CBeat held;
+  held.c.resize(kCols);
 
   while (c_received < num_a || !wq.empty()) {
     // Offer beats. Once valid is raised it stays up until the transfer.
@@ -93,6 +97,23 @@ RunStats MacArrayDriver::run(std::vector<std::vector<std::uint16_t>> weight_beat
     const bool a_fire = a_pending && dut.a_ready_o;
     const bool c_fire = dut.c_valid_o && dut.c_ready_i;
     const std::uint64_t now = sim_.cycle();
+    if (c_held) {
+      bool same = dut.c_valid_o && (dut.c_last_o != 0) == held.last;
+      for (unsigned j = 0; j < kCols; ++j)
+        same = same && get_bits(dut.c_data_o, j * kAccBits, kAccBits) == held.c[j];
+      if (!same)
+        throw std::runtime_error(fmt::format(
+            "mac_array: stalled result changed at cycle {} (offered at cycle {} with c_ready low): "
+            "c_valid={} c_last={} (was {})",
+            now, held.cycle, int{dut.c_valid_o}, int{dut.c_last_o}, int{held.last}));
+    }
+    const bool was_held = c_held;
+    c_held = dut.c_valid_o && !dut.c_ready_i;
+    if (c_held && !was_held) {  // first stalled cycle of this beat: remember it
+      for (unsigned j = 0; j < kCols; ++j) held.c[j] = get_bits(dut.c_data_o, j * kAccBits, kAccBits);
+      held.last = dut.c_last_o != 0;
+      held.cycle = now;
+    }
     if (c_fire) {
       if (c_received >= num_a)
         throw std::runtime_error(

@@ -10,6 +10,7 @@
 
 #include "mac_array_test_util.hpp"
 #include "npu/ref/fp.hpp"
+#include "port_bits.hpp"
 #include "stimulus.hpp"
 
 using npu::ref::Matrix;
@@ -246,17 +247,32 @@ TEST_CASE("BF16 directed corner cases", "[bf16]") {
       {"1 + 2^-24 ties to even: 1", 0x3F80, 0x3380, 0x3F800000, 0x3F800000},
       {"(1+2^-23) + 2^-24 ties to even: up", 0x3F80, 0x3380, 0x3F800001, 0x3F800002},
       {"-(1+2^-23) - 2^-24 ties to even: up in magnitude", 0x3F80, 0xB380, 0xBF800001, 0xBF800002},
+      // Alignment shifts > G: only the jammed sticky bit separates a tie from above/below it.
+      {"1 + 2^-24(1+2^-7): 24-bit shift, above the tie only by jammed bits: up", 0x3381, 0x3F80, 0x3F800000, 0x3F800001},
+      {"(2-2^-23) + 2^-22(1+2^-7): carry out, sticky is only the jammed LSB: up", 0x3481, 0x3F80, 0x3FFFFFFF, 0x40000001},
+      {"1 - 2^-25(1+2^-7): 25-bit shift, just below the tie: 1-2^-24", 0x3301, 0xBF80, 0x3F800000, 0x3F7FFFFF},
+      {"1 - 2^-25: exact tie below 1, to even: 1", 0x3300, 0xBF80, 0x3F800000, 0x3F800000},
+      {"-1 + 2^-25(1+2^-7): mirrored, -(1-2^-24)", 0x3301, 0x3F80, 0xBF800000, 0xBF7FFFFF},
   };
   for (const auto seed : test_seeds({1})) {
     Bench b(seed, Traffic::full_speed());
     for (const auto& c : cases) {
       INFO(c.what);
       CHECK(npu::ref::bf16_mac(c.a, c.w, c.acc) == c.expected);
-      const Matrix<std::uint16_t> a(1, 1, c.a), w(1, 1, c.w);
-      const Matrix<std::uint32_t> c0(1, 1, c.acc), expected(1, 1, c.expected);
-      const auto got = b.driver.gemm_bf16(a, w, &c0);
-      const auto r = compare_fp32(check_context(seed), c.what, expected, got);
-      if (!r.ok) FAIL_CHECK(r.message);
+      // The case at every PE row p (A = -0, W = 0 elsewhere, an identity for
+      // the result): only the bottom row's result leaves the array without
+      // passing through another bf16_mac (whose DAZ would hide e.g. a
+      // subnormal encoding), and only row 0 sees the raw C_init.
+      for (std::size_t p = 0; p < R; ++p) {
+        Matrix<std::uint16_t> a(1, R, 0x8000), w(R, 1, 0);
+        a(0, p) = c.a;
+        w(p, 0) = c.w;
+        const Matrix<std::uint32_t> c0(1, 1, c.acc), expected(1, 1, c.expected);
+        CHECK(npu::ref::gemm_bf16(a, w, &c0)(0, 0) == c.expected);
+        const auto got = b.driver.gemm_bf16(a, w, &c0);
+        const auto r = compare_fp32(check_context(seed), fmt::format("{} (PE row {})", c.what, p), expected, got);
+        if (!r.ok) FAIL_CHECK(r.message);
+      }
     }
   }
 }
@@ -321,6 +337,11 @@ TEST_CASE("BF16 flush-to-zero after rounding near 2^-126", "[bf16]") {
         c0(r, c) = static_cast<std::uint32_t>((b.rng() & 1u) << 31) | 0x00800000u |
                    static_cast<std::uint32_t>(b.rng() % 4);
     b.check_bf16(a1, w1, &c0, "C (straddling 2^-126)");
+    // The same sums in the bottom PE row, whose result is not DAZ-ed by a later PE.
+    Matrix<std::uint16_t> a4(m, R, 0x8000), w4(R, n, 0);
+    for (std::size_t r = 0; r < m; ++r) a4(r, R - 1) = a1(r, 0);
+    for (std::size_t c = 0; c < n; ++c) w4(R - 1, c) = w1(0, c);
+    b.check_bf16(a4, w4, &c0, "C (straddling 2^-126, bottom PE row)");
   }
 }
 
@@ -343,6 +364,166 @@ TEST_CASE("BF16 random rounding ties", "[bf16]") {
                    static_cast<std::uint32_t>(b.rng() & 0x7FFFFF);
     }
     b.check_bf16(a, w, &c0, "C (ties)");
+  }
+}
+
+// Products whose exponent is -2..+30 away from the accumulator's, with
+// significands at the edges (1.0, 1+ulp, all ones, random): exercises the
+// alignment shift, its saturation, the jammed sticky bit and the guard bits in
+// both add and subtract, on both sides of each rounding boundary.
+TEST_CASE("BF16 alignment shifts, sticky and guard bits", "[bf16]") {
+  static constexpr std::uint32_t kAccFrac[] = {0x000000, 0x000001, 0x7FFFFF, 0x7FFFFE, 0x400000, 0x000002};
+  static constexpr std::uint16_t kFrac[] = {0x00, 0x01, 0x7F, 0x40, 0x41, 0x3F};
+  for (const auto seed : test_seeds({1, 2, 3})) {
+    Bench b(seed, Traffic::full_speed());
+    for (int g = 0; g < 8; ++g) {
+      const std::size_t m = 12, n = 3 * C, k = (g % 4 == 3) ? 2 : 1;
+      Matrix<std::uint16_t> a(m, k), w(k, n);
+      Matrix<std::uint32_t> c0(m, n);
+      auto edge_bf16 = [&](int lo, int hi) {
+        auto v = bf16_with_exp(b.rng, lo, hi);
+        if (b.rng() % 3 != 0) v = static_cast<std::uint16_t>((v & 0xFF80) | kFrac[b.rng() % std::size(kFrac)]);
+        return v;
+      };
+      for (std::size_t r = 0; r < m; ++r)
+        for (std::size_t i = 0; i < k; ++i) a(r, i) = edge_bf16(-3, 3);
+      for (std::size_t i = 0; i < k; ++i)
+        for (std::size_t c = 0; c < n; ++c) w(i, c) = edge_bf16(-3, 3);
+      for (std::size_t r = 0; r < m; ++r)
+        for (std::size_t c = 0; c < n; ++c) {
+          // Biased exponent of the product, then the accumulator d binades above it.
+          const int ep = ((a(r, 0) >> 7) & 0xFF) + ((w(0, c) >> 7) & 0xFF) - 127;
+          const int d = static_cast<int>(b.rng() % 33) - 2;
+          const auto frac = (b.rng() % 4 == 0) ? static_cast<std::uint32_t>(b.rng() & 0x7FFFFF)
+                                               : kAccFrac[b.rng() % std::size(kAccFrac)];
+          c0(r, c) = static_cast<std::uint32_t>((b.rng() & 1u) << 31) |
+                     (static_cast<std::uint32_t>(ep + d) << 23) | frac;
+        }
+      b.check_bf16(a, w, &c0, fmt::format("C#{} (alignment, K={})", g, k));
+    }
+  }
+}
+
+// Low-level handshake checks on one tile: with c_ready held low the pipeline
+// must still fill (exactly L*Rows + Cols rows are accepted before the first
+// result reaches the output and stalls it), the first result appears exactly
+// L*Rows + Cols cycles after its A handshake, a stalled result holds still,
+// and everything drains in order once c_ready rises.
+TEST_CASE("Pipeline fills while the output is stalled, latency L x Rows + Cols", "[handshake]") {
+  const std::size_t depth = 2 * R + C;  // npu_pkg::PeLatency * Rows + Cols
+  for (const auto seed : test_seeds({1, 2})) {
+    Bench b(seed, Traffic::full_speed());
+    auto& dut = b.sim.dut();
+    const auto tile = random_tile(b.rng);
+    dut.c_ready_i = 0;
+    dut.a_valid_i = 0;
+    dut.w_valid_i = 1;
+    for (std::size_t k = 0; k < R; ++k) {
+      for (std::size_t j = 0; j < C; ++j) put_bits(dut.w_data_i, j * 16, 16, tile(k, j));
+      b.sim.settle();
+      REQUIRE(dut.w_ready_o);
+      b.sim.tick();
+    }
+    dut.w_valid_i = 0;
+    // More beats than fit in the pipeline; the last one closes the tile.
+    const std::size_t num = depth + 3;
+    std::vector<ABeat> beats(num);
+    for (std::size_t i = 0; i < num; ++i) {
+      beats[i].bf16 = (i % 3) != 1;
+      for (std::size_t k = 0; k < R; ++k)
+        beats[i].a.push_back(beats[i].bf16 ? random_bf16(b.rng, 6) : static_cast<std::uint16_t>(b.rng()));
+      for (std::size_t j = 0; j < C; ++j)
+        beats[i].acc.push_back(beats[i].bf16 ? random_fp32(b.rng, 6) : static_cast<std::uint32_t>(b.rng()));
+      beats[i].last = (i + 1 == num);
+    }
+    auto present = [&](const ABeat& beat) {
+      for (std::size_t k = 0; k < R; ++k) put_bits(dut.a_data_i, k * 16, 16, beat.a[k]);
+      for (std::size_t j = 0; j < C; ++j) put_bits(dut.a_acc_i, j * 32, 32, beat.acc[j]);
+      dut.a_mode_i = beat.bf16 ? 1 : 0;
+      dut.a_last_i = beat.last ? 1 : 0;
+      dut.a_valid_i = 1;
+    };
+    auto expected_row = [&](const ABeat& beat) {
+      std::vector<std::uint32_t> e(C);
+      for (std::size_t j = 0; j < C; ++j) {
+        std::uint32_t acc = beat.acc[j];
+        for (std::size_t k = 0; k < R; ++k) {
+          if (beat.bf16) {
+            acc = npu::ref::bf16_mac(beat.a[k], tile(k, j), acc);
+          } else {
+            const Matrix<std::int8_t> a1(1, 1, static_cast<std::int8_t>(beat.a[k] & 0xFF));
+            const Matrix<std::int8_t> w1(1, 1, static_cast<std::int8_t>(tile(k, j) & 0xFF));
+            const Matrix<std::int32_t> c1(1, 1, static_cast<std::int32_t>(acc));
+            acc = static_cast<std::uint32_t>(npu::ref::gemm_i8(a1, w1, &c1)(0, 0));
+          }
+        }
+        e[j] = acc;
+      }
+      return e;
+    };
+    auto output_row = [&] {
+      std::vector<std::uint32_t> c(C);
+      for (std::size_t j = 0; j < C; ++j) c[j] = get_bits(dut.c_data_o, j * 32, 32);
+      return c;
+    };
+
+    // Phase 1: c_ready low, A offered every cycle.
+    std::size_t accepted = 0;
+    std::uint64_t first_accept = 0, first_valid = 0;
+    std::vector<std::uint32_t> held;
+    bool held_changed = false;
+    for (std::size_t cyc = 0; cyc < 3 * depth; ++cyc) {
+      present(beats[accepted]);
+      b.sim.settle();
+      if (dut.c_valid_o && first_valid == 0) {
+        first_valid = b.sim.cycle();
+        held = output_row();
+      } else if (first_valid != 0) {
+        held_changed = held_changed || !dut.c_valid_o || output_row() != held;
+      }
+      if (dut.a_ready_o) {
+        if (accepted == 0) first_accept = b.sim.cycle();
+        ++accepted;
+      }
+      b.sim.tick();
+    }
+    INFO(fmt::format("seed {}: rerun: {}", seed, rerun_command(check_context(seed))));
+    REQUIRE(accepted == depth);
+    REQUIRE(first_valid == first_accept + depth);
+    CHECK_FALSE(held_changed);
+    // The stalled head row: right data, held while c_ready stays low.
+    b.sim.settle();
+    REQUIRE(dut.c_valid_o);
+    const auto head = output_row();
+    CHECK(head == expected_row(beats[0]));
+    CHECK_FALSE(dut.c_last_o);
+
+    // Phase 2: drain with c_ready toggling; the remaining beats go in as allowed.
+    std::size_t received = 0;
+    for (std::size_t cyc = 0; cyc < 20 * depth && received < num; ++cyc) {
+      if (accepted < num) present(beats[accepted]);
+      else dut.a_valid_i = 0;
+      dut.c_ready_i = (cyc % 3 != 1) ? 1 : 0;
+      b.sim.settle();
+      const bool a_fire = accepted < num && dut.a_ready_o;
+      if (dut.c_valid_o && dut.c_ready_i) {
+        REQUIRE(received < num);
+        const auto got = output_row();
+        const auto exp = expected_row(beats[received]);
+        for (std::size_t j = 0; j < C; ++j)
+          CHECK(fmt::format("row {} col {}: {:08x}", received, j, got[j]) ==
+                fmt::format("row {} col {}: {:08x}", received, j, exp[j]));
+        CHECK(bool(dut.c_last_o) == beats[received].last);
+        ++received;
+      }
+      if (a_fire) ++accepted;
+      b.sim.tick();
+    }
+    dut.a_valid_i = 0;
+    dut.c_ready_i = 0;
+    REQUIRE(received == num);
+    b.sim.settle();
+    CHECK_FALSE(dut.c_valid_o);
   }
 }
 

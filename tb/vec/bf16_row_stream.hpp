@@ -19,6 +19,7 @@
 #include "port_bits.hpp"
 #include "sim_control.hpp"
 #include "test_env.hpp"
+#include "vec_replay.hpp"
 
 namespace npu::tb::vec {
 
@@ -166,12 +167,9 @@ StreamResult stream_rows(SimControl<Dut>& sim, unsigned lanes, const std::vector
 
 // "\n  rerun: NPU_SEED=<seed> NPU_WAVES=<file> <exe> "<test>"" for messages.
 inline std::string rerun_hint(std::uint64_t seed, const std::string& test) {
-  return fmt::format("\n  rerun with waves: NPU_SEED={} NPU_WAVES={} {} \"{}\"", seed,
-                     suggested_waves_path(test), self_executable(), test);
+  return "\n  rerun with waves: " + rerun_command(seed, test);
 }
 
-inline void announce(std::uint64_t seed, const std::string& test) {
-  fmt::print("[{}] seed {} (replay: NPU_SEED={} {} \"{}\")\n", test, seed, seed, self_executable(), test);
-}
+using ::npu::tb::announce;
 
 }  // namespace npu::tb::vec

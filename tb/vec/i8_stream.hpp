@@ -19,6 +19,7 @@
 #include "port_bits.hpp"
 #include "sim_control.hpp"
 #include "test_env.hpp"
+#include "vec_replay_catch.hpp"
 
 namespace npu::tb::i8 {
 
@@ -65,18 +66,9 @@ struct StreamResult {
   std::uint64_t latency = 0; // cycles from the first accepted beat to the first output
 };
 
-inline std::string current_test_name() { return Catch::getResultCapture().getCurrentTestName(); }
-
-inline std::string rerun_command(std::uint64_t seed) {
-  const std::string name = current_test_name();
-  return fmt::format("NPU_SEED={} NPU_WAVES={} {} \"{}\"", seed, suggested_waves_path(name),
-                     self_executable(), name);
-}
-
-inline void announce(std::uint64_t seed) {
-  fmt::print("[{}] seed {} (replay: NPU_SEED={} {} \"{}\")\n", current_test_name(), seed, seed,
-             self_executable(), current_test_name());
-}
+using ::npu::tb::announce;
+using ::npu::tb::current_test_name;
+using ::npu::tb::rerun_command;
 
 // Streams `beats` through the unit. set_beat(dut, beat) drives data, keep,
 // last and the cfg inputs of one beat (called once per beat, so inputs stay

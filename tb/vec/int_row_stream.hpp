@@ -20,6 +20,7 @@
 #include "port_bits.hpp"
 #include "sim_control.hpp"
 #include "test_env.hpp"
+#include "vec_replay_catch.hpp"
 
 namespace npu::tb::introw {
 
@@ -29,18 +30,9 @@ struct Flow {
   double p_out = 1.0;  // probability of out_ready_i in a cycle
 };
 
-inline std::string current_test_name() { return Catch::getResultCapture().getCurrentTestName(); }
-
-inline std::string rerun_command(std::uint64_t seed) {
-  const std::string name = current_test_name();
-  return fmt::format("NPU_SEED={} NPU_WAVES={} {} \"{}\"", seed, suggested_waves_path(name),
-                     self_executable(), name);
-}
-
-inline void announce(std::uint64_t seed) {
-  fmt::print("[{}] seed {} (replay: NPU_SEED={} {} \"{}\")\n", current_test_name(), seed, seed,
-             self_executable(), current_test_name());
-}
+using ::npu::tb::announce;
+using ::npu::tb::current_test_name;
+using ::npu::tb::rerun_command;
 
 struct RunStats {
   std::uint64_t cycles = 0;         // from reset release to the last output beat

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "test_env.hpp"
+#include "vec_replay.hpp"
 
 namespace npu::tb::v1 {
 
@@ -36,15 +37,11 @@ class FlowControl {
   double p_in_ = 1.0, p_out_ = 1.0;
 };
 
-inline void announce(std::uint64_t seed, const std::string& test) {
-  fmt::print("[{}] seed {} (replay: NPU_SEED={} {} \"{}\")\n", test, seed, seed,
-             self_executable(), test);
-}
+using ::npu::tb::announce;
 
 // The rerun command with waves for a failure message.
 inline std::string rerun_hint(std::uint64_t seed, const std::string& test) {
-  return fmt::format("rerun: NPU_SEED={} NPU_WAVES={} {} \"{}\"", seed,
-                     suggested_waves_path(test), self_executable(), test);
+  return "rerun: " + rerun_command(seed, test);
 }
 
 inline std::uint32_t sext10(std::uint32_t k) { return (k & 0x200u) ? (k | 0xFFFFFC00u) : k; }
