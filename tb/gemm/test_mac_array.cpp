@@ -582,3 +582,54 @@ TEST_CASE("Hangs and runaway simulations fail with a clear message", "[checker]"
   MacArraySim limited({}, 10);
   REQUIRE_THROWS_AS([&] { for (int i = 0; i < 11; ++i) limited.tick(); }(), SimTimeout);
 }
+
+// At full speed the array must stream tile after tile without a bubble: the
+// first weight tile loads in Rows beats even while A rows are already offered,
+// the next tiles load behind the current one, and each K chunk's rows find
+// their partial sums back in time. So the whole GEMM takes exactly
+// Rows (first load) + tiles x M (row beats) + L*Rows + Cols (drain) cycles.
+// A handshake or bank-accounting bug that only costs cycles fails here.
+TEST_CASE("Back-to-back tiles stream without bubbles at full speed", "[handshake][tiles]") {
+  const std::size_t depth = 2 * R + C;  // npu_pkg::PeLatency * Rows + Cols
+  for (const auto seed : test_seeds({1, 2})) {
+    Bench b(seed, Traffic::full_speed());
+    const std::size_t m = 3 * R + C + depth;  // long enough to hide reloads and chunk dependencies
+    const std::size_t k = 2 * R, n = 2 * C;   // 2 K chunks x 2 N tiles
+    const auto a = random_i8(b.rng, m, k);
+    const auto w = random_i8(b.rng, k, n);
+    const auto got = b.driver.gemm_i8(a, w, nullptr);
+    const CheckResult r = compare_i32(check_context(seed), "C", npu::ref::gemm_i8(a, w), got);
+    if (!r.ok) FAIL(r.message);
+    const std::size_t tiles = (k / R) * (n / C);
+    const std::uint64_t expected_cycles = R + tiles * m + depth;
+    INFO("seed " << seed << ": " << got.stats.cycles << " cycles, expected " << expected_cycles
+                 << " (Rows " << R << " + " << tiles << " tiles x M " << m << " + depth " << depth << ")");
+    CHECK(got.stats.cycles == expected_cycles);
+  }
+}
+
+// Every NaN encoding must be recognised, not only the canonical one: C_init
+// and the operands carry NaNs whose payload is a single bit (the patterns
+// closest to Inf), in every PE row and column.
+TEST_CASE("BF16 NaN with any single payload bit in C_init and operands", "[bf16]") {
+  for (const auto seed : test_seeds({1})) {
+    Bench b(seed, Traffic::full_speed());
+    const std::size_t m = 2 * 23;
+    auto a = random_bf16(b.rng, m, R);
+    auto w = random_bf16(b.rng, R, C);
+    Matrix<std::uint32_t> c0(m, C, 0x3F800000u);
+    for (std::size_t i = 0; i < m; ++i) {
+      const std::uint32_t sign = (i >= 23) ? 0x80000000u : 0u;
+      c0(i, i % C) = sign | 0x7F800000u | (1u << (i % 23));  // C_init NaN, payload bit i%23
+    }
+    b.check_bf16(a, w, &c0, "C (NaN in C_init)");
+    for (std::size_t i = 0; i < m; ++i) {
+      const auto nan = static_cast<std::uint16_t>(((i & 1u) << 15) | 0x7F80u | (1u << (i % 7)));
+      a(i, i % R) = nan;  // activation NaN, payload bit i%7, in PE row i%R
+    }
+    b.check_bf16(a, w, nullptr, "C (NaN in A)");
+    auto a2 = random_bf16(b.rng, m, R);
+    for (std::size_t k = 0; k < R; ++k) w(k, k % C) = static_cast<std::uint16_t>(0x7F80u | (1u << (k % 7)));
+    b.check_bf16(a2, w, nullptr, "C (NaN in W)");
+  }
+}
