@@ -40,13 +40,15 @@ struct Bench {
     sim.reset();
   }
 
-  void check_i8(const ref::Matrix<std::int8_t>& a, const ref::Matrix<std::int8_t>& b,
-                const ref::Matrix<std::int32_t>* c_init, const std::string& tensor) {
+  // Runs the GEMM on the array, checks it bit-exactly, returns the run (stats).
+  GemmRun<std::int32_t> check_i8(const ref::Matrix<std::int8_t>& a, const ref::Matrix<std::int8_t>& b,
+                                 const ref::Matrix<std::int32_t>* c_init, const std::string& tensor) {
     const auto expected = ref::gemm_i8(a, b, c_init);
-    const auto got = driver.gemm_i8(a, b, c_init);
+    auto got = driver.gemm_i8(a, b, c_init);
     const CheckResult r = compare_i32(check_context(seed), tensor, expected, got);
     if (!r.ok) FAIL(r.message);
     SUCCEED();
+    return got;
   }
 
   void check_bf16(const ref::Matrix<std::uint16_t>& a, const ref::Matrix<std::uint16_t>& b,
