@@ -2,7 +2,7 @@
 #   make sim      build the Verilated model, run the default workload
 #   make test     lint, synthesis and the default (fast) test suite
 #   make test-nightly   the exhaustive `nightly` suite
-#   make bench    throughput figures (GEMM utilization, vector elements/cycle)
+#   make bench    throughput figures (GEMM utilization, vector elements/cycle, DMA efficiency)
 #   make accuracy regenerate the accuracy table in docs/numerics.md
 CONFIG ?= base
 BUILD  ?= build
@@ -32,15 +32,21 @@ build: $(CMAKE_STAMP)
 
 SIM_BIN := $(BUILD)/sim/npu_sim_$(CONFIG)
 
-sim: build
-	@test -x $(SIM_BIN) || { echo "make sim: no model built for CONFIG=$(CONFIG) (built: small, base)"; exit 2; }
+# The default workload through the whole accelerator. Each configuration's
+# model is built on demand (npu_sim_base is not part of `make build`).
+sim: $(CMAKE_STAMP)
+	@case "$(CONFIG)" in small|base) ;; *) echo "make sim: no model for CONFIG=$(CONFIG) (have: small, base)"; exit 2;; esac
+	cmake --build $(BUILD) -j $(JOBS) --target npu_sim_$(CONFIG)
 	$(SIM_BIN) --config configs/$(CONFIG).yaml --seed $(SEED) \
 	  $(if $(filter 1,$(WAVES)),--waves $(FST),)
 
-# Throughput figures: the GEMM workload on `base`, then every vector unit.
+# Throughput figures: GEMM utilization with load/compute/store overlap on
+# `base` (512^3, memory latency 100), DMA efficiency, every vector unit.
 bench: build
-	$(BUILD)/sim/npu_sim_base --config configs/base.yaml --seed $(SEED)
+	cmake --build $(BUILD) -j $(JOBS) --target npu_sim_base
+	$(BUILD)/sim/npu_sim_base --config configs/base.yaml --seed $(SEED) --size 512 --latency 100
 	cmake --build $(BUILD) -j $(JOBS) --target bench_vec
+	cmake --build $(BUILD) -j $(JOBS) --target bench_dma
 
 # Regenerates the accuracy table in docs/numerics.md.
 accuracy: build
@@ -48,7 +54,7 @@ accuracy: build
 
 waves:
 	@test -f $(FST) || { echo "no $(FST): run 'make sim WAVES=1' first"; exit 1; }
-	gtkwave $(FST) sim/waves/mac_array.gtkw
+	gtkwave $(FST) sim/waves/npu_top.gtkw
 
 lint: $(SETUP_STAMP)
 	bash scripts/lint.sh

@@ -15,6 +15,15 @@ function(npu_read_config name)
     string(TOUPPER "${key}" ukey)
     set(NPU_${up}_${ukey} "${CMAKE_MATCH_1}" PARENT_SCOPE)
   endforeach()
+  # accel: section (npu_top), optional
+  foreach(key bus_bytes aspad_words wspad_words acc_rows dma_outstanding vec_maxlen)
+    string(TOUPPER "${key}" ukey)
+    if(text MATCHES "[ \t]${key}:[ \t]*([0-9]+)")
+      set(NPU_${up}_${ukey} "${CMAKE_MATCH_1}" PARENT_SCOPE)
+    else()
+      set(NPU_${up}_${ukey} "" PARENT_SCOPE)
+    endif()
+  endforeach()
 endfunction()
 
 # RTL file list: rtl/rtl.f is the single source of truth (lint, synth, verilate).
@@ -32,21 +41,45 @@ endfunction()
 # Parameters Rows/Cols come from the YAML; FST tracing is compiled in and
 # enabled only on demand at run time.
 function(npu_verilate target)
-  cmake_parse_arguments(A "" "TOP;CONFIG;PREFIX" "" ${ARGN})
+  cmake_parse_arguments(A "ACCEL;XUNIQUE;EXCLUDE_FROM_ALL" "TOP;CONFIG;PREFIX" "" ${ARGN})
   npu_read_config(${A_CONFIG})
   string(TOUPPER "${A_CONFIG}" up)
   npu_rtl_sources(srcs)
-  add_library(${target} STATIC "${PROJECT_SOURCE_DIR}/tb/common/empty.cpp")
+  # XUNIQUE: X assignments and initial values random per run seed, so reset
+  # bugs that fast (all-zero) initialisation hides show up.
+  if(A_XUNIQUE)
+    set(xargs --x-assign unique --x-initial unique)
+  else()
+    set(xargs --x-assign fast --x-initial fast)
+  endif()
+  # ACCEL: the npu_top parameters from the accel: section as well.
+  set(accel_args "")
+  if(A_ACCEL)
+    if(NPU_${up}_BUS_BYTES STREQUAL "")
+      message(FATAL_ERROR "configs/${A_CONFIG}.yaml has no accel: section")
+    endif()
+    set(accel_args -GBusBytes=${NPU_${up}_BUS_BYTES} -GAspadWords=${NPU_${up}_ASPAD_WORDS}
+      -GWspadWords=${NPU_${up}_WSPAD_WORDS} -GAccRows=${NPU_${up}_ACC_ROWS}
+      -GDmaOutstanding=${NPU_${up}_DMA_OUTSTANDING} -GVecMaxLen=${NPU_${up}_VEC_MAXLEN})
+  endif()
+  set(exclude "")
+  if(A_EXCLUDE_FROM_ALL)
+    set(exclude EXCLUDE_FROM_ALL)
+  endif()
+  add_library(${target} STATIC ${exclude} "${PROJECT_SOURCE_DIR}/tb/common/empty.cpp")
   verilate(${target}
     SOURCES ${srcs}
     TOP_MODULE ${A_TOP}
     PREFIX ${A_PREFIX}
     TRACE_FST
-    VERILATOR_ARGS -O3 --x-assign fast --x-initial fast
+    VERILATOR_ARGS -O3 ${xargs}
       -Wno-fatal "${PROJECT_SOURCE_DIR}/rtl/lint/waivers.vlt"
-      -GRows=${NPU_${up}_ROWS} -GCols=${NPU_${up}_COLS}
+      -GRows=${NPU_${up}_ROWS} -GCols=${NPU_${up}_COLS} ${accel_args}
     OPT_FAST -O2)
   target_compile_definitions(${target} PUBLIC
     NPU_ROWS=${NPU_${up}_ROWS} NPU_COLS=${NPU_${up}_COLS}
     NPU_CONFIG_NAME="${A_CONFIG}")
+  if(A_ACCEL)
+    target_compile_definitions(${target} PUBLIC NPU_BUS_BYTES=${NPU_${up}_BUS_BYTES})
+  endif()
 endfunction()

@@ -1,9 +1,11 @@
-// npu_sim: runs the default workload (an N x N x N GEMM in INT8 and in BF16,
-// N = 256 unless --size says otherwise) on the Verilated mac_array, checks
-// both bit-exactly against the reference model and reports throughput.
+// npu_sim: runs the default workload through the whole accelerator (npu_top):
+// an N x N x N GEMM in INT8 and in BF16 (N = 256 unless --size says
+// otherwise), tiled by the compiler into a command stream that the runtime
+// puts in the ring; checks C bit-exactly against the reference model and
+// prints the performance counters.
 //   npu_sim --config configs/base.yaml [--seed N] [--waves out.fst] [--size N]
+//           [--latency CYCLES]
 // Exit: 0 all PASS, 1 a FAIL or a runtime/config error, 2 bad arguments.
-#include <Vmac_array.h>
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -18,23 +20,17 @@
 #include <string>
 #include <vector>
 
-#include "mac_array_driver.hpp"
-#include "npu/ref/gemm.hpp"
-#include "stimulus.hpp"
+#include "gemm_flow.hpp"
+#include "top_bench.hpp"
 
 namespace {
-
-using npu::tb::CheckContext;
-using npu::tb::CheckResult;
-using npu::tb::MacArrayDriver;
-using npu::tb::MacArraySim;
-using npu::tb::RunStats;
 
 struct Options {
   std::string config;
   std::uint64_t seed = 1;
   std::string waves;
   std::size_t size = 256;
+  unsigned latency = 100;
 };
 
 struct UsageError : std::runtime_error {
@@ -44,10 +40,12 @@ struct HelpRequested {};
 
 constexpr const char* kUsage =
     "usage: npu_sim --config <configs/NAME.yaml> [--seed N] [--waves FILE.fst] [--size N]\n"
-    "  --config  array configuration; must match the compiled model ({}x{}, '{}')\n"
-    "  --seed    random data seed (default 1)\n"
-    "  --waves   write an FST trace of the whole run to FILE.fst\n"
-    "  --size    GEMM dimension M = K = N (default 256)\n";
+    "               [--latency CYCLES]\n"
+    "  --config   configuration; must match the compiled model ({}x{}, '{}')\n"
+    "  --seed     random data seed (default 1)\n"
+    "  --waves    write an FST trace of the whole run to FILE.fst\n"
+    "  --size     GEMM dimension M = K = N (default 256)\n"
+    "  --latency  memory read/write latency in cycles (default 100)\n";
 
 std::uint64_t parse_number(const std::string& opt, const std::string& text) {
   std::size_t used = 0;
@@ -78,7 +76,10 @@ Options parse_args(int argc, char** argv) {
       o.waves = value();
     } else if (arg == "--size") {
       o.size = parse_number(arg, value());
-      if (o.size == 0) throw UsageError("--size must be at least 1");
+      if (o.size == 0 || o.size > 4096) throw UsageError("--size must be 1..4096");
+    } else if (arg == "--latency") {
+      o.latency = static_cast<unsigned>(parse_number(arg, value()));
+      if (o.latency == 0 || o.latency > 100000) throw UsageError("--latency must be 1..100000");
     } else if (arg == "--help" || arg == "-h") {
       throw HelpRequested{};
     } else {
@@ -121,29 +122,31 @@ void check_config(const std::string& path) {
         path, rows, cols, NPU_CONFIG_NAME, NPU_ROWS, NPU_COLS));
 }
 
-struct Outcome {
-  bool pass;
-  RunStats stats;
-  double cycles_per_s;
-  std::string message;
-};
-
-void report(const std::string& tensor, std::size_t n, const Outcome& o) {
-  fmt::print("{:<8} {}x{}x{}  {}  cycles {}  MACs {}  util {:.2f}%  sim {:.0f} cycles/s\n",
-             tensor, n, n, n, o.pass ? "PASS" : "FAIL", o.stats.cycles, o.stats.macs,
-             100.0 * o.stats.utilisation, o.cycles_per_s);
-  if (!o.pass) fmt::print("{}\n", o.message);
-}
-
-template <class Run, class Check>
-Outcome timed(MacArraySim& sim, Run run, Check check) {
-  const std::uint64_t c0 = sim.cycle();
-  const auto t0 = std::chrono::steady_clock::now();
-  auto result = run();
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const CheckResult r = check(result);
-  return {r.ok, result.stats, secs > 0 ? static_cast<double>(sim.cycle() - c0) / secs : 0.0,
-          r.message};
+// The configuration file must describe the model this program was built for:
+// its sizes are compared with the device's HW_* registers.
+void check_accel(const std::string& path, const npu::rt::HwConfig& hw) {
+  const YAML::Node accel = YAML::LoadFile(path)["accel"];
+  if (!accel || !accel.IsMap())
+    throw std::runtime_error(fmt::format("{}: missing map 'accel'", path));
+  auto want = [&](const char* key, unsigned have) {
+    const YAML::Node n = accel[key];
+    if (!n) throw std::runtime_error(fmt::format("{}: missing key 'accel.{}'", path, key));
+    long long v = 0;
+    try {
+      v = n.as<long long>();
+    } catch (const YAML::Exception&) {
+      throw std::runtime_error(fmt::format("{}: accel.{} is not an integer", path, key));
+    }
+    if (v != have)
+      throw std::runtime_error(fmt::format("{}: accel.{} is {} but the '{}' model has {}; "
+                                           "rebuild after changing a configuration",
+                                           path, key, v, NPU_CONFIG_NAME, have));
+  };
+  want("bus_bytes", hw.bus_bytes);
+  want("aspad_words", hw.aspad_words);
+  want("wspad_words", hw.wspad_words);
+  want("acc_rows", hw.acc_rows);
+  want("vec_maxlen", hw.vec_maxlen);
 }
 
 int run(const Options& o) {
@@ -152,44 +155,48 @@ int run(const Options& o) {
     const auto dir = std::filesystem::path(o.waves).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir);
   }
-  fmt::print("npu_sim: config '{}' ({}x{} array), seed {}, GEMM {}^3{}\n", NPU_CONFIG_NAME,
-             NPU_ROWS, NPU_COLS, o.seed, o.size,
-             o.waves.empty() ? std::string{} : ", waves " + o.waves);
-
-  // Waves hold the array's ports only: its internal PE buses over 130k
-  // cycles would be hundreds of MB (tests trace everything instead).
-  MacArraySim sim(o.waves, MacArraySim::kDefaultCycleLimit, 1);
-  sim.reset();
-  MacArrayDriver driver(sim, npu::tb::Traffic::full_speed(), o.seed);
-  std::mt19937_64 rng(o.seed);
-  const std::size_t n = o.size;
-  CheckContext ctx;
-  ctx.test_name = "npu_sim";
-  ctx.seed = o.seed;
-  ctx.rerun = fmt::format("build/sim/npu_sim --config {} --seed {} --size {} --waves {}", o.config,
-                          o.seed, o.size, o.waves.empty() ? "build/waves/sim.fst" : o.waves);
+  npu::tb::TopBenchOptions bo;
+  bo.waves = o.waves;
+  bo.trace_depth = 3;  // npu_top's ports and the engines' ports: a long run stays small
+  bo.cycle_limit = 2'000'000'000;
+  bo.mem.read_latency = o.latency;
+  bo.mem.write_latency = o.latency;
+  npu::tb::TopBench bench(NPU_BUS_BYTES, bo);
+  const auto& hw = bench.dev().hw();
+  check_accel(o.config, hw);
+  fmt::print("npu_sim: config '{}' ({}x{} array, {}-bit AXI, memory latency {}), seed {}, "
+             "GEMM {}^3{}\n", NPU_CONFIG_NAME, hw.rows, hw.cols, 8 * hw.bus_bytes, o.latency,
+             o.seed, o.size, o.waves.empty() ? std::string{} : ", waves " + o.waves);
 
   int failures = 0;
-  {
-    const auto a = npu::tb::random_i8(rng, n, n);
-    const auto b = npu::tb::random_i8(rng, n, n);
-    const auto expected = npu::ref::gemm_i8(a, b);
-    const Outcome out = timed(sim, [&] { return driver.gemm_i8(a, b); },
-                              [&](const auto& got) { return npu::tb::compare_i32(ctx, "C_int8", expected, got); });
-    report("C_int8", n, out);
-    failures += out.pass ? 0 : 1;
-  }
-  {
-    const auto a = npu::tb::random_bf16(rng, n, n);
-    const auto b = npu::tb::random_bf16(rng, n, n);
-    const auto expected = npu::ref::gemm_bf16(a, b);
-    const Outcome out = timed(sim, [&] { return driver.gemm_bf16(a, b); },
-                              [&](const auto& got) { return npu::tb::compare_fp32(ctx, "C_bf16", expected, got); });
-    report("C_bf16", n, out);
-    failures += out.pass ? 0 : 1;
+  for (auto type : {npu::compiler::DType::Int8, npu::compiler::DType::Bf16}) {
+    npu::compiler::GemmShape s;
+    s.m = s.k = s.n = static_cast<unsigned>(o.size);
+    s.type = type;
+    const char* name = type == npu::compiler::DType::Int8 ? "C_int8" : "C_bf16";
+    const std::uint64_t c0 = bench.cycle();
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto run = npu::tb::run_gemm(bench, s, o.seed, 200'000'000);
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const bool pass = run.result.ok() && !run.mismatch;
+    const auto& k = run.counters;
+    fmt::print("{:<7} {}x{}x{}  {}  cycles {}  MACs {}  util {:.2f}%  sim {:.0f} cycles/s\n",
+               name, s.m, s.k, s.n, pass ? "PASS" : "FAIL", k.cycles, k.macs,
+               100.0 * k.mac_utilization(hw), secs > 0 ? (bench.cycle() - c0) / secs : 0.0);
+    fmt::print("        {} commands; busy/stall cycles: gemm {}/{}  load {}/{}  store {}/{}  "
+               "vec {}/{}; DMA read {} B, write {} B\n", run.commands, k.gemm_busy,
+               k.gemm_stall, k.load_busy, k.load_stall, k.store_busy, k.store_stall, k.vec_busy,
+               k.vec_stall, k.dma_rd_bytes, k.dma_wr_bytes);
+    if (!run.result.ok()) fmt::print("        {}\n", run.result.describe());
+    if (run.mismatch)
+      fmt::print("        first mismatch: {}\n        rerun: {} --config {} --seed {} --size {} "
+                 "--waves build/waves/sim.fst\n", *run.mismatch, npu::tb::self_executable(),
+                 o.config, o.seed, o.size);
+    failures += pass ? 0 : 1;
   }
   fmt::print("summary: {} of 2 tensors PASS, {} FAIL ({} simulated cycles)\n", 2 - failures,
-             failures, sim.cycle());
+             failures, bench.cycle());
   return failures == 0 ? 0 : 1;
 }
 

@@ -32,13 +32,17 @@ class SimControl {
   // trace_path empty = no tracing (the trace is only opened when asked for).
   // trace_depth 0 records every signal; n > 0 only n levels below TOP (2 =
   // the top module's ports and its own signals), which keeps long runs small.
+  // x_seed != 0: models built with --x-initial unique start every flop and
+  // memory bit from this seed (randReset 2) instead of zero.
   explicit SimControl(std::string trace_path = {},
-                      std::uint64_t cycle_limit = kDefaultCycleLimit, int trace_depth = 0)
+                      std::uint64_t cycle_limit = kDefaultCycleLimit, int trace_depth = 0,
+                      std::uint64_t x_seed = 0)
       : ctx_(std::make_unique<VerilatedContext>()),
         cycle_limit_(cycle_limit),
         trace_path_(std::move(trace_path)) {
     ctx_->debug(0);
-    ctx_->randReset(0);
+    ctx_->randReset(x_seed ? 2 : 0);
+    if (x_seed) ctx_->randSeed(static_cast<int>(x_seed & 0x7FFFFFFF));
     // Must precede model construction so the model registers trace callbacks.
     if (!trace_path_.empty()) ctx_->traceEverOn(true);
     model_ = std::make_unique<Model>(ctx_.get(), "TOP");

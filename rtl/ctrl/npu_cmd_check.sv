@@ -1,0 +1,147 @@
+// Combinational command checker for every opcode except VEC's fields (those
+// are checked by npu_vec_check): field ranges, alignment, memory window and
+// local ranges, in the fault priority of docs/isa.md §5. All sums are formed
+// in 64 bits so nothing wraps.
+module npu_cmd_check #(
+  parameter int unsigned BusBytes   = 16,
+  parameter int unsigned AspadWords = 1024,
+  parameter int unsigned WspadWords = 256,
+  parameter int unsigned AccRows    = 256,
+  parameter int unsigned AccWpr     = 2,   // bus words per ACC row (DMA view)
+  parameter int unsigned Rows       = 4
+) (
+  input  logic [511:0] cmd_i,
+  input  logic [31:0]  window_base_i,
+  input  logic [31:0]  window_size_i,
+  output logic         fault_o,
+  output logic [7:0]   code_o,
+  output logic [1:0]   queue_o,    // valid for LOAD/STORE/GEMM/VEC/NOP
+  output logic         is_vec_o,
+  output logic         is_barrier_o  // FENCE or IRQ
+);
+  logic [7:0]  op;
+  logic [3:0]  dep;
+  logic [31:0] w1, w2, w3, w4, w5, w6;
+  assign op  = cmd_i[7:0];
+  assign dep = cmd_i[11:8];
+  assign w1  = cmd_i[1*32 +: 32];
+  assign w2  = cmd_i[2*32 +: 32];
+  assign w3  = cmd_i[3*32 +: 32];
+  assign w4  = cmd_i[4*32 +: 32];
+  assign w5  = cmd_i[5*32 +: 32];
+  assign w6  = cmd_i[6*32 +: 32];
+
+  // -------------------------------------------------------------- LOAD/STORE
+  logic [15:0] rows, row_words;
+  logic [1:0]  space;
+  logic [63:0] dram_first, dram_last, win_lo, win_hi, local_last, space_words;
+  logic        is_load, is_store, is_gemm;
+
+  assign is_load   = (op == npu_isa_pkg::OpLoad);
+  assign is_store  = (op == npu_isa_pkg::OpStore);
+  assign is_gemm   = (op == npu_isa_pkg::OpGemm);
+  assign rows      = w3[15:0];
+  assign row_words = w3[31:16];
+  assign space     = w4[25:24];
+  assign dram_first = {32'd0, w1};
+  assign dram_last  = dram_first + (64'(rows) - 64'd1) * 64'(w2)
+                      + 64'(row_words) * 64'(BusBytes) - 64'd1;
+  assign win_lo     = {32'd0, window_base_i};
+  assign win_hi     = win_lo + {32'd0, window_size_i};  // exclusive
+  assign local_last = 64'(w4[23:0]) + (64'(rows) - 64'd1) * 64'(w5[23:0])
+                      + 64'(row_words) - 64'd1;
+  assign space_words = (space == npu_isa_pkg::SpaceAspad) ? 64'(AspadWords) :
+                       (space == npu_isa_pkg::SpaceWspad) ? 64'(WspadWords) :
+                       64'(AccRows) * 64'(AccWpr);
+
+  logic space_ok;
+  always_comb begin
+    space_ok = 1'b0;
+    if (is_load)  space_ok = (space == npu_isa_pkg::SpaceAspad) || (space == npu_isa_pkg::SpaceWspad);
+    if (is_store) space_ok = (space == npu_isa_pkg::SpaceAspad) || (space == npu_isa_pkg::SpaceAcc);
+  end
+
+  // -------------------------------------------------------------------- GEMM
+  logic [15:0] m, k_tiles;
+  logic [63:0] a_last, w_last, acc_last;
+  assign m        = w4[15:0];
+  assign k_tiles  = w4[31:16];
+  assign a_last   = 64'(w1[23:0]) + (64'(k_tiles) - 64'd1) * 64'(w5[23:0]) + 64'(m) - 64'd1;
+  assign w_last   = 64'(w2[23:0]) + (64'(k_tiles) - 64'd1) * 64'(w6[23:0]) + 64'(Rows) - 64'd1;
+  assign acc_last = 64'(w3[23:0]) + 64'(m) - 64'd1;
+
+  // ------------------------------------------------------------------ verdict
+  logic bad_dep;
+  always_comb begin
+    fault_o      = 1'b0;
+    code_o       = npu_isa_pkg::ErrNone;
+    queue_o      = npu_isa_pkg::QCompute;
+    is_vec_o     = 1'b0;
+    is_barrier_o = 1'b0;
+    bad_dep      = 1'b0;
+    unique case (op)
+      npu_isa_pkg::OpLoad: begin
+        queue_o = npu_isa_pkg::QLoad;
+        bad_dep = dep[0] || dep[2];  // load has no previous stage
+      end
+      npu_isa_pkg::OpStore: begin
+        queue_o = npu_isa_pkg::QStore;
+        bad_dep = dep[1] || dep[3];  // store has no next stage
+      end
+      npu_isa_pkg::OpGemm: queue_o = npu_isa_pkg::QCompute;
+      npu_isa_pkg::OpVec: begin
+        queue_o  = npu_isa_pkg::QCompute;
+        is_vec_o = 1'b1;
+      end
+      npu_isa_pkg::OpNop: begin
+        queue_o = w1[1:0];
+        bad_dep = (w1[1:0] == 2'd3) ||
+                  (w1[1:0] == npu_isa_pkg::QLoad  && (dep[0] || dep[2])) ||
+                  (w1[1:0] == npu_isa_pkg::QStore && (dep[1] || dep[3]));
+      end
+      npu_isa_pkg::OpFence, npu_isa_pkg::OpIrq: begin
+        is_barrier_o = 1'b1;
+        bad_dep      = (dep != 4'd0);
+      end
+      default: begin
+        fault_o = 1'b1;
+        code_o  = npu_isa_pkg::ErrIllegalOpcode;
+      end
+    endcase
+
+    if (!fault_o && bad_dep) begin
+      fault_o = 1'b1;
+      code_o  = npu_isa_pkg::ErrBadField;
+    end else if (!fault_o && (is_load || is_store)) begin
+      if (rows == '0 || row_words == '0 || !space_ok) begin
+        fault_o = 1'b1;
+        code_o  = npu_isa_pkg::ErrBadField;
+      end else if ((w1 % BusBytes) != 0 || (w2 % BusBytes) != 0) begin
+        fault_o = 1'b1;
+        code_o  = npu_isa_pkg::ErrAlign;
+      end else if (dram_first < win_lo || dram_last >= win_hi || dram_last >= 64'h1_0000_0000) begin
+        fault_o = 1'b1;
+        code_o  = npu_isa_pkg::ErrAddrWindow;
+      end else if (local_last >= space_words) begin
+        fault_o = 1'b1;
+        code_o  = (space == npu_isa_pkg::SpaceAcc) ? npu_isa_pkg::ErrAccRange
+                                                   : npu_isa_pkg::ErrSpadRange;
+      end
+    end else if (!fault_o && is_gemm) begin
+      if (m == '0 || k_tiles == '0) begin
+        fault_o = 1'b1;
+        code_o  = npu_isa_pkg::ErrBadField;
+      end else if (a_last >= 64'(AspadWords) || w_last >= 64'(WspadWords)) begin
+        fault_o = 1'b1;
+        code_o  = npu_isa_pkg::ErrSpadRange;
+      end else if (acc_last >= 64'(AccRows)) begin
+        fault_o = 1'b1;
+        code_o  = npu_isa_pkg::ErrAccRange;
+      end
+    end
+  end
+
+  logic unused;
+  assign unused = ^{cmd_i[511:224], cmd_i[31:12], w4[31:26], w5[31:24], w6[31:24],
+                    w1[31:24], w2[31:24], w3[31:24]};
+endmodule

@@ -1,0 +1,214 @@
+// LOAD engine: 2D DRAM -> local memory over an AXI4 read channel.
+// Each row is split into INCR bursts (npu_dma_burst_gen); up to
+// MaxOutstanding bursts are in flight on one ARID (in order). R beats are
+// written to the local write port (rready follows its ready). After the first
+// beat with an error response no further beat of the command is written and
+// no new burst is issued; the bursts already issued are drained. One done
+// per command with the first error (0 OKAY, 2 SLVERR, 3 DECERR).
+module npu_dma_rd #(
+  parameter int unsigned AddrW          = 32,
+  parameter int unsigned DataW          = 64,
+  parameter int unsigned IdW            = 1,
+  parameter int unsigned LocalAW        = 24,
+  parameter int unsigned MaxOutstanding = 4,
+  parameter int unsigned MaxBurst       = 256,
+  parameter logic [IdW-1:0] ArId        = '0,
+  localparam int unsigned BusBytes = DataW / 8,
+  localparam int unsigned OutW     = $clog2(MaxOutstanding + 1)
+) (
+  input  logic               clk_i,
+  input  logic               rst_ni,
+  // command
+  input  logic               cmd_valid_i,
+  output logic               cmd_ready_o,
+  input  logic [AddrW-1:0]   cmd_dram_addr_i,
+  input  logic [31:0]        cmd_dram_stride_i,
+  input  logic [15:0]        cmd_rows_i,
+  input  logic [15:0]        cmd_row_words_i,
+  input  logic [1:0]         cmd_space_i,
+  input  logic [LocalAW-1:0] cmd_local_addr_i,
+  input  logic [LocalAW-1:0] cmd_local_stride_i,
+  // done
+  output logic               done_valid_o,
+  input  logic               done_ready_i,
+  output logic [1:0]         done_err_o,
+  // status
+  output logic               busy_o,
+  output logic               stall_o,
+  output logic               beat_o,
+  // AXI4 read master
+  output logic               m_axi_arvalid_o,
+  input  logic               m_axi_arready_i,
+  output logic [AddrW-1:0]   m_axi_araddr_o,
+  output logic [7:0]         m_axi_arlen_o,
+  output logic [2:0]         m_axi_arsize_o,
+  output logic [1:0]         m_axi_arburst_o,
+  output logic [IdW-1:0]     m_axi_arid_o,
+  input  logic               m_axi_rvalid_i,
+  output logic               m_axi_rready_o,
+  input  logic [DataW-1:0]   m_axi_rdata_i,
+  input  logic [1:0]         m_axi_rresp_i,
+  input  logic               m_axi_rlast_i,
+  input  logic [IdW-1:0]     m_axi_rid_i,
+  // local memory write port
+  output logic               lw_req_valid_o,
+  input  logic               lw_req_ready_i,
+  output logic               lw_req_we_o,
+  output logic [LocalAW-1:0] lw_req_addr_o,
+  output logic [DataW-1:0]   lw_req_wdata_o,
+  output logic [DataW/8-1:0] lw_req_wstrb_o,
+  output logic [1:0]         lw_space_o
+);
+
+  typedef enum logic [1:0] {StIdle, StRun, StDone} state_e;
+  state_e state_q, state_d;
+
+  // Command fields kept for the local side.
+  logic [15:0]        row_words_q;
+  logic [1:0]         space_q;
+  logic [LocalAW-1:0] lstride_q, lrow_base_q, laddr_q;
+  logic [15:0]        lword_q;
+
+  logic       err_q;
+  logic [1:0] err_code_q;
+  logic [OutW-1:0] out_q;  // bursts issued (incl. pending AR) not yet fully received
+
+  logic cmd_fire, done_fire;
+  assign cmd_ready_o  = (state_q == StIdle);
+  assign cmd_fire     = cmd_valid_i && cmd_ready_o;
+  assign done_valid_o = (state_q == StDone);
+  assign done_fire    = done_valid_o && done_ready_i;
+  assign done_err_o   = err_code_q;
+
+  // ---------------- AR side ----------------
+  logic             gen_valid, gen_ready;
+  logic [AddrW-1:0] gen_addr;
+  logic [7:0]       gen_len;
+
+  npu_dma_burst_gen #(
+    .AddrW(AddrW), .DataW(DataW), .MaxBurst(MaxBurst)
+  ) u_gen (
+    .clk_i, .rst_ni,
+    .start_i       (cmd_fire),
+    .dram_addr_i   (cmd_dram_addr_i),
+    .dram_stride_i (cmd_dram_stride_i),
+    .rows_i        (cmd_rows_i),
+    .row_words_i   (cmd_row_words_i),
+    .abort_i       (err_q),
+    .burst_valid_o (gen_valid),
+    .burst_ready_i (gen_ready),
+    .burst_addr_o  (gen_addr),
+    .burst_len_o   (gen_len)
+  );
+
+  logic             arvalid_q;
+  logic [AddrW-1:0] araddr_q;
+  logic [7:0]       arlen_q;
+  logic             ar_fire, ar_load;
+
+  assign ar_fire   = arvalid_q && m_axi_arready_i;
+  assign ar_load   = (state_q == StRun) && gen_valid && !err_q &&
+                     (out_q < OutW'(MaxOutstanding)) && (!arvalid_q || m_axi_arready_i);
+  assign gen_ready = ar_load;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      arvalid_q <= 1'b0;
+      araddr_q  <= '0;
+      arlen_q   <= '0;
+    end else if (ar_load) begin
+      arvalid_q <= 1'b1;
+      araddr_q  <= gen_addr;
+      arlen_q   <= gen_len;
+    end else if (ar_fire) begin
+      arvalid_q <= 1'b0;
+    end
+  end
+
+  assign m_axi_arvalid_o = arvalid_q;
+  assign m_axi_araddr_o  = araddr_q;
+  assign m_axi_arlen_o   = arlen_q;
+  assign m_axi_arsize_o  = 3'($clog2(BusBytes));
+  assign m_axi_arburst_o = 2'b01;  // INCR
+  assign m_axi_arid_o    = ArId;
+
+  // ---------------- R side ----------------
+  logic drop, r_fire, r_bad;
+  assign r_bad  = m_axi_rresp_i[1];  // SLVERR / DECERR
+  assign drop   = err_q || r_bad;
+  assign m_axi_rready_o = (state_q == StRun) && (drop || lw_req_ready_i);
+  assign r_fire = m_axi_rvalid_i && m_axi_rready_o;
+
+  assign lw_req_valid_o = (state_q == StRun) && m_axi_rvalid_i && !drop;
+  assign lw_req_we_o    = 1'b1;
+  assign lw_req_addr_o  = laddr_q;
+  assign lw_req_wdata_o = m_axi_rdata_i;
+  assign lw_req_wstrb_o = '1;
+  assign lw_space_o     = space_q;
+
+  logic lw_fire;
+  assign lw_fire = lw_req_valid_o && lw_req_ready_i;
+
+  // ---------------- control ----------------
+  always_comb begin
+    state_d = state_q;
+    unique case (state_q)
+      StIdle: if (cmd_fire) state_d = StRun;
+      StRun:  if ((!gen_valid || err_q) && !arvalid_q && out_q == '0) state_d = StDone;
+      StDone: if (done_fire) state_d = StIdle;
+      default: state_d = StIdle;
+    endcase
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q     <= StIdle;
+      row_words_q <= '0;
+      space_q     <= '0;
+      lstride_q   <= '0;
+      lrow_base_q <= '0;
+      laddr_q     <= '0;
+      lword_q     <= '0;
+      err_q       <= 1'b0;
+      err_code_q  <= '0;
+      out_q       <= '0;
+    end else begin
+      state_q <= state_d;
+      if (cmd_fire) begin
+        row_words_q <= cmd_row_words_i;
+        space_q     <= cmd_space_i;
+        lstride_q   <= cmd_local_stride_i;
+        lrow_base_q <= cmd_local_addr_i;
+        laddr_q     <= cmd_local_addr_i;
+        lword_q     <= '0;
+        err_q       <= 1'b0;
+        err_code_q  <= '0;
+      end
+      if (lw_fire) begin
+        if (lword_q == row_words_q - 16'd1) begin
+          lword_q     <= '0;
+          lrow_base_q <= lrow_base_q + lstride_q;
+          laddr_q     <= lrow_base_q + lstride_q;
+        end else begin
+          lword_q <= lword_q + 16'd1;
+          laddr_q <= laddr_q + LocalAW'(1);
+        end
+      end
+      if (r_fire && r_bad && !err_q) begin
+        err_q      <= 1'b1;
+        err_code_q <= m_axi_rresp_i;
+      end
+      if (ar_load && !(r_fire && m_axi_rlast_i)) out_q <= out_q + OutW'(1);
+      else if (!ar_load && r_fire && m_axi_rlast_i) out_q <= out_q - OutW'(1);
+    end
+  end
+
+  assign busy_o  = (state_q != StIdle);
+  assign beat_o  = r_fire;
+  assign stall_o = (state_q == StRun) && !r_fire;
+
+  // The engine uses one ID and in-order responses.
+  logic unused_rid;
+  assign unused_rid = ^m_axi_rid_i;
+
+endmodule

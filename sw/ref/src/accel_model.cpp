@@ -1,0 +1,205 @@
+#include "npu/ref/accel_model.hpp"
+
+#include "npu/ref/fp.hpp"
+
+#include <stdexcept>
+
+namespace npu::ref {
+
+using isa::Fault;
+using isa::Op;
+using isa::Space;
+
+unsigned AccelConfig::acc_words_per_row() const {
+  const unsigned raw = (4 * cols + bus_bytes - 1) / bus_bytes;
+  unsigned p = 1;
+  while (p < raw) p <<= 1;
+  return p;
+}
+
+AccelModel::AccelModel(const AccelConfig& cfg) : cfg_(cfg) {
+  mem_.aspad.assign(std::size_t{cfg.aspad_words} * cfg.bus_bytes, 0);
+  mem_.wspad.assign(std::size_t{cfg.wspad_words} * cfg.bus_bytes, 0);
+  mem_.acc.assign(std::size_t{cfg.acc_rows} * cfg.cols, 0);
+}
+
+void AccelModel::write_dram(std::uint32_t addr, const std::vector<std::uint8_t>& bytes) {
+  for (std::size_t i = 0; i < bytes.size(); ++i) dram_[addr + static_cast<std::uint32_t>(i)] = bytes[i];
+}
+
+std::vector<std::uint8_t> AccelModel::read_dram(std::uint32_t addr, std::size_t n) const {
+  std::vector<std::uint8_t> out(n, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto it = dram_.find(addr + static_cast<std::uint32_t>(i));
+    if (it != dram_.end()) out[i] = it->second;
+  }
+  return out;
+}
+
+void AccelModel::add_error_range(std::uint32_t lo, std::uint32_t hi, Fault f) {
+  errors_.push_back({lo, hi, f});
+}
+
+std::optional<Fault> AccelModel::dma_error(std::uint64_t lo, std::uint64_t hi) const {
+  for (const auto& e : errors_)
+    if (lo < e.hi && e.lo < hi) return e.f;
+  return std::nullopt;
+}
+
+Fault AccelModel::check(const isa::Command& c) const {
+  const auto& w = c.w;
+  const Op op = c.op();
+  const isa::Deps d = c.deps();
+  const auto u64 = [](std::uint64_t x) { return x; };
+  switch (op) {
+    case Op::Load:
+    case Op::Store: {
+      if ((op == Op::Load && (d.pop_prev || d.push_prev)) ||
+          (op == Op::Store && (d.pop_next || d.push_next)))
+        return Fault::BadField;
+      const unsigned rows = w[3] & 0xFFFF, rw = w[3] >> 16, space = w[4] >> 24 & 3;
+      const bool space_ok = op == Op::Load ? (space == 0 || space == 1) : (space == 0 || space == 2);
+      if (rows == 0 || rw == 0 || !space_ok) return Fault::BadField;
+      if (w[1] % cfg_.bus_bytes || w[2] % cfg_.bus_bytes) return Fault::Align;
+      const std::uint64_t first = w[1];
+      const std::uint64_t last = first + u64(rows - 1) * w[2] + u64(rw) * cfg_.bus_bytes - 1;
+      if (first < win_base_ || last >= u64(win_base_) + win_size_ || last >= (1ull << 32))
+        return Fault::AddrWindow;
+      const std::uint64_t llast = u64(w[4] & 0xFFFFFF) + u64(rows - 1) * (w[5] & 0xFFFFFF) + rw - 1;
+      const std::uint64_t words = space == 0   ? cfg_.aspad_words
+                                  : space == 1 ? cfg_.wspad_words
+                                               : u64(cfg_.acc_rows) * cfg_.acc_words_per_row();
+      if (llast >= words) return space == 2 ? Fault::AccRange : Fault::SpadRange;
+      return Fault::None;
+    }
+    case Op::Gemm: {
+      const unsigned m = w[4] & 0xFFFF, kt = w[4] >> 16;
+      if (m == 0 || kt == 0) return Fault::BadField;
+      const std::uint64_t a_last = u64(w[1] & 0xFFFFFF) + u64(kt - 1) * (w[5] & 0xFFFFFF) + m - 1;
+      const std::uint64_t w_last = u64(w[2] & 0xFFFFFF) + u64(kt - 1) * (w[6] & 0xFFFFFF) + cfg_.rows - 1;
+      if (a_last >= cfg_.aspad_words || w_last >= cfg_.wspad_words) return Fault::SpadRange;
+      if (u64(w[3] & 0xFFFFFF) + m - 1 >= cfg_.acc_rows) return Fault::AccRange;
+      return Fault::None;
+    }
+    case Op::Vec:
+      return vec_check_ ? vec_check_(c, cfg_) : Fault::IllegalOpcode;
+    case Op::Nop: {
+      const unsigned q = w[1] & 3;
+      if (q == 3 || (q == 0 && (d.pop_prev || d.push_prev)) || (q == 2 && (d.pop_next || d.push_next)))
+        return Fault::BadField;
+      return Fault::None;
+    }
+    case Op::Fence:
+    case Op::Irq:
+      return (w[0] & 0xF00) ? Fault::BadField : Fault::None;
+  }
+  return Fault::IllegalOpcode;
+}
+
+std::uint8_t* AccelModel::local_word(Space s, std::uint32_t word, std::vector<std::uint8_t>& tmp) {
+  const unsigned bb = cfg_.bus_bytes;
+  if (s == Space::Aspad) return &mem_.aspad[std::size_t{word} * bb];
+  if (s == Space::Wspad) return &mem_.wspad[std::size_t{word} * bb];
+  // ACC: a bus word is a slice of a row, zero past 4*cols bytes
+  const unsigned wpr = cfg_.acc_words_per_row();
+  const unsigned row = word / wpr, part = word % wpr;
+  tmp.assign(bb, 0);
+  for (unsigned b = 0; b < bb; ++b) {
+    const unsigned byte = part * bb + b;
+    if (byte < 4 * cfg_.cols)
+      tmp[b] = mem_.acc[std::size_t{row} * cfg_.cols + byte / 4] >> (8 * (byte % 4)) & 0xFF;
+  }
+  return tmp.data();
+}
+
+void AccelModel::gemm(const isa::Command& c) {
+  const auto& w = c.w;
+  const bool bf16 = c.func() & 1, accumulate = c.func() >> 1 & 1;
+  const unsigned m = w[4] & 0xFFFF, kt_n = w[4] >> 16;
+  const unsigned bb = cfg_.bus_bytes;
+  for (unsigned kt = 0; kt < kt_n; ++kt) {
+    const std::size_t a0 = (w[1] & 0xFFFFFF) + std::size_t{kt} * (w[5] & 0xFFFFFF);
+    const std::size_t w0 = (w[2] & 0xFFFFFF) + std::size_t{kt} * (w[6] & 0xFFFFFF);
+    for (unsigned r = 0; r < m; ++r) {
+      const std::uint8_t* aw = &mem_.aspad[(a0 + r) * bb];
+      std::uint32_t* acc = &mem_.acc[(std::size_t{w[3] & 0xFFFFFF} + r) * cfg_.cols];
+      const bool keep = kt > 0 || accumulate;
+      for (unsigned j = 0; j < cfg_.cols; ++j) {
+        std::uint32_t s = keep ? acc[j] : 0;
+        for (unsigned k = 0; k < cfg_.rows; ++k) {
+          const std::uint8_t* ww = &mem_.wspad[(w0 + k) * bb];
+          if (bf16) {
+            const std::uint16_t a = aw[2 * k] | aw[2 * k + 1] << 8;
+            const std::uint16_t b = ww[2 * j] | ww[2 * j + 1] << 8;
+            s = bf16_mac(a, b, s);
+          } else {
+            const auto a = static_cast<std::int8_t>(aw[k]);
+            const auto b = static_cast<std::int8_t>(ww[j]);
+            s = static_cast<std::uint32_t>(s + static_cast<std::uint32_t>(std::int32_t{a} * b));
+          }
+        }
+        acc[j] = s;
+      }
+    }
+  }
+}
+
+std::optional<Fault> AccelModel::exec(const isa::Command& c) {
+  const auto& w = c.w;
+  const unsigned bb = cfg_.bus_bytes;
+  switch (c.op()) {
+    case Op::Load:
+    case Op::Store: {
+      const unsigned rows = w[3] & 0xFFFF, rw = w[3] >> 16;
+      const auto space = static_cast<Space>(w[4] >> 24 & 3);
+      const std::uint32_t laddr = w[4] & 0xFFFFFF, lstride = w[5] & 0xFFFFFF;
+      // A bus error anywhere in the transfer faults it; for a LOAD the words
+      // before the error may have landed, which no test relies on.
+      for (unsigned r = 0; r < rows; ++r) {
+        const std::uint64_t lo = std::uint64_t{w[1]} + std::uint64_t{r} * w[2];
+        if (auto e = dma_error(lo, lo + std::uint64_t{rw} * bb)) return e;
+      }
+      std::vector<std::uint8_t> tmp;
+      for (unsigned r = 0; r < rows; ++r)
+        for (unsigned k = 0; k < rw; ++k) {
+          const std::uint32_t dram = w[1] + r * w[2] + k * bb;
+          const std::uint32_t lw = laddr + r * lstride + k;
+          if (c.op() == Op::Load) {
+            std::uint8_t* p = local_word(space, lw, tmp);
+            for (unsigned b = 0; b < bb; ++b) {
+              auto it = dram_.find(dram + b);
+              p[b] = it == dram_.end() ? 0 : it->second;
+            }
+          } else {
+            const std::uint8_t* p = local_word(space, lw, tmp);
+            for (unsigned b = 0; b < bb; ++b) dram_[dram + b] = p[b];
+          }
+        }
+      return std::nullopt;
+    }
+    case Op::Gemm:
+      gemm(c);
+      return std::nullopt;
+    case Op::Vec:
+      if (vec_exec_) vec_exec_(c, mem_, cfg_);
+      return std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<ModelFault> AccelModel::run(
+    const std::vector<isa::Command>& cmds,
+    const std::function<std::uint32_t(std::size_t)>& cmd_addr) {
+  for (std::size_t i = 0; i < cmds.size(); ++i) {
+    const std::uint32_t addr = cmd_addr(i);
+    Fault f = check(cmds[i]);
+    if (f == Fault::None) {
+      if (auto e = exec(cmds[i])) f = *e;
+    }
+    if (f != Fault::None) return ModelFault{f, addr};
+  }
+  return std::nullopt;
+}
+
+}  // namespace npu::ref

@@ -1,0 +1,100 @@
+// The driver API: one Device per accelerator, whatever the transport.
+//   Device dev(transport, {window_base, window_size});
+//   Buffer a = dev.alloc(bytes);  dev.upload(a, data);
+//   RunResult r = dev.run(commands, timeout_cycles);   // ring, doorbell, wait
+//   auto out = dev.download(c, 0, n);  Counters k = dev.counters();
+#pragma once
+
+#include "npu/isa.hpp"
+#include "npu/runtime/transport.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace npu::rt {
+
+// Sizes read from the device's HW_* registers.
+struct HwConfig {
+  unsigned rows = 0, cols = 0, bus_bytes = 0;
+  unsigned aspad_words = 0, wspad_words = 0, acc_rows = 0, vec_maxlen = 0;
+  // Bus words per ACC row in the DMA view (docs/isa.md §2).
+  unsigned acc_words_per_row() const;
+};
+
+struct Counters {
+  std::uint64_t cycles = 0, gemm_busy = 0, gemm_stall = 0, vec_busy = 0, vec_stall = 0;
+  std::uint64_t load_busy = 0, load_stall = 0, store_busy = 0, store_stall = 0;
+  std::uint64_t macs = 0, dma_rd_bytes = 0, dma_wr_bytes = 0;
+  // MACs issued / (busy cycles * rows * cols).
+  double mac_utilization(const HwConfig& hw) const;
+};
+
+struct RunResult {
+  enum class Status { Done, Fault, Timeout };
+  Status status = Status::Done;
+  isa::Fault fault = isa::Fault::None;
+  std::uint32_t fault_addr = 0;     // DRAM address of the faulting command
+  std::uint64_t cycles = 0;         // device cycles from doorbell to completion
+  std::string detail;               // for timeouts: STATUS and RING_HEAD
+  bool ok() const { return status == Status::Done; }
+  std::string describe() const;
+};
+
+struct Buffer {
+  std::uint32_t addr = 0;
+  std::size_t bytes = 0;
+};
+
+class Device {
+ public:
+  struct Options {
+    std::uint32_t window_base = 0x1000'0000;
+    std::uint32_t window_size = 0x1000'0000;
+    unsigned ring_entries = 64;
+    unsigned poll_interval = 32;    // cycles between status polls
+  };
+
+  Device(Transport& t, Options o);
+
+  const HwConfig& hw() const { return hw_; }
+  Transport& transport() { return t_; }
+
+  // Device memory: a bump allocator over the window (after the ring).
+  Buffer alloc(std::size_t bytes, std::size_t align = 64);
+  void free_all();
+  void upload(const Buffer& b, const std::vector<std::uint8_t>& data, std::size_t offset = 0);
+  std::vector<std::uint8_t> download(const Buffer& b, std::size_t offset, std::size_t n);
+
+  // Appends an IRQ command, feeds the ring (waiting for space), rings the
+  // doorbell and waits for the IRQ or a fault, at most timeout_cycles.
+  RunResult run(const std::vector<isa::Command>& cmds, std::uint64_t timeout_cycles);
+
+  // CTRL.SOFT_RESET, then waits for the device to go idle; the ring
+  // restarts at index 0 and IRQ_STATUS is cleared.
+  void soft_reset(std::uint64_t timeout_cycles = 100000);
+
+  Counters counters();
+  void clear_counters();
+  std::uint32_t status();
+  std::uint32_t ring_base() const { return ring_.addr; }
+  // DRAM address of the ring entry the next run's command i goes to.
+  std::uint32_t command_addr(std::size_t i) const {
+    return ring_.addr + static_cast<std::uint32_t>((tail_ + i) % opt_.ring_entries) * isa::kCmdBytes;
+  }
+
+ private:
+  std::uint32_t reg(std::uint32_t off) { return t_.read_reg(off); }
+  void set_reg(std::uint32_t off, std::uint32_t v) { t_.write_reg(off, v); }
+  std::uint64_t reg64(std::uint32_t lo_off);
+  void program_ring();
+
+  Transport& t_;
+  Options opt_;
+  HwConfig hw_;
+  Buffer ring_;
+  unsigned tail_ = 0;                // next ring index the driver writes
+  std::uint64_t next_free_ = 0;      // allocator cursor (absolute address)
+};
+
+}  // namespace npu::rt

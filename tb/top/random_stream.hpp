@@ -1,0 +1,190 @@
+// Constrained-random command streams for npu_top (LOAD, STORE, GEMM, NOP),
+// with the FENCEs a race-free stream needs and, optionally, a final illegal
+// command. DRAM: a random input region and a patterned output region, set up
+// identically in the device and in the functional model.
+#pragma once
+
+#include "top_bench.hpp"
+
+#include "npu/ref/accel_model.hpp"
+
+#include <random>
+#include <vector>
+
+namespace npu::tb {
+
+class RandomStream {
+ public:
+  static constexpr std::size_t kRegionBytes = 16 * 1024;
+
+  RandomStream(TopBench& tb, std::uint64_t seed) : tb_(tb), rng_(seed) {
+    const auto& h = tb.dev().hw();
+    cfg_.rows = h.rows;
+    cfg_.cols = h.cols;
+    cfg_.bus_bytes = h.bus_bytes;
+    cfg_.aspad_words = h.aspad_words;
+    cfg_.wspad_words = h.wspad_words;
+    cfg_.acc_rows = h.acc_rows;
+    cfg_.vec_maxlen = h.vec_maxlen;
+    cfg_.req_channels = h.vec_maxlen > 128 ? 128 : h.vec_maxlen;
+    in_ = tb.dev().alloc(kRegionBytes);
+    out_ = tb.dev().alloc(kRegionBytes);
+    in_data_.resize(kRegionBytes);
+    for (auto& b : in_data_) b = static_cast<std::uint8_t>(rng_());
+    tb.dev().upload(in_, in_data_);
+    tb.dev().upload(out_, std::vector<std::uint8_t>(kRegionBytes, 0xEE));
+  }
+
+  struct Result {
+    std::vector<isa::Command> cmds;
+    unsigned fences = 0;
+  };
+
+  Result generate(unsigned n, bool end_with_fault) {
+    Result r;
+    for (unsigned i = 0; i < n; ++i) {
+      Access acc;
+      isa::Command c = random_command(acc);
+      if (conflicts(acc)) {
+        r.cmds.push_back(isa::fence());
+        ++r.fences;
+        pending_.clear();
+      }
+      pending_.insert(pending_.end(), acc.list.begin(), acc.list.end());
+      r.cmds.push_back(c);
+    }
+    if (end_with_fault) r.cmds.push_back(illegal_command());
+    return r;
+  }
+
+  // A model whose DRAM and window match the device at construction.
+  ref::AccelModel model() const {
+    ref::AccelModel m(cfg_);
+    m.set_window(TopBench::kWindowBase, TopBench::kWindowSize);
+    m.write_dram(in_.addr, in_data_);
+    m.write_dram(out_.addr, std::vector<std::uint8_t>(kRegionBytes, 0xEE));
+    return m;
+  }
+  const ref::AccelConfig& config() const { return cfg_; }
+  std::uint32_t out_base() const { return out_.addr; }
+  std::size_t out_bytes() const { return kRegionBytes; }
+  const rt::Buffer& out_buffer() const { return out_; }
+
+ private:
+  enum Res { kDram, kAspad, kWspad, kAcc };
+  struct Range {
+    int queue;
+    bool write;
+    Res res;
+    std::uint64_t lo, hi;  // inclusive
+  };
+  struct Access {
+    std::vector<Range> list;
+  };
+
+  unsigned pick(unsigned lo, unsigned hi) { return lo + static_cast<unsigned>(rng_() % (hi - lo + 1)); }
+
+  bool conflicts(const Access& a) const {
+    for (const auto& x : a.list)
+      for (const auto& p : pending_)
+        if (p.queue != x.queue && p.res == x.res && (p.write || x.write) && x.lo <= p.hi &&
+            p.lo <= x.hi)
+          return true;
+    return false;
+  }
+
+  isa::Transfer random_transfer(bool load, std::uint32_t dram_base, unsigned space_words,
+                                isa::Space space) {
+    const unsigned bb = cfg_.bus_bytes;
+    isa::Transfer t;
+    t.space = space;
+    t.rows = pick(1, 4);
+    t.row_words = pick(1, 8);
+    t.dram_stride = bb * (t.row_words + pick(0, 4));
+    const std::uint64_t span = std::uint64_t{t.rows - 1} * t.dram_stride + t.row_words * bb;
+    t.dram_addr = dram_base + bb * pick(0, static_cast<unsigned>((kRegionBytes - span) / bb));
+    t.local_stride = pick(0, t.row_words + 3);
+    const std::uint64_t lspan = std::uint64_t{t.rows - 1} * t.local_stride + t.row_words;
+    const unsigned limit = std::min<unsigned>(space_words, load ? space_words : space_words);
+    t.local_addr = pick(0, static_cast<unsigned>(std::min<std::uint64_t>(limit - lspan, 96)));
+    return t;
+  }
+
+  isa::Command random_command(Access& acc) {
+    const unsigned bb = cfg_.bus_bytes, wpr = cfg_.acc_words_per_row();
+    // Keep addresses in a small window of each memory so commands interact.
+    const unsigned aspad_words = std::min(cfg_.aspad_words, 128u);
+    const unsigned wspad_words = std::min(cfg_.wspad_words, 64u);
+    const unsigned acc_rows = std::min(cfg_.acc_rows, 32u);
+    const unsigned kind = pick(0, 9);
+    if (kind <= 2) {  // LOAD
+      const bool w = rng_() % 2;
+      const auto t = random_transfer(true, in_.addr, w ? wspad_words : aspad_words,
+                                     w ? isa::Space::Wspad : isa::Space::Aspad);
+      acc.list.push_back({0, false, kDram, t.dram_addr, t.dram_addr + (t.rows - 1) * t.dram_stride + t.row_words * bb - 1});
+      acc.list.push_back({0, true, w ? kWspad : kAspad, t.local_addr,
+                          t.local_addr + (t.rows - 1) * t.local_stride + t.row_words - 1});
+      return isa::load(t);
+    }
+    if (kind <= 4) {  // STORE
+      const bool a = rng_() % 2;
+      const auto t = random_transfer(false, out_.addr, a ? acc_rows * wpr : aspad_words,
+                                     a ? isa::Space::Acc : isa::Space::Aspad);
+      acc.list.push_back({2, true, kDram, t.dram_addr, t.dram_addr + (t.rows - 1) * t.dram_stride + t.row_words * bb - 1});
+      const std::uint64_t last = t.local_addr + (t.rows - 1) * t.local_stride + t.row_words - 1;
+      if (a)
+        acc.list.push_back({2, false, kAcc, t.local_addr / wpr, last / wpr});
+      else
+        acc.list.push_back({2, false, kAspad, t.local_addr, last});
+      return isa::store(t);
+    }
+    if (kind <= 8) {  // GEMM
+      isa::GemmArgs g;
+      g.bf16 = rng_() % 2;
+      g.accumulate = rng_() % 2;
+      g.m = pick(1, 20);
+      g.k_tiles = pick(1, 3);
+      g.a_kstride = pick(0, g.m + 3);
+      g.w_kstride = rng_() % 2 ? cfg_.rows : pick(0, 2 * cfg_.rows);
+      g.a_addr = pick(0, aspad_words - ((g.k_tiles - 1) * g.a_kstride + g.m));
+      g.w_addr = pick(0, wspad_words - ((g.k_tiles - 1) * g.w_kstride + cfg_.rows));
+      g.acc_addr = pick(0, acc_rows - g.m);
+      acc.list.push_back({1, false, kAspad, g.a_addr, g.a_addr + (g.k_tiles - 1) * g.a_kstride + g.m - 1});
+      acc.list.push_back({1, false, kWspad, g.w_addr, g.w_addr + (g.k_tiles - 1) * g.w_kstride + cfg_.rows - 1});
+      acc.list.push_back({1, true, kAcc, g.acc_addr, g.acc_addr + g.m - 1});
+      return isa::gemm(g);
+    }
+    return isa::nop(static_cast<isa::Queue>(pick(0, 2)), {});
+  }
+
+  isa::Command illegal_command() {
+    switch (pick(0, 3)) {
+      case 0: return isa::Command{};  // opcode 0
+      case 1: {
+        isa::Transfer t;
+        t.dram_addr = in_.addr + 4;  // misaligned
+        return isa::load(t);
+      }
+      case 2: {
+        isa::GemmArgs g;
+        g.m = 4;
+        g.acc_addr = cfg_.acc_rows - 2;
+        return isa::gemm(g);
+      }
+      default: {
+        isa::Transfer t;
+        t.dram_addr = TopBench::kWindowBase + TopBench::kWindowSize;
+        return isa::store(t);
+      }
+    }
+  }
+
+  TopBench& tb_;
+  std::mt19937_64 rng_;
+  ref::AccelConfig cfg_;
+  rt::Buffer in_, out_;
+  std::vector<std::uint8_t> in_data_;
+  std::vector<Range> pending_;
+};
+
+}  // namespace npu::tb

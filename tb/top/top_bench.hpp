@@ -1,0 +1,79 @@
+// TopBench: one Verilated npu_top driven through the runtime (Device over
+// SimTransport), with helpers that compare device results bit-exactly and
+// report the first mismatch with tensor, index, both values and the cycle.
+#pragma once
+
+#include "npu/compiler/gemm.hpp"
+#include "npu/ref/matrix.hpp"
+#include "npu/runtime/device.hpp"
+#include "sim_transport.hpp"
+#include "test_env.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace npu::tb {
+
+struct TopBenchOptions {
+  axi::AxiMemoryConfig mem;
+  std::string waves = env_waves();
+  int trace_depth = 0;          // 0: every signal; n: n levels below TOP
+  std::uint64_t cycle_limit = SimControl<Vnpu_top>::kDefaultCycleLimit;
+  unsigned ring_entries = 64;
+  std::uint64_t x_seed = 0;     // != 0: random initial state (x-initial unique models)
+};
+
+class TopBench {
+ public:
+  static constexpr std::uint32_t kWindowBase = 0x1000'0000;
+  static constexpr std::uint32_t kWindowSize = 0x0100'0000;
+
+  explicit TopBench(unsigned bus_bytes, TopBenchOptions o = {})
+      : transport_(bus_bytes, o.mem, o.waves, o.trace_depth, o.cycle_limit, o.x_seed) {
+    rt::Device::Options d;
+    d.window_base = kWindowBase;
+    d.window_size = kWindowSize;
+    d.ring_entries = o.ring_entries;
+    device_ = std::make_unique<rt::Device>(transport_, d);
+  }
+
+  rt::Device& dev() { return *device_; }
+  SimTransport& transport() { return transport_; }
+  std::uint64_t cycle() const { return transport_.cycles(); }
+
+  compiler::Target target() const {
+    const auto& h = device_->hw();
+    compiler::Target t;
+    t.rows = h.rows;
+    t.cols = h.cols;
+    t.bus_bytes = h.bus_bytes;
+    t.aspad_words = h.aspad_words;
+    t.wspad_words = h.wspad_words;
+    t.acc_rows = h.acc_rows;
+    return t;
+  }
+
+ private:
+  SimTransport transport_;
+  std::unique_ptr<rt::Device> device_;
+};
+
+// First differing element of two equally shaped matrices of raw bits, or
+// nullopt. `what` names the tensor.
+template <class T>
+std::optional<std::string> first_mismatch(const char* what, const ref::Matrix<T>& expect,
+                                          const ref::Matrix<T>& got, std::uint64_t cycle) {
+  for (std::size_t r = 0; r < expect.rows(); ++r)
+    for (std::size_t c = 0; c < expect.cols(); ++c)
+      if (expect(r, c) != got(r, c))
+        return fmt::format("{}[{}][{}]: expected 0x{:08x}, got 0x{:08x} (run ended at cycle {})",
+                           what, r, c, static_cast<std::uint64_t>(expect(r, c)),
+                           static_cast<std::uint64_t>(got(r, c)), cycle);
+  return std::nullopt;
+}
+
+}  // namespace npu::tb
