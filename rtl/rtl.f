@@ -48,11 +48,9 @@ rtl/vec/vec_norm_i32.sv
 # vector engine top: checker and engine (VEC commands)
 rtl/vec/npu_vec_decode.sv
 rtl/vec/vec_addr_gen.sv
-rtl/vec/vec_word_fifo.sv
 rtl/vec/npu_vec_check.sv
 rtl/vec/npu_vec_engine.sv
 # DMA engines and AXI read mux
-rtl/dma/npu_dma_fifo.sv
 rtl/dma/npu_dma_burst_gen.sv
 rtl/dma/npu_dma_rd.sv
 rtl/dma/npu_dma_wr.sv

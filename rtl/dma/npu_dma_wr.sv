@@ -142,17 +142,20 @@ module npu_dma_wr #(
   logic       w_fire, w_last_fire;
   logic [OutW-1:0] unused_len_cnt;
 
-  npu_dma_fifo #(.Width(8), .Depth(MaxOutstanding)) u_len_fifo (
+  logic u_len_fifo_not_full, u_len_fifo_not_empty;
+  npu_fifo #(.Width(8), .Depth(MaxOutstanding)) u_len_fifo (
     .clk_i, .rst_ni,
-    .flush_i (1'b0),
-    .push_i  (aw_fire),
-    .wdata_i (awlen_q),
-    .pop_i   (w_last_fire),
-    .rdata_o (len_head),
-    .empty_o (len_empty),
-    .full_o  (len_full),
-    .count_o (unused_len_cnt)
+    .clr_i       (1'b0),
+    .in_valid_i  (aw_fire),
+    .in_ready_o  (u_len_fifo_not_full),
+    .in_data_i   (awlen_q),
+    .out_valid_o (u_len_fifo_not_empty),
+    .out_ready_i (w_last_fire),
+    .out_data_o  (len_head),
+    .count_o     (unused_len_cnt)
   );
+  assign len_empty = !u_len_fifo_not_empty;
+  assign len_full = !u_len_fifo_not_full;
 
   // ---------------- local read side ----------------
   logic [15:0]        row_words_q, lword_q, rows_left_q;
@@ -177,17 +180,20 @@ module npu_dma_wr #(
   assign lr_space_o     = space_q;
   assign lr_fire        = lr_req_valid_o && lr_req_ready_i;
 
-  npu_dma_fifo #(.Width(DataW), .Depth(FifoDepth)) u_data_fifo (
+  logic u_data_fifo_not_full, u_data_fifo_not_empty;
+  npu_fifo #(.Width(DataW), .Depth(FifoDepth)) u_data_fifo (
     .clk_i, .rst_ni,
-    .flush_i (d_flush),
-    .push_i  (lr_rsp_valid_i && inflight_q),
-    .wdata_i (lr_rsp_rdata_i),
-    .pop_i   (w_fire),
-    .rdata_o (d_head),
-    .empty_o (d_empty),
-    .full_o  (d_full),
-    .count_o (d_count)
+    .clr_i       (d_flush),
+    .in_valid_i  (lr_rsp_valid_i && inflight_q),
+    .in_ready_o  (u_data_fifo_not_full),
+    .in_data_i   (lr_rsp_rdata_i),
+    .out_valid_o (u_data_fifo_not_empty),
+    .out_ready_i (w_fire),
+    .out_data_o  (d_head),
+    .count_o     (d_count)
   );
+  assign d_empty = !u_data_fifo_not_empty;
+  assign d_full = !u_data_fifo_not_full;
 
   // ---------------- W side ----------------
   logic [7:0] wbeat_q;

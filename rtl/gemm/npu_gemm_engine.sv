@@ -61,21 +61,16 @@ module npu_gemm_engine #(
   localparam int unsigned FifoCntW = $clog2(FifoD + 1);
   localparam int unsigned TagD = ArrayDepth + 4;
 
-  // Unpack a scratchpad word into N 16-bit array lanes (INT8: byte e, sign
-  // extended; BF16: halfword e).
-  function automatic logic [Rows*ElemW-1:0] unpack_a(input logic [DW-1:0] w, input logic bf16);
-    logic [Rows*ElemW-1:0] r;
-    for (int e = 0; e < Rows; e++) begin
+  // Unpack a scratchpad word into 16-bit array lanes (INT8: byte e, sign
+  // extended; BF16: halfword e); A rows use the first Rows lanes, W rows the
+  // first Cols. BusBytes >= 2*max(Rows, Cols), so every lane is inside the word.
+  localparam int unsigned MaxN = (Rows > Cols) ? Rows : Cols;
+  function automatic logic [MaxN*ElemW-1:0] unpack(input logic [DW-1:0] w, input logic bf16);
+    logic [MaxN*ElemW-1:0] r;
+    for (int e = 0; e < MaxN; e++) begin
       r[e*ElemW +: ElemW] = bf16 ? w[e*16 +: 16] : {{8{w[e*8+7]}}, w[e*8 +: 8]};
     end
-    unpack_a = r;
-  endfunction
-  function automatic logic [Cols*ElemW-1:0] unpack_w(input logic [DW-1:0] w, input logic bf16);
-    logic [Cols*ElemW-1:0] r;
-    for (int e = 0; e < Cols; e++) begin
-      r[e*ElemW +: ElemW] = bf16 ? w[e*16 +: 16] : {{8{w[e*8+7]}}, w[e*8 +: 8]};
-    end
-    unpack_w = r;
+    unpack = r;
   endfunction
 
   // ------------------------------------------------------------ sequencer
@@ -181,10 +176,13 @@ module npu_gemm_engine #(
     end
   end
 
+  logic [MaxN*ElemW-1:0] w_lanes;
+  assign w_lanes = unpack(w_rd_data_i, wl_rsp_mode_q);
+
   npu_fifo #(.Width(Cols*ElemW), .Depth(FifoD)) u_wfifo (
     .clk_i, .rst_ni, .clr_i(1'b0),
     .in_valid_i(wl_rsp_q), .in_ready_o(wf_in_ready),
-    .in_data_i(unpack_w(w_rd_data_i, wl_rsp_mode_q)),
+    .in_data_i(w_lanes[Cols*ElemW-1:0]),
     .out_valid_o(wf_valid), .out_ready_i(wf_ready), .out_data_o(wf_data), .count_o(wf_count));
 
   // ------------------------------------------------------------ A issuer
@@ -253,12 +251,15 @@ module npu_gemm_engine #(
   logic [InW-1:0] af_data;
   logic           tag_in_ready;
 
+  logic [MaxN*ElemW-1:0] a_lanes;
+  assign a_lanes = unpack(a_rsp_data_i, rsp_mode_q);
+
   npu_fifo #(.Width(InW), .Depth(FifoD)) u_afifo (
     .clk_i, .rst_ni, .clr_i(1'b0),
     .in_valid_i(ai_rsp_q), .in_ready_o(af_in_ready),
     .in_data_i({rsp_cmdlast_q, rsp_last_q, rsp_mode_q, rsp_acc_q,
                 rsp_cinit_q ? acc_rd_data_i : AccDW'(0),
-                unpack_a(a_rsp_data_i, rsp_mode_q)}),
+                a_lanes[Rows*ElemW-1:0]}),
     .out_valid_o(af_valid), .out_ready_i(af_ready), .out_data_o(af_data), .count_o(af_count));
 
   // ------------------------------------------------------------ array
@@ -314,5 +315,5 @@ module npu_gemm_engine #(
 
   logic unused;
   assign unused = ^{wf_in_ready, af_in_ready, c_last, tag_valid, wd_count, ad_count, tag_count,
-                   a_rsp_valid_i, ad_desc[WspadAW-1:0]};
+                   a_rsp_valid_i, ad_desc[WspadAW-1:0], a_lanes, w_lanes};
 endmodule

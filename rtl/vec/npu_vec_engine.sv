@@ -293,35 +293,47 @@ module npu_vec_engine #(
 
   // ---- word FIFOs ---------------------------------------------------------------------------
   logic            src_empty, aux_empty, aux2_empty;
+  logic            src_empty_n, aux_empty_n, aux2_empty_n;
+  logic            unused_src_ready, unused_aux_ready, unused_aux2_ready;
+  logic [$clog2(FifoDepth+1)-1:0] unused_src_count, unused_aux_count, unused_aux2_count;
   logic [SrcW-1:0] src_word;
   logic [DW-1:0]   aux_word, aux2_word;
 
-  vec_word_fifo #(.Width(SrcW), .Depth(FifoDepth)) u_src_fifo (
-    .clk_i, .rst_ni,
-    .push_i  ((rsp_id_valid && rsp_id_q == 2'd0) || acc_rd_rsp_valid_i),
-    .data_i  (acc_rd_rsp_valid_i ? SrcW'(acc_rd_rsp_rdata_i) : SrcW'(aspad_rd_rsp_rdata_i)),
-    .pop_i   (pop[0]),
-    .empty_o (src_empty),
-    .data_o  (src_word)
+  npu_fifo #(.Width(SrcW), .Depth(FifoDepth)) u_src_fifo (
+    .clk_i, .rst_ni, .clr_i(1'b0),
+    .in_valid_i  ((rsp_id_valid && rsp_id_q == 2'd0) || acc_rd_rsp_valid_i),
+    .in_ready_o  (unused_src_ready),
+    .in_data_i   (acc_rd_rsp_valid_i ? SrcW'(acc_rd_rsp_rdata_i) : SrcW'(aspad_rd_rsp_rdata_i)),
+    .out_valid_o (src_empty_n),
+    .out_ready_i (pop[0]),
+    .out_data_o  (src_word),
+    .count_o     (unused_src_count)
   );
+  assign src_empty = !src_empty_n;
 
-  vec_word_fifo #(.Width(DW), .Depth(FifoDepth)) u_aux_fifo (
-    .clk_i, .rst_ni,
-    .push_i  (rsp_id_valid && rsp_id_q == 2'd1),
-    .data_i  (aspad_rd_rsp_rdata_i),
-    .pop_i   (pop[1]),
-    .empty_o (aux_empty),
-    .data_o  (aux_word)
+  npu_fifo #(.Width(DW), .Depth(FifoDepth)) u_aux_fifo (
+    .clk_i, .rst_ni, .clr_i(1'b0),
+    .in_valid_i  (rsp_id_valid && rsp_id_q == 2'd1),
+    .in_ready_o  (unused_aux_ready),
+    .in_data_i   (aspad_rd_rsp_rdata_i),
+    .out_valid_o (aux_empty_n),
+    .out_ready_i (pop[1]),
+    .out_data_o  (aux_word),
+    .count_o     (unused_aux_count)
   );
+  assign aux_empty = !aux_empty_n;
 
-  vec_word_fifo #(.Width(DW), .Depth(FifoDepth)) u_aux2_fifo (
-    .clk_i, .rst_ni,
-    .push_i  (rsp_id_valid && rsp_id_q == 2'd2),
-    .data_i  (aspad_rd_rsp_rdata_i),
-    .pop_i   (pop[2]),
-    .empty_o (aux2_empty),
-    .data_o  (aux2_word)
+  npu_fifo #(.Width(DW), .Depth(FifoDepth)) u_aux2_fifo (
+    .clk_i, .rst_ni, .clr_i(1'b0),
+    .in_valid_i  (rsp_id_valid && rsp_id_q == 2'd2),
+    .in_ready_o  (unused_aux2_ready),
+    .in_data_i   (aspad_rd_rsp_rdata_i),
+    .out_valid_o (aux2_empty_n),
+    .out_ready_i (pop[2]),
+    .out_data_o  (aux2_word),
+    .count_o     (unused_aux2_count)
   );
+  assign aux2_empty = !aux2_empty_n;
 
   // ---- element stream into the unit ----------------------------------------------------------
   logic        cons_active_q;

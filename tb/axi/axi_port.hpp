@@ -97,7 +97,7 @@ void port_to_bits(const VlWide<N>& port, std::vector<bool>& out, unsigned n) {
 }
 
 // Binds models whose AXI ports are named m_axi_<signal>_o / m_axi_<signal>_i
-// (the DMA engines and their test top). The model must outlive the port.
+// (the DMA engines, their test top and npu_top). The model must outlive the port.
 template <class M>
 AxiPort bind_axi_io(M& m, unsigned bus_bytes) {
   AxiPort p;
@@ -126,40 +126,6 @@ AxiPort bind_axi_io(M& m, unsigned bus_bytes) {
     m.m_axi_rresp_i = s.rresp; m.m_axi_rlast_i = s.rlast; m.m_axi_rid_i = s.rid;
     m.m_axi_awready_i = s.awready; m.m_axi_wready_i = s.wready;
     m.m_axi_bvalid_i = s.bvalid; m.m_axi_bresp_i = s.bresp; m.m_axi_bid_i = s.bid;
-  };
-  return p;
-}
-
-// Binds models whose AXI ports are named m_axi_<signal> without a direction
-// suffix (e.g. a top generated with plain port names).
-template <class M>
-AxiPort bind_axi_plain(M& m, unsigned bus_bytes) {
-  AxiPort p;
-  p.bus_bytes = bus_bytes;
-  p.sample_master = [&m, bus_bytes](MasterSignals& s) {
-    s.arvalid = m.m_axi_arvalid; s.araddr = m.m_axi_araddr; s.arlen = m.m_axi_arlen;
-    s.arsize = m.m_axi_arsize; s.arburst = m.m_axi_arburst; s.arid = m.m_axi_arid;
-    s.rready = m.m_axi_rready;
-    s.awvalid = m.m_axi_awvalid; s.awaddr = m.m_axi_awaddr; s.awlen = m.m_axi_awlen;
-    s.awsize = m.m_axi_awsize; s.awburst = m.m_axi_awburst; s.awid = m.m_axi_awid;
-    s.wvalid = m.m_axi_wvalid;
-    port_to_bytes(m.m_axi_wdata, s.wdata, bus_bytes);
-    port_to_bits(m.m_axi_wstrb, s.wstrb, bus_bytes);
-    s.wlast = m.m_axi_wlast; s.bready = m.m_axi_bready;
-  };
-  p.sample_slave = [&m, bus_bytes](SlaveSignals& s) {
-    s.arready = m.m_axi_arready; s.rvalid = m.m_axi_rvalid;
-    port_to_bytes(m.m_axi_rdata, s.rdata, bus_bytes);
-    s.rresp = m.m_axi_rresp; s.rlast = m.m_axi_rlast; s.rid = m.m_axi_rid;
-    s.awready = m.m_axi_awready; s.wready = m.m_axi_wready;
-    s.bvalid = m.m_axi_bvalid; s.bresp = m.m_axi_bresp; s.bid = m.m_axi_bid;
-  };
-  p.drive_slave = [&m](const SlaveSignals& s) {
-    m.m_axi_arready = s.arready; m.m_axi_rvalid = s.rvalid;
-    bytes_to_port(m.m_axi_rdata, s.rdata);
-    m.m_axi_rresp = s.rresp; m.m_axi_rlast = s.rlast; m.m_axi_rid = s.rid;
-    m.m_axi_awready = s.awready; m.m_axi_wready = s.wready;
-    m.m_axi_bvalid = s.bvalid; m.m_axi_bresp = s.bresp; m.m_axi_bid = s.bid;
   };
   return p;
 }
