@@ -1,4 +1,4 @@
-// Constrained-random command streams for npu_top (LOAD, STORE, GEMM, NOP),
+// Constrained-random command streams for npu_top (LOAD, STORE, GEMM, VEC, NOP),
 // with the FENCEs a race-free stream needs and, optionally, a final illegal
 // command. DRAM: a random input region and a patterned output region, set up
 // identically in the device and in the functional model.
@@ -7,8 +7,10 @@
 #include "top_bench.hpp"
 
 #include "npu/ref/accel_model.hpp"
+#include "npu/ref/vec_model.hpp"
 
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 namespace npu::tb {
@@ -60,6 +62,7 @@ class RandomStream {
   // A model whose DRAM and window match the device at construction.
   ref::AccelModel model() const {
     ref::AccelModel m(cfg_);
+    ref::install(m);
     m.set_window(TopBench::kWindowBase, TopBench::kWindowSize);
     m.write_dram(in_.addr, in_data_);
     m.write_dram(out_.addr, std::vector<std::uint8_t>(kRegionBytes, 0xEE));
@@ -116,7 +119,7 @@ class RandomStream {
     const unsigned aspad_words = std::min(cfg_.aspad_words, 128u);
     const unsigned wspad_words = std::min(cfg_.wspad_words, 64u);
     const unsigned acc_rows = std::min(cfg_.acc_rows, 32u);
-    const unsigned kind = pick(0, 9);
+    const unsigned kind = pick(0, 11);
     if (kind <= 2) {  // LOAD
       const bool w = rng_() % 2;
       const auto t = random_transfer(true, in_.addr, w ? wspad_words : aspad_words,
@@ -154,7 +157,61 @@ class RandomStream {
       acc.list.push_back({1, true, kAcc, g.acc_addr, g.acc_addr + g.m - 1});
       return isa::gemm(g);
     }
+    if (kind <= 10) return random_vec(acc);
     return isa::nop(static_cast<isa::Queue>(pick(0, 2)), {});
+  }
+
+  // A VEC command reading ASPAD words [0, 64) and writing [64, 128) (a dst
+  // overlapping its sources is undefined), element-wise or row functions.
+  isa::Command random_vec(Access& acc) {
+    static constexpr isa::VecFunc kFuncs[] = {
+        isa::VecFunc::GeluBf16, isa::VecFunc::SiluBf16, isa::VecFunc::AddBf16,
+        isa::VecFunc::MulBf16, isa::VecFunc::SoftmaxBf16, isa::VecFunc::RmsNormBf16,
+        isa::VecFunc::GeluI8, isa::VecFunc::SoftmaxI8};
+    isa::VecArgs v;
+    v.func = kFuncs[pick(0, 7)];
+    const bool i8 = v.func == isa::VecFunc::GeluI8 || v.func == isa::VecFunc::SoftmaxI8;
+    const unsigned epw = cfg_.bus_bytes / (i8 ? 1 : 2);
+    v.rows = pick(1, 3);
+    v.n = pick(1, std::min(cfg_.vec_maxlen, 24u));
+    const bool has_aux = v.func == isa::VecFunc::AddBf16 || v.func == isa::VecFunc::MulBf16 ||
+                         v.func == isa::VecFunc::RmsNormBf16;
+    // Every stream stays inside its 64-word region (retry, then fall back to
+    // dense groups, which always fit: at most 3 rows of 3 words).
+    auto stream = [&](std::uint32_t base, bool rows_share) {
+      isa::Stream st;
+      for (int attempt = 0; attempt < 20; ++attempt) {
+        st.group = attempt < 19 ? pick(1, epw) : epw;
+        st.group_stride = attempt < 19 ? pick(1, 2) : 1;
+        const unsigned groups = (v.n + st.group - 1) / st.group;
+        st.row_stride = rows_share ? 0 : groups * st.group_stride + (attempt < 19 ? pick(0, 2) : 0);
+        const unsigned span = (v.rows - 1) * st.row_stride + (groups - 1) * st.group_stride + 1;
+        if (span <= 64) {
+          st.addr = base + pick(0, 64 - span);
+          return st;
+        }
+      }
+      throw std::logic_error("random_vec: no stream layout fits 64 words");
+    };
+    v.src = stream(0, false);
+    v.dst = stream(64, false);
+    if (has_aux) v.aux = stream(0, v.func == isa::VecFunc::RmsNormBf16);
+    switch (v.func) {
+      case isa::VecFunc::SoftmaxBf16:
+        v.cfg = {0x3E000000u /* 0.125 */, pick(0, 1), static_cast<std::uint32_t>(pick(0, 6)) - 2, 0};
+        break;
+      case isa::VecFunc::SoftmaxI8: v.cfg = {1u << 17, pick(0, 1), pick(0, 4), 0}; break;
+      case isa::VecFunc::RmsNormBf16: v.cfg = {0x3727C5ACu /* 1e-5 */, 0, 0, 0}; break;
+      case isa::VecFunc::GeluI8: v.cfg = {1u << 18, 1u << 30, 0x3Eu /* -2 */, 0}; break;
+      default: break;
+    }
+    auto last = [&](const isa::Stream& st) {
+      return st.addr + (v.rows - 1) * st.row_stride + ((v.n - 1) / st.group) * st.group_stride;
+    };
+    acc.list.push_back({1, false, kAspad, v.src.addr, last(v.src)});
+    acc.list.push_back({1, true, kAspad, v.dst.addr, last(v.dst)});
+    if (has_aux) acc.list.push_back({1, false, kAspad, v.aux.addr, last(v.aux)});
+    return isa::vec(v);
   }
 
   isa::Command illegal_command() {

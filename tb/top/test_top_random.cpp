@@ -9,6 +9,8 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <cstdlib>
+
 using namespace npu;
 
 namespace {
@@ -25,9 +27,31 @@ void run_random_stream(std::uint64_t seed, unsigned length) {
   tb::TopBench bench(16, o);
   auto& dev = bench.dev();
   tb::RandomStream gen(bench, rng());
-  const auto stream = gen.generate(length, /*end_with_fault=*/seed % 3 == 0);
+  auto stream = gen.generate(length, /*end_with_fault=*/seed % 3 == 0);
+  // Debug knob: NPU_STREAM_CUT=k keeps the first k commands and then dumps
+  // ASPAD words 0..127 and ACC rows 0..31 into the output region, so a
+  // mismatch can be bisected to the command that caused it.
+  if (const char* cut = std::getenv("NPU_STREAM_CUT")) {
+    stream.cmds.resize(std::min<std::size_t>(std::stoul(cut), stream.cmds.size()));
+    stream.cmds.push_back(isa::fence());
+    isa::Transfer a;
+    a.dram_addr = gen.out_base();
+    a.row_words = 128;
+    stream.cmds.push_back(isa::store(a));
+    isa::Transfer c;
+    c.dram_addr = gen.out_base() + 4096;
+    c.row_words = 32 * gen.config().acc_words_per_row();
+    c.space = isa::Space::Acc;
+    stream.cmds.push_back(isa::store(c));
+  }
   INFO(fmt::format("{} commands, {} fences inserted", stream.cmds.size(), stream.fences));
 
+  if (std::getenv("NPU_DUMP_STREAM"))
+    for (std::size_t i = 0; i < stream.cmds.size(); ++i) {
+      std::string w;
+      for (auto x : stream.cmds[i].w) w += fmt::format(" {:08x}", x);
+      fmt::print("cmd {:3} @0x{:08x}:{}\n", i, dev.command_addr(i), w);
+    }
   ref::AccelModel model = gen.model();
   const auto want = model.run(stream.cmds, [&dev](std::size_t i) { return dev.command_addr(i); });
   const auto got = dev.run(stream.cmds, 5'000'000);
