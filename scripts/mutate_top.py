@@ -114,9 +114,10 @@ def sh(cmd, cwd=None, log=None, timeout=None):
     return rc, out
 
 
-def sync_tree(src: Path, dst: Path) -> None:
+def sync_tree(src: Path, dst: Path) -> list[str]:
     """Copy the working-tree files of src (tracked + untracked, not ignored) that differ."""
     _, out = sh(["git", "-C", str(src), "ls-files", "-co", "--exclude-standard", "-z"])
+    copied = []
     for rel in filter(None, out.split("\0")):
         s, d = src / rel, dst / rel
         if not s.is_file():
@@ -125,6 +126,14 @@ def sync_tree(src: Path, dst: Path) -> None:
             continue
         d.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(s, d)
+        copied.append(rel)
+    return copied
+
+
+def needs_configure(rel: str) -> bool:
+    """Source lists and CMake code are read at configure time."""
+    return rel == "rtl/rtl.f" or rel.endswith("CMakeLists.txt") or rel.endswith(".cmake") \
+        or rel.startswith("configs/")
 
 
 def tree_hash(d: Path) -> str:
@@ -177,6 +186,8 @@ def main() -> int:
     ap.add_argument("--xinit", action="store_true",
                     help="also build and run test_top_xinit for mutants test_top does not kill")
     ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--no-sync", action="store_true",
+                    help="use the work copy as it is (do not overlay the source working tree)")
     args = ap.parse_args()
 
     if args.list:
@@ -197,11 +208,13 @@ def main() -> int:
         rc, out = sh(["git", "clone", "-q", str(src), str(work)])
         if rc:
             sys.exit(out)
-    sync_tree(src, work)
+    copied = [] if args.no_sync else sync_tree(src, work)
+    if copied:
+        print(f"synced {len(copied)} changed file(s) from {src}", flush=True)
     if (src / ".venv").exists() and not (work / ".venv").exists():
         (work / ".venv").symlink_to(src / ".venv")
     logs.mkdir(exist_ok=True)
-    if not (build / "CMakeCache.txt").exists():
+    if not (build / "CMakeCache.txt").exists() or any(needs_configure(c) for c in copied):
         rc, _ = sh(["cmake", "-S", str(work), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release"],
                    log=logs / "configure.log")
         if rc:

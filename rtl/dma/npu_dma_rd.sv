@@ -81,13 +81,12 @@ module npu_dma_rd #(
   assign done_err_o   = err_code_q;
 
   // ---------------- AR side ----------------
-  logic             gen_valid, gen_ready;
-  logic [AddrW-1:0] gen_addr;
-  logic [7:0]       gen_len;
+  logic             gen_valid, ar_load;
+  logic [7:0]       unused_load_len;
 
-  npu_dma_burst_gen #(
+  npu_dma_addr_chan #(
     .AddrW(AddrW), .DataW(DataW), .MaxBurst(MaxBurst)
-  ) u_gen (
+  ) u_ar (
     .clk_i, .rst_ni,
     .start_i       (cmd_fire),
     .dram_addr_i   (cmd_dram_addr_i),
@@ -95,39 +94,16 @@ module npu_dma_rd #(
     .rows_i        (cmd_rows_i),
     .row_words_i   (cmd_row_words_i),
     .abort_i       (err_q),
-    .burst_valid_o (gen_valid),
-    .burst_ready_i (gen_ready),
-    .burst_addr_o  (gen_addr),
-    .burst_len_o   (gen_len)
+    .issue_en_i    ((state_q == StRun) && (out_q < OutW'(MaxOutstanding))),
+    .pending_o     (gen_valid),
+    .load_o        (ar_load),
+    .load_len_o    (unused_load_len),
+    .ax_valid_o    (m_axi_arvalid_o),
+    .ax_ready_i    (m_axi_arready_i),
+    .ax_addr_o     (m_axi_araddr_o),
+    .ax_len_o      (m_axi_arlen_o)
   );
 
-  logic             arvalid_q;
-  logic [AddrW-1:0] araddr_q;
-  logic [7:0]       arlen_q;
-  logic             ar_fire, ar_load;
-
-  assign ar_fire   = arvalid_q && m_axi_arready_i;
-  assign ar_load   = (state_q == StRun) && gen_valid && !err_q &&
-                     (out_q < OutW'(MaxOutstanding)) && (!arvalid_q || m_axi_arready_i);
-  assign gen_ready = ar_load;
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      arvalid_q <= 1'b0;
-      araddr_q  <= '0;
-      arlen_q   <= '0;
-    end else if (ar_load) begin
-      arvalid_q <= 1'b1;
-      araddr_q  <= gen_addr;
-      arlen_q   <= gen_len;
-    end else if (ar_fire) begin
-      arvalid_q <= 1'b0;
-    end
-  end
-
-  assign m_axi_arvalid_o = arvalid_q;
-  assign m_axi_araddr_o  = araddr_q;
-  assign m_axi_arlen_o   = arlen_q;
   assign m_axi_arsize_o  = 3'($clog2(BusBytes));
   assign m_axi_arburst_o = 2'b01;  // INCR
   assign m_axi_arid_o    = ArId;
@@ -154,7 +130,7 @@ module npu_dma_rd #(
     state_d = state_q;
     unique case (state_q)
       StIdle: if (cmd_fire) state_d = StRun;
-      StRun:  if ((!gen_valid || err_q) && !arvalid_q && out_q == '0) state_d = StDone;
+      StRun:  if ((!gen_valid || err_q) && !m_axi_arvalid_o && out_q == '0) state_d = StDone;
       StDone: if (done_fire) state_d = StIdle;
       default: state_d = StIdle;
     endcase

@@ -85,13 +85,12 @@ module npu_dma_wr #(
   logic [OutW-1:0] out_q;  // bursts loaded into AW not yet answered by B
 
   // ---------------- AW side ----------------
-  logic             gen_valid, gen_ready;
-  logic [AddrW-1:0] gen_addr;
+  logic             gen_valid, aw_load;
   logic [7:0]       gen_len;
 
-  npu_dma_burst_gen #(
+  npu_dma_addr_chan #(
     .AddrW(AddrW), .DataW(DataW), .MaxBurst(MaxBurst)
-  ) u_gen (
+  ) u_aw (
     .clk_i, .rst_ni,
     .start_i       (cmd_fire),
     .dram_addr_i   (cmd_dram_addr_i),
@@ -99,39 +98,19 @@ module npu_dma_wr #(
     .rows_i        (cmd_rows_i),
     .row_words_i   (cmd_row_words_i),
     .abort_i       (err_q),
-    .burst_valid_o (gen_valid),
-    .burst_ready_i (gen_ready),
-    .burst_addr_o  (gen_addr),
-    .burst_len_o   (gen_len)
+    .issue_en_i    ((state_q == StRun) && (out_q < OutW'(MaxOutstanding))),
+    .pending_o     (gen_valid),
+    .load_o        (aw_load),
+    .load_len_o    (gen_len),
+    .ax_valid_o    (m_axi_awvalid_o),
+    .ax_ready_i    (m_axi_awready_i),
+    .ax_addr_o     (m_axi_awaddr_o),
+    .ax_len_o      (m_axi_awlen_o)
   );
 
-  logic             awvalid_q;
-  logic [AddrW-1:0] awaddr_q;
-  logic [7:0]       awlen_q;
-  logic             aw_fire, aw_load;
+  logic aw_fire;
+  assign aw_fire = m_axi_awvalid_o && m_axi_awready_i;
 
-  assign aw_fire   = awvalid_q && m_axi_awready_i;
-  assign aw_load   = (state_q == StRun) && gen_valid && !err_q &&
-                     (out_q < OutW'(MaxOutstanding)) && (!awvalid_q || m_axi_awready_i);
-  assign gen_ready = aw_load;
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      awvalid_q <= 1'b0;
-      awaddr_q  <= '0;
-      awlen_q   <= '0;
-    end else if (aw_load) begin
-      awvalid_q <= 1'b1;
-      awaddr_q  <= gen_addr;
-      awlen_q   <= gen_len;
-    end else if (aw_fire) begin
-      awvalid_q <= 1'b0;
-    end
-  end
-
-  assign m_axi_awvalid_o = awvalid_q;
-  assign m_axi_awaddr_o  = awaddr_q;
-  assign m_axi_awlen_o   = awlen_q;
   assign m_axi_awsize_o  = 3'($clog2(BusBytes));
   assign m_axi_awburst_o = 2'b01;  // INCR
   assign m_axi_awid_o    = AwId;
@@ -148,7 +127,7 @@ module npu_dma_wr #(
     .clr_i       (1'b0),
     .in_valid_i  (aw_fire),
     .in_ready_o  (u_len_fifo_not_full),
-    .in_data_i   (awlen_q),
+    .in_data_i   (m_axi_awlen_o),
     .out_valid_o (u_len_fifo_not_empty),
     .out_ready_i (w_last_fire),
     .out_data_o  (len_head),
@@ -214,7 +193,7 @@ module npu_dma_wr #(
     state_d = state_q;
     unique case (state_q)
       StIdle: if (cmd_fire) state_d = StRun;
-      StRun:  if ((!gen_valid || err_q) && !awvalid_q && out_q == '0 && !inflight_q)
+      StRun:  if ((!gen_valid || err_q) && !m_axi_awvalid_o && out_q == '0 && !inflight_q)
                 state_d = StDone;
       StDone: if (done_fire) state_d = StIdle;
       default: state_d = StIdle;
