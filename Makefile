@@ -66,6 +66,7 @@ test: build lint synth
 	ctest --test-dir $(BUILD) -LE nightly -j $(JOBS) --output-on-failure
 
 test-nightly: build
+	cmake --build $(BUILD) -j $(JOBS) --target npu_sim_base
 	ctest --test-dir $(BUILD) -L nightly -j $(JOBS) --output-on-failure
 
 clean:

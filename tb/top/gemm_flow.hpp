@@ -18,6 +18,8 @@ struct GemmRun {
   rt::Counters counters;
   compiler::GemmPlan plan;
   std::size_t commands = 0;
+  // What the performance counters must show, from the command stream itself.
+  std::uint64_t expect_macs = 0, expect_rd_bytes = 0, expect_wr_bytes = 0;
 };
 
 inline std::uint16_t random_bf16(std::mt19937_64& rng) {
@@ -68,6 +70,13 @@ inline GemmRun run_gemm(TopBench& tb, const compiler::GemmShape& s, std::uint64_
   b.c = cb.addr;
   const auto cmds = compiler::emit_gemm(s, t, b, &run.plan);
   run.commands = cmds.size();
+  for (const auto& c : cmds) {
+    const std::uint64_t bytes = std::uint64_t{c.w[3] & 0xFFFF} * (c.w[3] >> 16) * t.bus_bytes;
+    if (c.op() == isa::Op::Load) run.expect_rd_bytes += bytes;
+    if (c.op() == isa::Op::Store) run.expect_wr_bytes += bytes;
+    if (c.op() == isa::Op::Gemm)
+      run.expect_macs += std::uint64_t{c.w[4] & 0xFFFF} * (c.w[4] >> 16) * t.rows * t.cols;
+  }
   dev.clear_counters();
   run.result = dev.run(cmds, timeout_cycles);
   run.counters = dev.counters();

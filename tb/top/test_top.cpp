@@ -32,6 +32,14 @@ void check_gemm(const compiler::GemmShape& s, std::uint64_t seed, tb::axi::AxiMe
   INFO(rerun(seed));
   REQUIRE(run.result.ok());
   if (run.mismatch) FAIL(*run.mismatch);
+  // Performance counters: MACs issued and DMA data bytes (command fetch is
+  // not DMA traffic); busy cycles bound the engines' busy cycles.
+  CHECK(run.counters.macs == run.expect_macs);
+  CHECK(run.counters.dma_rd_bytes == run.expect_rd_bytes);
+  CHECK(run.counters.dma_wr_bytes == run.expect_wr_bytes);
+  CHECK(run.counters.gemm_busy <= run.counters.cycles);
+  CHECK(run.counters.gemm_busy >= run.expect_macs / (bench.dev().hw().rows * bench.dev().hw().cols));
+  CHECK(run.counters.vec_busy == 0);
 }
 
 }  // namespace

@@ -27,9 +27,12 @@ void expect_fault(TopBench& tb, const std::vector<isa::Command>& cmds, std::size
   REQUIRE(r.status == rt::RunResult::Status::Fault);
   CHECK(isa::fault_name(r.fault) == isa::fault_name(code));
   CHECK(r.fault_addr == bad_addr);
+  CHECK((dev.status() & 2u) == 2u);            // STATUS.FAULT
+  CHECK(tb.transport().dut().irq_o == 1);      // IRQ_ENABLE.FAULT is set by the driver
   tb.transport().memory().clear_error_ranges();
   dev.soft_reset();
-  CHECK((dev.status() & 2u) == 0);  // STATUS.FAULT cleared
+  CHECK((dev.status() & 2u) == 0);             // STATUS.FAULT cleared
+  CHECK(tb.transport().dut().irq_o == 0);
   compiler::GemmShape s;
   s.m = 9;
   s.k = 7;
