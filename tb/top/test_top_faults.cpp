@@ -80,6 +80,12 @@ TEST_CASE("DRAM outside the window faults ADDR_WINDOW before any transfer") {
   t.dram_stride = 512;
   t.local_stride = 1;
   expect_fault(tb, {isa::fence(), isa::store(t)}, 1, Fault::AddrWindow);
+  // the last byte of a transfer exactly one past a window that ends off the
+  // bus grid: the same transfer runs inside the full window and faults here
+  tb.dev().set_window(TopBench::kWindowBase, TopBench::kWindowSize - 1);
+  expect_fault(tb, {isa::load(aspad_load(end - 16, 1))}, 0, Fault::AddrWindow);
+  tb.dev().set_window(TopBench::kWindowBase, TopBench::kWindowSize);
+  REQUIRE(tb.dev().run({isa::load(aspad_load(end - 16, 1))}, kTimeout).ok());
   // wrap-around past 2^32 is not a way in
   isa::Transfer w = aspad_load(0xFFFFFFF0u, 2);
   expect_fault(tb, {isa::load(w)}, 0, Fault::AddrWindow);

@@ -175,6 +175,11 @@ void Device::soft_reset(std::uint64_t timeout_cycles) {
 
 std::uint32_t Device::status() { return reg(NPU_REG(STATUS)); }
 
+void Device::set_window(std::uint32_t base, std::uint32_t size) {
+  set_reg(NPU_REG(WINDOW_BASE), base);
+  set_reg(NPU_REG(WINDOW_SIZE), size);
+}
+
 std::uint64_t Device::reg64(std::uint32_t lo_off) {
   // HI, LO, HI again: retry if the low word wrapped in between.
   for (;;) {

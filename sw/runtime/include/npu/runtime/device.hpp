@@ -74,6 +74,10 @@ class Device {
   // restarts at index 0 and IRQ_STATUS is cleared.
   void soft_reset(std::uint64_t timeout_cycles = 100000);
 
+  // The DRAM window every command must stay inside (WINDOW_BASE/SIZE); the
+  // constructor sets Options' window. Allocation is unaffected.
+  void set_window(std::uint32_t base, std::uint32_t size);
+
   Counters counters();
   void clear_counters();
   std::uint32_t status();
