@@ -69,7 +69,12 @@ MUTANTS: list[Mutant] = [
            "W loader issues one WSPAD row too few per tile"),
     Mutant(GEMM, "assign w_lanes = unpack(w_rd_data_i, wl_rsp_mode_q);",
            "assign w_lanes = unpack(w_rd_data_i, wl_mode_q);",
-           "W unpack uses the loader's current mode, not the mode of the read in flight"),
+           "W unpack uses the loader's current mode, not the mode of the read in flight",
+           equivalent="the next descriptor's mode reaches wl_mode_q one cycle after the last "
+                      "row's data: the loader pops only once inactive"),
+    Mutant(GEMM, "assign w_lanes = unpack(w_rd_data_i, wl_rsp_mode_q);",
+           "assign w_lanes = unpack(w_rd_data_i, rsp_mode_q);",
+           "W unpack uses the A issuer's mode (differs while W prefetches the next GEMM's tile)"),
     # ---- command queue
     Mutant(QUEUE, "assign err    = dn_pop && (dn_err != 8'd0);", "assign err    = 1'b0;",
            "engine error ignored at retirement (no fault)"),

@@ -101,3 +101,85 @@ TEST_CASE("GEMM is bit-exact under memory latency back-pressure and random stall
     check_gemm(s, seed, mem);
   }
 }
+
+TEST_CASE("Back-to-back GEMMs of different modes keep each weight tile's mode") {
+  // The W loader prefetches the next GEMM's tiles while the previous GEMM's
+  // rows still stream: INT8, BF16, INT8 with no FENCE between them.
+  for (auto seed : tb::test_seeds({51, 52})) {
+    std::mt19937_64 rng(seed);
+    TopBench bench(16);
+    auto& dev = bench.dev();
+    const auto t = bench.target();
+    const unsigned M = 32, K = 2 * t.rows, N = t.cols, bb = t.bus_bytes, wpr = t.acc_words_per_row();
+    ref::Matrix<std::int8_t> ai(M, K), wi(K, N);
+    ref::Matrix<std::uint16_t> af(M, K), wf(K, N);
+    for (unsigned i = 0; i < M; ++i)
+      for (unsigned k = 0; k < K; ++k) {
+        ai(i, k) = static_cast<std::int8_t>(rng());
+        af(i, k) = tb::random_bf16(rng);
+      }
+    for (unsigned k = 0; k < K; ++k)
+      for (unsigned j = 0; j < N; ++j) {
+        wi(k, j) = static_cast<std::int8_t>(rng());
+        wf(k, j) = tb::random_bf16(rng);
+      }
+    const auto ai_d = compiler::pack_a_i8(ai, t), af_d = compiler::pack_a_bf16(af, t);
+    const auto wi_d = compiler::pack_w_i8(wi, t), wf_d = compiler::pack_w_bf16(wf, t);
+    const rt::Buffer a1 = dev.alloc(ai_d.size()), a2 = dev.alloc(af_d.size());
+    const rt::Buffer w1 = dev.alloc(wi_d.size()), w2 = dev.alloc(wf_d.size());
+    const rt::Buffer c = dev.alloc(3 * M * wpr * bb);
+    dev.upload(a1, ai_d);
+    dev.upload(a2, af_d);
+    dev.upload(w1, wi_d);
+    dev.upload(w2, wf_d);
+    auto load = [&](const rt::Buffer& b, isa::Space s, std::uint32_t local) {
+      isa::Transfer x;
+      x.dram_addr = b.addr;
+      x.row_words = static_cast<unsigned>(b.bytes / bb);
+      x.space = s;
+      x.local_addr = local;
+      return isa::load(x);
+    };
+    auto gemm = [&](bool bf16, std::uint32_t a, std::uint32_t w, std::uint32_t acc) {
+      isa::GemmArgs g;
+      g.bf16 = bf16;
+      g.a_addr = a;
+      g.w_addr = w;
+      g.acc_addr = acc;
+      g.m = M;
+      g.k_tiles = 2;
+      g.a_kstride = M;
+      g.w_kstride = t.rows;
+      return isa::gemm(g);
+    };
+    isa::Transfer st;
+    st.dram_addr = c.addr;
+    st.row_words = 3 * M * wpr;
+    st.space = isa::Space::Acc;
+    const std::vector<isa::Command> cmds = {
+        load(a1, isa::Space::Aspad, 0), load(a2, isa::Space::Aspad, 2 * M),
+        load(w1, isa::Space::Wspad, 0), load(w2, isa::Space::Wspad, 2 * t.rows), isa::fence(),
+        gemm(false, 0, 0, 0), gemm(true, 2 * M, 2 * t.rows, M), gemm(false, 0, 0, 2 * M),
+        isa::fence(), isa::store(st)};
+    const auto r = dev.run(cmds, kTimeout);
+    INFO(fmt::format("seed {}: {}", seed, r.describe()));
+    REQUIRE(r.ok());
+    const auto bytes = dev.download(c, 0, c.bytes);
+    compiler::GemmShape s;
+    s.m = 3 * M;
+    s.k = K;
+    s.n = N;
+    const auto got = compiler::unpack_c(bytes, s, t);
+    const auto ci = ref::gemm_i8(ai, wi);
+    const auto cf = ref::gemm_bf16(af, wf);
+    ref::Matrix<std::uint32_t> want(3 * M, N);
+    for (unsigned i = 0; i < M; ++i)
+      for (unsigned j = 0; j < N; ++j) {
+        want(i, j) = static_cast<std::uint32_t>(ci(i, j));
+        want(M + i, j) = cf(i, j);
+        want(2 * M + i, j) = static_cast<std::uint32_t>(ci(i, j));
+      }
+    if (auto mm = tb::first_mismatch("C (INT8 | BF16 | INT8 rows)", want, got, bench.cycle()))
+      FAIL(fmt::format("seed {}: {}", seed, *mm));
+  }
+}
