@@ -132,13 +132,8 @@ TEST_CASE("Back-to-back GEMMs of different modes keep each weight tile's mode") 
     dev.upload(a2, af_d);
     dev.upload(w1, wi_d);
     dev.upload(w2, wf_d);
-    auto load = [&](const rt::Buffer& b, isa::Space s, std::uint32_t local) {
-      isa::Transfer x;
-      x.dram_addr = b.addr;
-      x.row_words = static_cast<unsigned>(b.bytes / bb);
-      x.space = s;
-      x.local_addr = local;
-      return isa::load(x);
+    auto load = [&](const rt::Buffer& b, isa::Space sp, std::uint32_t local) {
+      return tb::load_buffer(b, sp, local, bb);
     };
     auto gemm = [&](bool bf16, std::uint32_t a, std::uint32_t w, std::uint32_t acc) {
       isa::GemmArgs g;

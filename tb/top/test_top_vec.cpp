@@ -234,13 +234,8 @@ TEST_CASE("A GEMM REQUANT GELU GEMM chain stays on chip and matches the referenc
     dev.upload(w2b, w2_dev);
     dev.upload(pb, params);
 
-    const auto load = [&](const rt::Buffer& b, isa::Space s, std::uint32_t local) {
-      isa::Transfer x;
-      x.dram_addr = b.addr;
-      x.row_words = static_cast<unsigned>(b.bytes / bb);
-      x.space = s;
-      x.local_addr = local;
-      return isa::load(x);
+    const auto load = [&](const rt::Buffer& b, isa::Space sp, std::uint32_t local) {
+      return tb::load_buffer(b, sp, local, bb);
     };
     const std::uint32_t kA1 = 0, kP = 64, kX = 128, kY = 192, kW1 = 0, kW2 = 64;
     std::vector<isa::Command> cmds = {load(ab, isa::Space::Aspad, kA1),
