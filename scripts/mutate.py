@@ -20,29 +20,18 @@ Exit code: 0 if every non-equivalent mutant was killed, 1 otherwise.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import os
 import re
-import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from mutation import Mutant, sh, sync_tree
 
 BF16 = "rtl/gemm/bf16_mac.sv"
 PE = "rtl/gemm/mac_pe.sv"
 ARR = "rtl/gemm/mac_array.sv"
 DLY = "rtl/common/npu_delay.sv"
 LZC = "rtl/common/npu_lzc.sv"
-
-
-@dataclasses.dataclass
-class Mutant:
-    file: str
-    old: str          # exact text, must occur exactly once in the file, on one line
-    new: str
-    what: str
-    equivalent: str = ""  # non-empty: expected to survive, with the reason
 
 
 MUTANTS: list[Mutant] = [
@@ -182,27 +171,6 @@ MUTANTS: list[Mutant] = [
 ]
 
 
-def sh(cmd, cwd=None, log=None, timeout=None):
-    r = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       timeout=timeout)
-    if log is not None:
-        Path(log).write_text(r.stdout)
-    return r
-
-
-def sync_tree(src: Path, dst: Path) -> None:
-    """Copy the working-tree files of src (tracked + untracked, not ignored) that differ."""
-    files = sh(["git", "-C", str(src), "ls-files", "-co", "--exclude-standard", "-z"]).stdout.split("\0")
-    for rel in filter(None, files):
-        s, d = src / rel, dst / rel
-        if not s.is_file():
-            continue
-        if d.is_file() and d.read_bytes() == s.read_bytes():
-            continue
-        d.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(s, d)
-
-
 def failing_tests(ctest_out: str) -> list[str]:
     out = []
     for line in ctest_out.splitlines():
@@ -235,21 +203,24 @@ def main() -> int:
     repo, build = work / "repo", work / "build"
     work.mkdir(parents=True, exist_ok=True)
     if not (repo / ".git").exists():
-        sh(["git", "clone", "-q", str(src), str(repo)]).check_returncode()
+        rc, out = sh(["git", "clone", "-q", str(src), str(repo)])
+        if rc != 0:
+            print(out, file=sys.stderr)
+            return 2
     sync_tree(src, repo)
     if not (build / "CMakeCache.txt").exists():
-        r = sh(["cmake", "-S", str(repo), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release"], log=work / "configure.log")
-        if r.returncode:
+        rc, _ = sh(["cmake", "-S", str(repo), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release"], log=work / "configure.log")
+        if rc:
             sys.exit(f"configure failed, see {work / 'configure.log'}")
 
     def build_and_test(tag: str):
-        b = sh(["cmake", "--build", str(build), "--target", "test_mac_array", f"-j{args.jobs}"],
-               log=work / f"build-{tag}.log")
-        if b.returncode:
+        rc, _ = sh(["cmake", "--build", str(build), "--target", "test_mac_array", f"-j{args.jobs}"],
+                   log=work / f"build-{tag}.log")
+        if rc:
             return "build-error", []
-        t = sh(["ctest", "--test-dir", str(build), "-R", args.tests, "-LE", "nightly", "--timeout", "300"],
-               log=work / f"ctest-{tag}.log")
-        return ("survived" if t.returncode == 0 else "killed"), failing_tests(t.stdout)
+        rc, out = sh(["ctest", "--test-dir", str(build), "-R", args.tests, "-LE", "nightly", "--timeout", "300"],
+                     log=work / f"ctest-{tag}.log")
+        return ("survived" if rc == 0 else "killed"), failing_tests(out)
 
     ids = [int(x) for x in args.only.split(",") if x] if args.only else list(range(len(MUTANTS)))
     if not args.skip_baseline:

@@ -25,14 +25,13 @@ Exit code: 0 if every non-equivalent mutant was killed, 1 otherwise.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 import re
-import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from mutation import Mutant, sh, sync_tree
 
 GEMM = "rtl/gemm/npu_gemm_engine.sv"
 QUEUE = "rtl/ctrl/npu_queue.sv"
@@ -45,15 +44,6 @@ XINIT_TARGET = "test_top_xinit"
 # Verilator output of the model test_top links (hashed to prove a rebuild)
 MODEL_DIR = "tb/top/CMakeFiles/vnpu_top_small.dir/Vnpu_top.dir"
 XINIT_MODEL_DIR = "tb/top/CMakeFiles/vnpu_top_small_x.dir/Vnpu_top.dir"
-
-
-@dataclasses.dataclass
-class Mutant:
-    file: str
-    old: str          # exact text, must occur exactly once in the file, on one line
-    new: str
-    what: str
-    equivalent: str = ""  # non-empty: expected to survive, with the reason
 
 
 MUTANTS: list[Mutant] = [
@@ -103,36 +93,6 @@ MUTANTS: list[Mutant] = [
            "assign lr_rdata = acc_rd_rsp[1] ? acc_row_padded[0 +: DW] : as_rdata;",
            "STORE from ACC always returns slice 0 of the row"),
 ]
-
-
-def sh(cmd, cwd=None, log=None, timeout=None):
-    """Run cmd; returns (returncode or None on timeout, output)."""
-    try:
-        r = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True, errors="replace", timeout=timeout)
-        rc, out = r.returncode, r.stdout
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout or b""
-        rc, out = None, out.decode(errors="replace") if isinstance(out, bytes) else out
-    if log is not None:
-        Path(log).write_text(out)
-    return rc, out
-
-
-def sync_tree(src: Path, dst: Path) -> list[str]:
-    """Copy the working-tree files of src (tracked + untracked, not ignored) that differ."""
-    _, out = sh(["git", "-C", str(src), "ls-files", "-co", "--exclude-standard", "-z"])
-    copied = []
-    for rel in filter(None, out.split("\0")):
-        s, d = src / rel, dst / rel
-        if not s.is_file():
-            continue
-        if d.is_file() and d.read_bytes() == s.read_bytes():
-            continue
-        d.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(s, d)
-        copied.append(rel)
-    return copied
 
 
 def needs_configure(rel: str) -> bool:
