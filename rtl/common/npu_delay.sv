@@ -20,9 +20,10 @@ module npu_delay #(
     // Stage i lives in pipe_q[i*Width +: Width]; the output is the last stage.
     logic [Width*Depth-1:0] pipe_d, pipe_q;
 
-    always_comb begin
-      pipe_d              = pipe_q << Width;
-      pipe_d[Width-1:0]   = d_i;
+    if (Depth == 1) begin : g_one
+      assign pipe_d = d_i;
+    end else begin : g_shift
+      assign pipe_d = {pipe_q[Width*(Depth-1)-1:0], d_i};
     end
 
     always_ff @(posedge clk_i or negedge rst_ni) begin

@@ -151,9 +151,9 @@ module npu_csr_reg (
 
 
     // AXI4-Lite Response Logic
-    (* mem2reg *) logic axil_resp_buffer_is_wr[2];
-    (* mem2reg *) logic axil_resp_buffer_err[2];
-    (* mem2reg *) logic [31:0] axil_resp_buffer_rdata[2];
+    logic axil_resp_buffer_is_wr[2];
+    logic axil_resp_buffer_err[2];
+    logic [31:0] axil_resp_buffer_rdata[2];
 
     logic [1:0] axil_resp_wptr;
     logic [1:0] axil_resp_rptr;
@@ -227,7 +227,7 @@ module npu_csr_reg (
     //--------------------------------------------------------------------------
     // Address Decode
     //--------------------------------------------------------------------------
-    typedef struct packed {
+    typedef struct {
         logic ID;
         logic VERSION;
         logic HW_ROWS_COLS;
@@ -283,9 +283,9 @@ module npu_csr_reg (
     logic [31:0] decoded_wr_biten;
 
     always_comb begin
-        logic is_valid_addr;
-        logic is_valid_rw;
-        logic is_external;
+        automatic logic is_valid_addr;
+        automatic logic is_valid_rw;
+        automatic logic is_external;
         is_external = '0;
         is_valid_addr = '0;
         is_valid_rw = '1; // No valid RW check
@@ -429,67 +429,67 @@ module npu_csr_reg (
     //--------------------------------------------------------------------------
     // Field logic
     //--------------------------------------------------------------------------
-    typedef struct packed {
-        struct packed {
-            struct packed {
+    typedef struct {
+        struct {
+            struct {
                 logic next;
                 logic load_next;
             } ENABLE;
-            struct packed {
+            struct {
                 logic next;
                 logic load_next;
             } SOFT_RESET;
-            struct packed {
+            struct {
                 logic next;
                 logic load_next;
             } CNT_CLEAR;
         } CTRL;
-        struct packed {
-            struct packed {
+        struct {
+            struct {
                 logic [31:0] next;
                 logic load_next;
             } ADDR;
         } RING_BASE;
-        struct packed {
-            struct packed {
+        struct {
+            struct {
                 logic [31:0] next;
                 logic load_next;
             } ENTRIES;
         } RING_SIZE;
-        struct packed {
-            struct packed {
+        struct {
+            struct {
                 logic [31:0] next;
                 logic load_next;
             } INDEX;
         } RING_TAIL;
-        struct packed {
-            struct packed {
+        struct {
+            struct {
                 logic next;
                 logic load_next;
             } DONE;
-            struct packed {
+            struct {
                 logic next;
                 logic load_next;
             } FAULT;
         } IRQ_ENABLE;
-        struct packed {
-            struct packed {
+        struct {
+            struct {
                 logic next;
                 logic load_next;
             } DONE;
-            struct packed {
+            struct {
                 logic next;
                 logic load_next;
             } FAULT;
         } IRQ_STATUS;
-        struct packed {
-            struct packed {
+        struct {
+            struct {
                 logic [31:0] next;
                 logic load_next;
             } ADDR;
         } WINDOW_BASE;
-        struct packed {
-            struct packed {
+        struct {
+            struct {
                 logic [31:0] next;
                 logic load_next;
             } BYTES;
@@ -497,56 +497,56 @@ module npu_csr_reg (
     } field_combo_t;
     field_combo_t field_combo;
 
-    typedef struct packed {
-        struct packed {
-            struct packed {
+    typedef struct {
+        struct {
+            struct {
                 logic value;
             } ENABLE;
-            struct packed {
+            struct {
                 logic value;
             } SOFT_RESET;
-            struct packed {
+            struct {
                 logic value;
             } CNT_CLEAR;
         } CTRL;
-        struct packed {
-            struct packed {
+        struct {
+            struct {
                 logic [31:0] value;
             } ADDR;
         } RING_BASE;
-        struct packed {
-            struct packed {
+        struct {
+            struct {
                 logic [31:0] value;
             } ENTRIES;
         } RING_SIZE;
-        struct packed {
-            struct packed {
+        struct {
+            struct {
                 logic [31:0] value;
             } INDEX;
         } RING_TAIL;
-        struct packed {
-            struct packed {
+        struct {
+            struct {
                 logic value;
             } DONE;
-            struct packed {
+            struct {
                 logic value;
             } FAULT;
         } IRQ_ENABLE;
-        struct packed {
-            struct packed {
+        struct {
+            struct {
                 logic value;
             } DONE;
-            struct packed {
+            struct {
                 logic value;
             } FAULT;
         } IRQ_STATUS;
-        struct packed {
-            struct packed {
+        struct {
+            struct {
                 logic [31:0] value;
             } ADDR;
         } WINDOW_BASE;
-        struct packed {
-            struct packed {
+        struct {
+            struct {
                 logic [31:0] value;
             } BYTES;
         } WINDOW_SIZE;
@@ -555,8 +555,8 @@ module npu_csr_reg (
 
     // Field: npu_csr.CTRL.ENABLE
     always_comb begin
-        logic [0:0] next_c;
-        logic load_next_c;
+        automatic logic [0:0] next_c;
+        automatic logic load_next_c;
         next_c = field_storage.CTRL.ENABLE.value;
         load_next_c = '0;
         if(decoded_reg_strb.CTRL && decoded_req_is_wr) begin // SW write
@@ -578,8 +578,8 @@ module npu_csr_reg (
     assign hwif_out.CTRL.ENABLE.value = field_storage.CTRL.ENABLE.value;
     // Field: npu_csr.CTRL.SOFT_RESET
     always_comb begin
-        logic [0:0] next_c;
-        logic load_next_c;
+        automatic logic [0:0] next_c;
+        automatic logic load_next_c;
         next_c = field_storage.CTRL.SOFT_RESET.value;
         load_next_c = '0;
         if(decoded_reg_strb.CTRL && decoded_req_is_wr) begin // SW write
@@ -604,8 +604,8 @@ module npu_csr_reg (
     assign hwif_out.CTRL.SOFT_RESET.value = field_storage.CTRL.SOFT_RESET.value;
     // Field: npu_csr.CTRL.CNT_CLEAR
     always_comb begin
-        logic [0:0] next_c;
-        logic load_next_c;
+        automatic logic [0:0] next_c;
+        automatic logic load_next_c;
         next_c = field_storage.CTRL.CNT_CLEAR.value;
         load_next_c = '0;
         if(decoded_reg_strb.CTRL && decoded_req_is_wr) begin // SW write
@@ -630,8 +630,8 @@ module npu_csr_reg (
     assign hwif_out.CTRL.CNT_CLEAR.value = field_storage.CTRL.CNT_CLEAR.value;
     // Field: npu_csr.RING_BASE.ADDR
     always_comb begin
-        logic [31:0] next_c;
-        logic load_next_c;
+        automatic logic [31:0] next_c;
+        automatic logic load_next_c;
         next_c = field_storage.RING_BASE.ADDR.value;
         load_next_c = '0;
         if(decoded_reg_strb.RING_BASE && decoded_req_is_wr) begin // SW write
@@ -653,8 +653,8 @@ module npu_csr_reg (
     assign hwif_out.RING_BASE.ADDR.value = field_storage.RING_BASE.ADDR.value;
     // Field: npu_csr.RING_SIZE.ENTRIES
     always_comb begin
-        logic [31:0] next_c;
-        logic load_next_c;
+        automatic logic [31:0] next_c;
+        automatic logic load_next_c;
         next_c = field_storage.RING_SIZE.ENTRIES.value;
         load_next_c = '0;
         if(decoded_reg_strb.RING_SIZE && decoded_req_is_wr) begin // SW write
@@ -676,8 +676,8 @@ module npu_csr_reg (
     assign hwif_out.RING_SIZE.ENTRIES.value = field_storage.RING_SIZE.ENTRIES.value;
     // Field: npu_csr.RING_TAIL.INDEX
     always_comb begin
-        logic [31:0] next_c;
-        logic load_next_c;
+        automatic logic [31:0] next_c;
+        automatic logic load_next_c;
         next_c = field_storage.RING_TAIL.INDEX.value;
         load_next_c = '0;
         if(decoded_reg_strb.RING_TAIL && decoded_req_is_wr) begin // SW write
@@ -702,8 +702,8 @@ module npu_csr_reg (
     assign hwif_out.RING_TAIL.INDEX.value = field_storage.RING_TAIL.INDEX.value;
     // Field: npu_csr.IRQ_ENABLE.DONE
     always_comb begin
-        logic [0:0] next_c;
-        logic load_next_c;
+        automatic logic [0:0] next_c;
+        automatic logic load_next_c;
         next_c = field_storage.IRQ_ENABLE.DONE.value;
         load_next_c = '0;
         if(decoded_reg_strb.IRQ_ENABLE && decoded_req_is_wr) begin // SW write
@@ -724,8 +724,8 @@ module npu_csr_reg (
     end
     // Field: npu_csr.IRQ_ENABLE.FAULT
     always_comb begin
-        logic [0:0] next_c;
-        logic load_next_c;
+        automatic logic [0:0] next_c;
+        automatic logic load_next_c;
         next_c = field_storage.IRQ_ENABLE.FAULT.value;
         load_next_c = '0;
         if(decoded_reg_strb.IRQ_ENABLE && decoded_req_is_wr) begin // SW write
@@ -746,8 +746,8 @@ module npu_csr_reg (
     end
     // Field: npu_csr.IRQ_STATUS.DONE
     always_comb begin
-        logic [0:0] next_c;
-        logic load_next_c;
+        automatic logic [0:0] next_c;
+        automatic logic load_next_c;
         next_c = field_storage.IRQ_STATUS.DONE.value;
         load_next_c = '0;
         if(decoded_reg_strb.IRQ_STATUS && decoded_req_is_wr) begin // SW write 1 clear
@@ -771,8 +771,8 @@ module npu_csr_reg (
     end
     // Field: npu_csr.IRQ_STATUS.FAULT
     always_comb begin
-        logic [0:0] next_c;
-        logic load_next_c;
+        automatic logic [0:0] next_c;
+        automatic logic load_next_c;
         next_c = field_storage.IRQ_STATUS.FAULT.value;
         load_next_c = '0;
         if(decoded_reg_strb.IRQ_STATUS && decoded_req_is_wr) begin // SW write 1 clear
@@ -799,8 +799,8 @@ module npu_csr_reg (
         || |(field_storage.IRQ_STATUS.FAULT.value & field_storage.IRQ_ENABLE.FAULT.value);
     // Field: npu_csr.WINDOW_BASE.ADDR
     always_comb begin
-        logic [31:0] next_c;
-        logic load_next_c;
+        automatic logic [31:0] next_c;
+        automatic logic load_next_c;
         next_c = field_storage.WINDOW_BASE.ADDR.value;
         load_next_c = '0;
         if(decoded_reg_strb.WINDOW_BASE && decoded_req_is_wr) begin // SW write
@@ -822,8 +822,8 @@ module npu_csr_reg (
     assign hwif_out.WINDOW_BASE.ADDR.value = field_storage.WINDOW_BASE.ADDR.value;
     // Field: npu_csr.WINDOW_SIZE.BYTES
     always_comb begin
-        logic [31:0] next_c;
-        logic load_next_c;
+        automatic logic [31:0] next_c;
+        automatic logic load_next_c;
         next_c = field_storage.WINDOW_SIZE.BYTES.value;
         load_next_c = '0;
         if(decoded_reg_strb.WINDOW_SIZE && decoded_req_is_wr) begin // SW write
@@ -944,7 +944,7 @@ module npu_csr_reg (
     // Write response
     //--------------------------------------------------------------------------
     always_comb begin
-        logic wr_ack;
+        automatic logic wr_ack;
         wr_ack = '0;
         
         external_wr_ack = wr_ack;
@@ -958,7 +958,7 @@ module npu_csr_reg (
     //--------------------------------------------------------------------------
     logic readback_external_rd_ack_c;
     always_comb begin
-        logic rd_ack;
+        automatic logic rd_ack;
         rd_ack = '0;
         rd_ack |= hwif_in.CYCLES_LO.rd_ack;
         rd_ack |= hwif_in.CYCLES_HI.rd_ack;
@@ -1007,7 +1007,7 @@ module npu_csr_reg (
     logic readback_done;
     logic [31:0] readback_data;
     always_comb begin
-        logic [31:0] readback_data_var;
+        automatic logic [31:0] readback_data_var;
         readback_data_var = '0;
         if(rd_mux_addr == 12'h0) begin
             readback_data_var[31:0] = 32'h4e505531;
