@@ -249,6 +249,8 @@ module npu_top #(
 
   // ------------------------------------------------------------ GEMM engine
   logic gemm_busy, gemm_stall, gemm_row_fire;
+  npu_isa_pkg::cmd_gemm_t gemm_cmd;
+  assign gemm_cmd = cp_cmd;
 
   npu_gemm_engine #(
     .Rows(Rows), .Cols(Cols), .BusBytes(BusBytes), .AspadAW(AspadAW), .WspadAW(WspadAW),
@@ -256,11 +258,11 @@ module npu_top #(
   ) u_gemm (
     .clk_i, .rst_ni(core_rst_n),
     .cmd_valid_i(gemm_valid), .cmd_ready_o(gemm_ready),
-    .cmd_mode_i(cp_cmd[16]), .cmd_accumulate_i(cp_cmd[17]),
-    .cmd_a_addr_i(cp_cmd[32 +: AspadAW]), .cmd_w_addr_i(cp_cmd[64 +: WspadAW]),
-    .cmd_acc_addr_i(cp_cmd[96 +: AccAW]), .cmd_m_i(cp_cmd[128 +: 16]),
-    .cmd_k_tiles_i(cp_cmd[144 +: 16]), .cmd_a_kstride_i(cp_cmd[160 +: AspadAW]),
-    .cmd_w_kstride_i(cp_cmd[192 +: WspadAW]),
+    .cmd_mode_i(gemm_cmd.bf16), .cmd_accumulate_i(gemm_cmd.accumulate),
+    .cmd_a_addr_i(gemm_cmd.a_addr[AspadAW-1:0]), .cmd_w_addr_i(gemm_cmd.w_addr[WspadAW-1:0]),
+    .cmd_acc_addr_i(gemm_cmd.acc_addr[AccAW-1:0]), .cmd_m_i(gemm_cmd.m),
+    .cmd_k_tiles_i(gemm_cmd.k_tiles), .cmd_a_kstride_i(gemm_cmd.a_kstride[AspadAW-1:0]),
+    .cmd_w_kstride_i(gemm_cmd.w_kstride[WspadAW-1:0]),
     .done_o(gemm_done), .idle_o(gemm_idle), .busy_o(gemm_busy), .stall_o(gemm_stall),
     .row_fire_o(gemm_row_fire),
     .a_req_valid_o(as_rd_valid[0]), .a_req_ready_i(as_rd_ready[0]),
@@ -308,6 +310,10 @@ module npu_top #(
   logic [0:0]    d_arid, d_rid;
   logic [DW-1:0] d_rdata;
   logic          ld_stall, ld_beat, st_stall, st_beat;
+  npu_isa_pkg::cmd_load_t  ld_f;
+  npu_isa_pkg::cmd_store_t st_f;
+  assign ld_f = ld_cmd;
+  assign st_f = st_cmd;
 
   npu_axi_rd_mux #(.AddrW(32), .DataW(DW), .IdW(1)) u_rd_mux (
     .clk_i, .rst_ni(core_rst_n),
@@ -326,8 +332,8 @@ module npu_top #(
     .m_axi_rresp_i, .m_axi_rlast_i, .m_axi_rid_i);
 
   function automatic logic [7:0] dma_err(input logic [1:0] e);
-    dma_err = (e == npu_isa_pkg::RespSlverr) ? npu_isa_pkg::ErrAxiSlverr :
-           (e == npu_isa_pkg::RespDecerr) ? npu_isa_pkg::ErrAxiDecerr : npu_isa_pkg::ErrNone;
+    dma_err = (e == npu_pkg::RespSlverr) ? npu_isa_pkg::ErrAxiSlverr :
+           (e == npu_pkg::RespDecerr) ? npu_isa_pkg::ErrAxiDecerr : npu_isa_pkg::ErrNone;
   endfunction
 
   npu_dma_rd #(
@@ -335,10 +341,10 @@ module npu_top #(
   ) u_dma_rd (
     .clk_i, .rst_ni(core_rst_n),
     .cmd_valid_i(ld_valid), .cmd_ready_o(ld_ready),
-    .cmd_dram_addr_i(ld_cmd[32 +: 32]), .cmd_dram_stride_i(ld_cmd[64 +: 32]),
-    .cmd_rows_i(ld_cmd[96 +: 16]), .cmd_row_words_i(ld_cmd[112 +: 16]),
-    .cmd_space_i(ld_cmd[152 +: 2]), .cmd_local_addr_i(ld_cmd[128 +: 24]),
-    .cmd_local_stride_i(ld_cmd[160 +: 24]),
+    .cmd_dram_addr_i(ld_f.dram_addr), .cmd_dram_stride_i(ld_f.dram_stride),
+    .cmd_rows_i(ld_f.rows), .cmd_row_words_i(ld_f.row_words),
+    .cmd_space_i(ld_f.space), .cmd_local_addr_i(ld_f.local_addr),
+    .cmd_local_stride_i(ld_f.local_stride),
     .done_valid_o(ld_done), .done_ready_i(1'b1), .done_err_o(ld_err2),
     .busy_o(ld_busy), .stall_o(ld_stall), .beat_o(ld_beat),
     .m_axi_arvalid_o(d_arvalid), .m_axi_arready_i(d_arready), .m_axi_araddr_o(d_araddr),
@@ -392,10 +398,10 @@ module npu_top #(
   ) u_dma_wr (
     .clk_i, .rst_ni(core_rst_n),
     .cmd_valid_i(st_valid), .cmd_ready_o(st_ready),
-    .cmd_dram_addr_i(st_cmd[32 +: 32]), .cmd_dram_stride_i(st_cmd[64 +: 32]),
-    .cmd_rows_i(st_cmd[96 +: 16]), .cmd_row_words_i(st_cmd[112 +: 16]),
-    .cmd_space_i(st_cmd[152 +: 2]), .cmd_local_addr_i(st_cmd[128 +: 24]),
-    .cmd_local_stride_i(st_cmd[160 +: 24]),
+    .cmd_dram_addr_i(st_f.dram_addr), .cmd_dram_stride_i(st_f.dram_stride),
+    .cmd_rows_i(st_f.rows), .cmd_row_words_i(st_f.row_words),
+    .cmd_space_i(st_f.space), .cmd_local_addr_i(st_f.local_addr),
+    .cmd_local_stride_i(st_f.local_stride),
     .done_valid_o(st_done), .done_ready_i(1'b1), .done_err_o(st_err2),
     .busy_o(st_busy), .stall_o(st_stall), .beat_o(st_beat),
     .m_axi_awvalid_o, .m_axi_awready_i, .m_axi_awaddr_o, .m_axi_awlen_o, .m_axi_awsize_o,
@@ -428,6 +434,5 @@ module npu_top #(
                     lw_we, lr_we, lr_wdata_unused, lr_wstrb_unused, as_wr_rsp_unused,
                     lw_addr[LocalAW-1:WspadAW], lr_addr[LocalAW-1:AspadAW], as_rd_wd_unused,
                     as_rd_ws_unused, acc_rd_wd_unused, acc_rd_ws_unused,
-                    ld_cmd[511:184], ld_cmd[159:154], ld_cmd[31:0],
-                    st_cmd[511:184], st_cmd[159:154], st_cmd[31:0]};
+                    ld_f, st_f, gemm_cmd};
 endmodule

@@ -227,7 +227,7 @@ module npu_csr_reg (
     //--------------------------------------------------------------------------
     // Address Decode
     //--------------------------------------------------------------------------
-    typedef struct {
+    typedef struct packed {
         logic ID;
         logic VERSION;
         logic HW_ROWS_COLS;
@@ -429,67 +429,67 @@ module npu_csr_reg (
     //--------------------------------------------------------------------------
     // Field logic
     //--------------------------------------------------------------------------
-    typedef struct {
-        struct {
-            struct {
+    typedef struct packed {
+        struct packed {
+            struct packed {
                 logic next;
                 logic load_next;
             } ENABLE;
-            struct {
+            struct packed {
                 logic next;
                 logic load_next;
             } SOFT_RESET;
-            struct {
+            struct packed {
                 logic next;
                 logic load_next;
             } CNT_CLEAR;
         } CTRL;
-        struct {
-            struct {
+        struct packed {
+            struct packed {
                 logic [31:0] next;
                 logic load_next;
             } ADDR;
         } RING_BASE;
-        struct {
-            struct {
+        struct packed {
+            struct packed {
                 logic [31:0] next;
                 logic load_next;
             } ENTRIES;
         } RING_SIZE;
-        struct {
-            struct {
+        struct packed {
+            struct packed {
                 logic [31:0] next;
                 logic load_next;
             } INDEX;
         } RING_TAIL;
-        struct {
-            struct {
+        struct packed {
+            struct packed {
                 logic next;
                 logic load_next;
             } DONE;
-            struct {
+            struct packed {
                 logic next;
                 logic load_next;
             } FAULT;
         } IRQ_ENABLE;
-        struct {
-            struct {
+        struct packed {
+            struct packed {
                 logic next;
                 logic load_next;
             } DONE;
-            struct {
+            struct packed {
                 logic next;
                 logic load_next;
             } FAULT;
         } IRQ_STATUS;
-        struct {
-            struct {
+        struct packed {
+            struct packed {
                 logic [31:0] next;
                 logic load_next;
             } ADDR;
         } WINDOW_BASE;
-        struct {
-            struct {
+        struct packed {
+            struct packed {
                 logic [31:0] next;
                 logic load_next;
             } BYTES;
@@ -497,56 +497,56 @@ module npu_csr_reg (
     } field_combo_t;
     field_combo_t field_combo;
 
-    typedef struct {
-        struct {
-            struct {
+    typedef struct packed {
+        struct packed {
+            struct packed {
                 logic value;
             } ENABLE;
-            struct {
+            struct packed {
                 logic value;
             } SOFT_RESET;
-            struct {
+            struct packed {
                 logic value;
             } CNT_CLEAR;
         } CTRL;
-        struct {
-            struct {
+        struct packed {
+            struct packed {
                 logic [31:0] value;
             } ADDR;
         } RING_BASE;
-        struct {
-            struct {
+        struct packed {
+            struct packed {
                 logic [31:0] value;
             } ENTRIES;
         } RING_SIZE;
-        struct {
-            struct {
+        struct packed {
+            struct packed {
                 logic [31:0] value;
             } INDEX;
         } RING_TAIL;
-        struct {
-            struct {
+        struct packed {
+            struct packed {
                 logic value;
             } DONE;
-            struct {
+            struct packed {
                 logic value;
             } FAULT;
         } IRQ_ENABLE;
-        struct {
-            struct {
+        struct packed {
+            struct packed {
                 logic value;
             } DONE;
-            struct {
+            struct packed {
                 logic value;
             } FAULT;
         } IRQ_STATUS;
-        struct {
-            struct {
+        struct packed {
+            struct packed {
                 logic [31:0] value;
             } ADDR;
         } WINDOW_BASE;
-        struct {
-            struct {
+        struct packed {
+            struct packed {
                 logic [31:0] value;
             } BYTES;
         } WINDOW_SIZE;

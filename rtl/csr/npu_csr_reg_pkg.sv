@@ -8,116 +8,116 @@ package npu_csr_reg_pkg;
     localparam NPU_CSR_REG_MIN_ADDR_WIDTH = 12;
     localparam NPU_CSR_REG_SIZE = 'h160;
 
-    typedef struct {
+    typedef struct packed {
         logic [7:0] next;
     } npu_csr__HW_ROWS_COLS__ROWS__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic [7:0] next;
     } npu_csr__HW_ROWS_COLS__COLS__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic [7:0] next;
     } npu_csr__HW_ROWS_COLS__BUS_BYTES__in_t;
 
-    typedef struct {
+    typedef struct packed {
         npu_csr__HW_ROWS_COLS__ROWS__in_t ROWS;
         npu_csr__HW_ROWS_COLS__COLS__in_t COLS;
         npu_csr__HW_ROWS_COLS__BUS_BYTES__in_t BUS_BYTES;
     } npu_csr__HW_ROWS_COLS__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic [31:0] next;
     } npu_csr__HW_ASPAD_WORDS__VALUE__in_t;
 
-    typedef struct {
+    typedef struct packed {
         npu_csr__HW_ASPAD_WORDS__VALUE__in_t VALUE;
     } npu_csr__HW_ASPAD_WORDS__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic [31:0] next;
     } npu_csr__HW_WSPAD_WORDS__VALUE__in_t;
 
-    typedef struct {
+    typedef struct packed {
         npu_csr__HW_WSPAD_WORDS__VALUE__in_t VALUE;
     } npu_csr__HW_WSPAD_WORDS__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic [31:0] next;
     } npu_csr__HW_ACC_ROWS__VALUE__in_t;
 
-    typedef struct {
+    typedef struct packed {
         npu_csr__HW_ACC_ROWS__VALUE__in_t VALUE;
     } npu_csr__HW_ACC_ROWS__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic [31:0] next;
     } npu_csr__HW_VEC_MAXLEN__VALUE__in_t;
 
-    typedef struct {
+    typedef struct packed {
         npu_csr__HW_VEC_MAXLEN__VALUE__in_t VALUE;
     } npu_csr__HW_VEC_MAXLEN__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic next;
     } npu_csr__STATUS__BUSY__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic next;
     } npu_csr__STATUS__FAULT__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic next;
     } npu_csr__STATUS__IDLE__in_t;
 
-    typedef struct {
+    typedef struct packed {
         npu_csr__STATUS__BUSY__in_t BUSY;
         npu_csr__STATUS__FAULT__in_t FAULT;
         npu_csr__STATUS__IDLE__in_t IDLE;
     } npu_csr__STATUS__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic [31:0] next;
     } npu_csr__RING_HEAD__INDEX__in_t;
 
-    typedef struct {
+    typedef struct packed {
         npu_csr__RING_HEAD__INDEX__in_t INDEX;
     } npu_csr__RING_HEAD__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic hwclr;
     } npu_csr__RING_TAIL__INDEX__in_t;
 
-    typedef struct {
+    typedef struct packed {
         npu_csr__RING_TAIL__INDEX__in_t INDEX;
     } npu_csr__RING_TAIL__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic next;
     } npu_csr__IRQ_STATUS__DONE__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic next;
     } npu_csr__IRQ_STATUS__FAULT__in_t;
 
-    typedef struct {
+    typedef struct packed {
         npu_csr__IRQ_STATUS__DONE__in_t DONE;
         npu_csr__IRQ_STATUS__FAULT__in_t FAULT;
     } npu_csr__IRQ_STATUS__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic [7:0] next;
     } npu_csr__ERR_CODE__CODE__in_t;
 
-    typedef struct {
+    typedef struct packed {
         npu_csr__ERR_CODE__CODE__in_t CODE;
     } npu_csr__ERR_CODE__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic [31:0] next;
     } npu_csr__ERR_CMD_ADDR__ADDR__in_t;
 
-    typedef struct {
+    typedef struct packed {
         npu_csr__ERR_CMD_ADDR__ADDR__in_t ADDR;
     } npu_csr__ERR_CMD_ADDR__in_t;
 
@@ -125,7 +125,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__CYCLES_LO__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__CYCLES_LO__fields__in_t rd_data;
     } npu_csr__CYCLES_LO__in_t;
@@ -134,7 +134,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__CYCLES_HI__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__CYCLES_HI__fields__in_t rd_data;
     } npu_csr__CYCLES_HI__in_t;
@@ -143,7 +143,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__GEMM_BUSY_LO__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__GEMM_BUSY_LO__fields__in_t rd_data;
     } npu_csr__GEMM_BUSY_LO__in_t;
@@ -152,7 +152,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__GEMM_BUSY_HI__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__GEMM_BUSY_HI__fields__in_t rd_data;
     } npu_csr__GEMM_BUSY_HI__in_t;
@@ -161,7 +161,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__GEMM_STALL_LO__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__GEMM_STALL_LO__fields__in_t rd_data;
     } npu_csr__GEMM_STALL_LO__in_t;
@@ -170,7 +170,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__GEMM_STALL_HI__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__GEMM_STALL_HI__fields__in_t rd_data;
     } npu_csr__GEMM_STALL_HI__in_t;
@@ -179,7 +179,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__VEC_BUSY_LO__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__VEC_BUSY_LO__fields__in_t rd_data;
     } npu_csr__VEC_BUSY_LO__in_t;
@@ -188,7 +188,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__VEC_BUSY_HI__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__VEC_BUSY_HI__fields__in_t rd_data;
     } npu_csr__VEC_BUSY_HI__in_t;
@@ -197,7 +197,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__VEC_STALL_LO__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__VEC_STALL_LO__fields__in_t rd_data;
     } npu_csr__VEC_STALL_LO__in_t;
@@ -206,7 +206,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__VEC_STALL_HI__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__VEC_STALL_HI__fields__in_t rd_data;
     } npu_csr__VEC_STALL_HI__in_t;
@@ -215,7 +215,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__LOAD_BUSY_LO__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__LOAD_BUSY_LO__fields__in_t rd_data;
     } npu_csr__LOAD_BUSY_LO__in_t;
@@ -224,7 +224,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__LOAD_BUSY_HI__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__LOAD_BUSY_HI__fields__in_t rd_data;
     } npu_csr__LOAD_BUSY_HI__in_t;
@@ -233,7 +233,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__LOAD_STALL_LO__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__LOAD_STALL_LO__fields__in_t rd_data;
     } npu_csr__LOAD_STALL_LO__in_t;
@@ -242,7 +242,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__LOAD_STALL_HI__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__LOAD_STALL_HI__fields__in_t rd_data;
     } npu_csr__LOAD_STALL_HI__in_t;
@@ -251,7 +251,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__STORE_BUSY_LO__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__STORE_BUSY_LO__fields__in_t rd_data;
     } npu_csr__STORE_BUSY_LO__in_t;
@@ -260,7 +260,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__STORE_BUSY_HI__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__STORE_BUSY_HI__fields__in_t rd_data;
     } npu_csr__STORE_BUSY_HI__in_t;
@@ -269,7 +269,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__STORE_STALL_LO__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__STORE_STALL_LO__fields__in_t rd_data;
     } npu_csr__STORE_STALL_LO__in_t;
@@ -278,7 +278,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__STORE_STALL_HI__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__STORE_STALL_HI__fields__in_t rd_data;
     } npu_csr__STORE_STALL_HI__in_t;
@@ -287,7 +287,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__MACS_LO__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__MACS_LO__fields__in_t rd_data;
     } npu_csr__MACS_LO__in_t;
@@ -296,7 +296,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__MACS_HI__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__MACS_HI__fields__in_t rd_data;
     } npu_csr__MACS_HI__in_t;
@@ -305,7 +305,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__DMA_RD_BYTES_LO__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__DMA_RD_BYTES_LO__fields__in_t rd_data;
     } npu_csr__DMA_RD_BYTES_LO__in_t;
@@ -314,7 +314,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__DMA_RD_BYTES_HI__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__DMA_RD_BYTES_HI__fields__in_t rd_data;
     } npu_csr__DMA_RD_BYTES_HI__in_t;
@@ -323,7 +323,7 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__DMA_WR_BYTES_LO__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__DMA_WR_BYTES_LO__fields__in_t rd_data;
     } npu_csr__DMA_WR_BYTES_LO__in_t;
@@ -332,12 +332,12 @@ package npu_csr_reg_pkg;
         logic [31:0] VALUE;
     } npu_csr__DMA_WR_BYTES_HI__fields__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic rd_ack;
         npu_csr__DMA_WR_BYTES_HI__fields__in_t rd_data;
     } npu_csr__DMA_WR_BYTES_HI__in_t;
 
-    typedef struct {
+    typedef struct packed {
         npu_csr__HW_ROWS_COLS__in_t HW_ROWS_COLS;
         npu_csr__HW_ASPAD_WORDS__in_t HW_ASPAD_WORDS;
         npu_csr__HW_WSPAD_WORDS__in_t HW_WSPAD_WORDS;
@@ -375,189 +375,189 @@ package npu_csr_reg_pkg;
         npu_csr__DMA_WR_BYTES_HI__in_t DMA_WR_BYTES_HI;
     } npu_csr__in_t;
 
-    typedef struct {
+    typedef struct packed {
         logic value;
     } npu_csr__CTRL__ENABLE__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic value;
     } npu_csr__CTRL__SOFT_RESET__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic value;
     } npu_csr__CTRL__CNT_CLEAR__out_t;
 
-    typedef struct {
+    typedef struct packed {
         npu_csr__CTRL__ENABLE__out_t ENABLE;
         npu_csr__CTRL__SOFT_RESET__out_t SOFT_RESET;
         npu_csr__CTRL__CNT_CLEAR__out_t CNT_CLEAR;
     } npu_csr__CTRL__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic [31:0] value;
     } npu_csr__RING_BASE__ADDR__out_t;
 
-    typedef struct {
+    typedef struct packed {
         npu_csr__RING_BASE__ADDR__out_t ADDR;
     } npu_csr__RING_BASE__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic [31:0] value;
     } npu_csr__RING_SIZE__ENTRIES__out_t;
 
-    typedef struct {
+    typedef struct packed {
         npu_csr__RING_SIZE__ENTRIES__out_t ENTRIES;
     } npu_csr__RING_SIZE__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic [31:0] value;
     } npu_csr__RING_TAIL__INDEX__out_t;
 
-    typedef struct {
+    typedef struct packed {
         npu_csr__RING_TAIL__INDEX__out_t INDEX;
     } npu_csr__RING_TAIL__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic intr;
     } npu_csr__IRQ_STATUS__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic [31:0] value;
     } npu_csr__WINDOW_BASE__ADDR__out_t;
 
-    typedef struct {
+    typedef struct packed {
         npu_csr__WINDOW_BASE__ADDR__out_t ADDR;
     } npu_csr__WINDOW_BASE__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic [31:0] value;
     } npu_csr__WINDOW_SIZE__BYTES__out_t;
 
-    typedef struct {
+    typedef struct packed {
         npu_csr__WINDOW_SIZE__BYTES__out_t BYTES;
     } npu_csr__WINDOW_SIZE__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__CYCLES_LO__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__CYCLES_HI__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__GEMM_BUSY_LO__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__GEMM_BUSY_HI__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__GEMM_STALL_LO__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__GEMM_STALL_HI__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__VEC_BUSY_LO__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__VEC_BUSY_HI__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__VEC_STALL_LO__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__VEC_STALL_HI__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__LOAD_BUSY_LO__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__LOAD_BUSY_HI__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__LOAD_STALL_LO__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__LOAD_STALL_HI__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__STORE_BUSY_LO__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__STORE_BUSY_HI__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__STORE_STALL_LO__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__STORE_STALL_HI__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__MACS_LO__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__MACS_HI__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__DMA_RD_BYTES_LO__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__DMA_RD_BYTES_HI__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__DMA_WR_BYTES_LO__out_t;
 
-    typedef struct {
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__DMA_WR_BYTES_HI__out_t;
 
-    typedef struct {
+    typedef struct packed {
         npu_csr__CTRL__out_t CTRL;
         npu_csr__RING_BASE__out_t RING_BASE;
         npu_csr__RING_SIZE__out_t RING_SIZE;

@@ -19,17 +19,19 @@ module npu_cmd_check #(
   output logic         is_vec_o,
   output logic         is_barrier_o  // FENCE or IRQ
 );
-  logic [7:0]  op;
-  logic [3:0]  dep;
-  logic [31:0] w1, w2, w3, w4, w5, w6;
-  assign op  = cmd_i[7:0];
-  assign dep = cmd_i[11:8];
-  assign w1  = cmd_i[1*32 +: 32];
-  assign w2  = cmd_i[2*32 +: 32];
-  assign w3  = cmd_i[3*32 +: 32];
-  assign w4  = cmd_i[4*32 +: 32];
-  assign w5  = cmd_i[5*32 +: 32];
-  assign w6  = cmd_i[6*32 +: 32];
+  // LOAD and STORE share one layout.
+  npu_isa_pkg::cmd_hdr_t  hdr;
+  npu_isa_pkg::cmd_load_t xfer;
+  npu_isa_pkg::cmd_gemm_t gemm;
+  npu_isa_pkg::cmd_nop_t  nop;
+  logic [7:0] op;
+  logic [3:0] dep;  // {push_next, push_prev, pop_next, pop_prev}
+  assign hdr  = cmd_i;
+  assign xfer = cmd_i;
+  assign gemm = cmd_i;
+  assign nop  = cmd_i;
+  assign op   = hdr.opcode;
+  assign dep  = {hdr.push_next, hdr.push_prev, hdr.pop_next, hdr.pop_prev};
 
   // -------------------------------------------------------------- LOAD/STORE
   logic [15:0] rows, row_words;
@@ -40,15 +42,15 @@ module npu_cmd_check #(
   assign is_load   = (op == npu_isa_pkg::OpLoad);
   assign is_store  = (op == npu_isa_pkg::OpStore);
   assign is_gemm   = (op == npu_isa_pkg::OpGemm);
-  assign rows      = w3[15:0];
-  assign row_words = w3[31:16];
-  assign space     = w4[25:24];
-  assign dram_first = {32'd0, w1};
-  assign dram_last  = dram_first + (64'(rows) - 64'd1) * 64'(w2)
+  assign rows      = xfer.rows;
+  assign row_words = xfer.row_words;
+  assign space     = xfer.space;
+  assign dram_first = {32'd0, xfer.dram_addr};
+  assign dram_last  = dram_first + (64'(rows) - 64'd1) * 64'(xfer.dram_stride)
                       + 64'(row_words) * 64'(BusBytes) - 64'd1;
   assign win_lo     = {32'd0, window_base_i};
   assign win_hi     = win_lo + {32'd0, window_size_i};  // exclusive
-  assign local_last = 64'(w4[23:0]) + (64'(rows) - 64'd1) * 64'(w5[23:0])
+  assign local_last = 64'(xfer.local_addr) + (64'(rows) - 64'd1) * 64'(xfer.local_stride)
                       + 64'(row_words) - 64'd1;
   assign space_words = (space == npu_isa_pkg::SpaceAspad) ? 64'(AspadWords) :
                        (space == npu_isa_pkg::SpaceWspad) ? 64'(WspadWords) :
@@ -64,11 +66,11 @@ module npu_cmd_check #(
   // -------------------------------------------------------------------- GEMM
   logic [15:0] m, k_tiles;
   logic [63:0] a_last, w_last, acc_last;
-  assign m        = w4[15:0];
-  assign k_tiles  = w4[31:16];
-  assign a_last   = 64'(w1[23:0]) + (64'(k_tiles) - 64'd1) * 64'(w5[23:0]) + 64'(m) - 64'd1;
-  assign w_last   = 64'(w2[23:0]) + (64'(k_tiles) - 64'd1) * 64'(w6[23:0]) + 64'(Rows) - 64'd1;
-  assign acc_last = 64'(w3[23:0]) + 64'(m) - 64'd1;
+  assign m        = gemm.m;
+  assign k_tiles  = gemm.k_tiles;
+  assign a_last   = 64'(gemm.a_addr) + (64'(k_tiles) - 64'd1) * 64'(gemm.a_kstride) + 64'(m) - 64'd1;
+  assign w_last   = 64'(gemm.w_addr) + (64'(k_tiles) - 64'd1) * 64'(gemm.w_kstride) + 64'(Rows) - 64'd1;
+  assign acc_last = 64'(gemm.acc_addr) + 64'(m) - 64'd1;
 
   // ------------------------------------------------------------------ verdict
   logic bad_dep;
@@ -94,10 +96,10 @@ module npu_cmd_check #(
         is_vec_o = 1'b1;
       end
       npu_isa_pkg::OpNop: begin
-        queue_o = w1[1:0];
-        bad_dep = (w1[1:0] == 2'd3) ||
-                  (w1[1:0] == npu_isa_pkg::QLoad  && (dep[0] || dep[2])) ||
-                  (w1[1:0] == npu_isa_pkg::QStore && (dep[1] || dep[3]));
+        queue_o = nop.target;
+        bad_dep = (nop.target == 2'd3) ||
+                  (nop.target == npu_isa_pkg::QLoad  && (dep[0] || dep[2])) ||
+                  (nop.target == npu_isa_pkg::QStore && (dep[1] || dep[3]));
       end
       npu_isa_pkg::OpFence, npu_isa_pkg::OpIrq: begin
         is_barrier_o = 1'b1;
@@ -116,7 +118,7 @@ module npu_cmd_check #(
       if (rows == '0 || row_words == '0 || !space_ok) begin
         fault_o = 1'b1;
         code_o  = npu_isa_pkg::ErrBadField;
-      end else if ((w1 % BusBytes) != 0 || (w2 % BusBytes) != 0) begin
+      end else if ((xfer.dram_addr % BusBytes) != 0 || (xfer.dram_stride % BusBytes) != 0) begin
         fault_o = 1'b1;
         code_o  = npu_isa_pkg::ErrAlign;
       end else if (dram_first < win_lo || dram_last >= win_hi || dram_last >= 64'h1_0000_0000) begin
@@ -142,6 +144,6 @@ module npu_cmd_check #(
   end
 
   logic unused;
-  assign unused = ^{cmd_i[511:224], cmd_i[31:12], w4[31:26], w5[31:24], w6[31:24],
-                    w1[31:24], w2[31:24], w3[31:24]};
+  // reserved bits and the fields other checkers own
+  assign unused = ^{hdr, xfer, gemm, nop};
 endmodule

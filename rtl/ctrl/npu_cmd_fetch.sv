@@ -60,20 +60,20 @@ module npu_cmd_fetch #(
       addr_q  <= '0;
       beat_q  <= '0;
       cmd_q   <= '0;
-      resp_q  <= npu_isa_pkg::RespOkay;
+      resp_q  <= npu_pkg::RespOkay;
     end else begin
       unique case (state_q)
         Idle: if (req_valid_i) begin
           state_q <= Addr;
           addr_q  <= req_addr_i;
           beat_q  <= '0;
-          resp_q  <= npu_isa_pkg::RespOkay;
+          resp_q  <= npu_pkg::RespOkay;
         end
         Addr: if (m_axi_arready_i) state_q <= Data;
         Data: if (m_axi_rvalid_i) begin
           cmd_q[32'(beat_q)*DW +: DW] <= m_axi_rdata_i;
           beat_q <= beat_q + 1'b1;
-          if (resp_q == npu_isa_pkg::RespOkay) resp_q <= m_axi_rresp_i;
+          if (resp_q == npu_pkg::RespOkay) resp_q <= m_axi_rresp_i;
           if (m_axi_rlast_i) state_q <= Done;
         end
         Done: if (rsp_ready_i) state_q <= Idle;

@@ -129,10 +129,10 @@ module npu_cmdproc #(
   always_comb begin
     dec_fault = 1'b0;
     dec_code  = npu_isa_pkg::ErrNone;
-    if (f_resp == npu_isa_pkg::RespSlverr) begin
+    if (f_resp == npu_pkg::RespSlverr) begin
       dec_fault = 1'b1;
       dec_code  = npu_isa_pkg::ErrAxiSlverr;
-    end else if (f_resp == npu_isa_pkg::RespDecerr) begin
+    end else if (f_resp == npu_pkg::RespDecerr) begin
       dec_fault = 1'b1;
       dec_code  = npu_isa_pkg::ErrAxiDecerr;
     end else if (chk_fault) begin
@@ -157,7 +157,9 @@ module npu_cmdproc #(
   assign engines_idle = ld_idle_i && st_idle_i && gemm_idle_i && vec_idle_i;
   assign all_quiet    = engines_idle && (&q_empty);
   assign barrier_ok   = all_quiet;
-  assign is_irq       = (f_cmd[7:0] == npu_isa_pkg::OpIrq);
+  npu_isa_pkg::cmd_hdr_t f_hdr, cp_hdr;
+  assign f_hdr        = f_cmd;
+  assign is_irq       = (f_hdr.opcode == npu_isa_pkg::OpIrq);
 
   // The response is consumed when dispatched (or when it faults).
   always_comb begin
@@ -217,7 +219,8 @@ module npu_cmdproc #(
   // write ASPAD words a GEMM reads). GEMM after GEMM is pipelined.
   logic cp_is_gemm;
   assign cp_cmd_o        = q_cmd[512 +: 512];
-  assign cp_is_gemm      = (q_cmd[512 +: 8] == npu_isa_pkg::OpGemm);
+  assign cp_hdr          = q_cmd[512 +: 512];
+  assign cp_is_gemm      = (cp_hdr.opcode == npu_isa_pkg::OpGemm);
   assign gemm_valid_o    = q_exec_valid[1] && !q_exec_nop[1] && cp_is_gemm && vec_idle_i;
   assign vec_valid_o     = q_exec_valid[1] && !q_exec_nop[1] && !cp_is_gemm && gemm_idle_i;
   assign q_exec_ready[1] = cp_is_gemm ? (gemm_ready_i && vec_idle_i)
@@ -295,7 +298,7 @@ module npu_cmdproc #(
   assign fetch_busy_o = f_busy;
   // After a fault, held commands no longer count as work.
   logic unused;
-  assign unused = ^{q_prev_pop[0], q_next_pop[2], q_prev_push[0], q_next_push[2],
+  assign unused = ^{q_prev_pop[0], q_next_pop[2], q_prev_push[0], q_next_push[2], f_hdr, cp_hdr,
                     q_addr};
 
   assign busy_o       = f_busy || !engines_idle ||

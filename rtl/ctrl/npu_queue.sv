@@ -42,7 +42,7 @@ module npu_queue #(
   logic [$clog2(Depth+1)-1:0] hq_count;
   logic [$clog2(Outst+1)-1:0] ob_count, dn_count;
   logic [543:0] hq_data;
-  logic [511:0] head;
+  npu_isa_pkg::cmd_hdr_t head;
   logic         is_nop, need_prev, need_next, tokens_ok, dispatch, ob_ready;
 
   npu_fifo #(.Width(544), .Depth(Depth)) u_cmds (
@@ -51,9 +51,9 @@ module npu_queue #(
     .out_valid_o(hq_valid), .out_ready_i(hq_pop), .out_data_o(hq_data), .count_o(hq_count));
 
   assign head      = hq_data[511:0];
-  assign is_nop    = (head[7:0] == npu_isa_pkg::OpNop);
-  assign need_prev = head[npu_isa_pkg::PopPrevBit];
-  assign need_next = head[npu_isa_pkg::PopNextBit];
+  assign is_nop    = (head.opcode == npu_isa_pkg::OpNop);
+  assign need_prev = head.pop_prev;
+  assign need_next = head.pop_next;
   assign tokens_ok = (!need_prev || tok_prev_avail_i) && (!need_next || tok_next_avail_i);
 
   assign exec_valid_o  = hq_valid && tokens_ok && ob_ready && !halt_i;
@@ -71,7 +71,7 @@ module npu_queue #(
   npu_fifo #(.Width(35), .Depth(Outst)) u_outst (
     .clk_i, .rst_ni, .clr_i(1'b0),
     .in_valid_i(dispatch), .in_ready_o(ob_ready),
-    .in_data_i({is_nop, head[npu_isa_pkg::PushPrevBit], head[npu_isa_pkg::PushNextBit],
+    .in_data_i({is_nop, head.push_prev, head.push_next,
                 hq_data[543:512]}),
     .out_valid_o(ob_valid), .out_ready_i(ob_pop), .out_data_o(ob_data), .count_o(ob_count));
 

@@ -16,6 +16,11 @@ package npu_pkg;
   // registered partial-sum output: the bf16_mac pipeline depth.
   localparam int unsigned PeLatency = 2;
 
+  // AXI response codes (RRESP/BRESP).
+  localparam logic [1:0] RespOkay   = 2'b00;
+  localparam logic [1:0] RespSlverr = 2'b10;
+  localparam logic [1:0] RespDecerr = 2'b11;
+
   // The one NaN every NaN result is replaced with.
   localparam logic [AccW-1:0] Fp32CanonicalNan = 32'h7FC0_0000;
 

@@ -22,29 +22,32 @@ module npu_vec_check #(
   localparam logic [1:0] SpaceAspad = 2'd0, SpaceAcc = 2'd2;
   localparam int unsigned LW = 48;  // wide enough that no address sum wraps
 
+  npu_isa_pkg::cmd_vec_t c;
+  assign c = cmd_i;
+
   logic [7:0]  func;
   logic [23:0] src_addr, dst_addr, aux_addr, aux2_addr;
   logic [1:0]  src_space;
   logic [15:0] src_rs, src_gs, dst_rs, dst_gs, aux_rs, aux_gs, rows, n;
   logic [7:0]  src_group, dst_group, aux_group;
 
-  assign func      = cmd_i[23:16];
-  assign src_addr  = cmd_i[55:32];
-  assign src_space = cmd_i[57:56];
-  assign src_rs    = cmd_i[79:64];
-  assign src_gs    = cmd_i[95:80];
-  assign dst_addr  = cmd_i[119:96];
-  assign dst_rs    = cmd_i[143:128];
-  assign dst_gs    = cmd_i[159:144];
-  assign aux_addr  = cmd_i[183:160];
-  assign aux2_addr = cmd_i[215:192];
-  assign rows      = cmd_i[239:224];
-  assign n         = cmd_i[255:240];
-  assign src_group = cmd_i[263:256];
-  assign dst_group = cmd_i[271:264];
-  assign aux_group = cmd_i[279:272];
-  assign aux_rs    = cmd_i[303:288];
-  assign aux_gs    = cmd_i[319:304];
+  assign func      = c.func;
+  assign src_addr  = c.src_addr;
+  assign src_space = c.src_space;
+  assign src_rs    = c.src_row_stride;
+  assign src_gs    = c.src_group_stride;
+  assign dst_addr  = c.dst_addr;
+  assign dst_rs    = c.dst_row_stride;
+  assign dst_gs    = c.dst_group_stride;
+  assign aux_addr  = c.aux_addr;
+  assign aux2_addr = c.aux2_addr;
+  assign rows      = c.rows;
+  assign n         = c.n;
+  assign src_group = c.src_group;
+  assign dst_group = c.dst_group;
+  assign aux_group = c.aux_group;
+  assign aux_rs    = c.aux_row_stride;
+  assign aux_gs    = c.aux_group_stride;
 
   logic       legal, has_dst, has_aux, aux_rows, has_aux2;
   logic [1:0] src_type, dst_type;
@@ -122,7 +125,6 @@ module npu_vec_check #(
 
   // Opcode, token bits and cfg words are not this checker's.
   logic unused_words;
-  assign unused_words = ^{cmd_i[31:24], cmd_i[15:0], cmd_i[63:58], cmd_i[127:120], cmd_i[191:184],
-                          cmd_i[223:216], cmd_i[287:280], cmd_i[351:320], cmd_i[383:352], cmd_i[415:384], cmd_i[447:416], cmd_i[479:448], cmd_i[511:480]};
+  assign unused_words = ^c;
 
 endmodule

@@ -75,12 +75,15 @@ module npu_vec_engine #(
   localparam logic [1:0] SpaceAcc = 2'd2;
 
   // ---- command decode and registers ---------------------------------------------------
+  npu_isa_pkg::cmd_vec_t c;
+  assign c = cmd_i;
+
   logic       d_legal, d_has_dst, d_has_aux, d_aux_rows, d_has_aux2;
   logic [1:0] d_src_type, d_dst_type;
   logic [3:0] d_unit;
 
   npu_vec_decode u_dec (
-    .func_i     (cmd_i[23:16]),
+    .func_i     (c.func),
     .legal_o    (d_legal),
     .src_type_o (d_src_type),
     .dst_type_o (d_dst_type),
@@ -128,20 +131,20 @@ module npu_vec_engine #(
       done_q <= done_d;
       if (accept) begin
         busy_q      <= 1'b1;
-        func_q      <= cmd_i[23:16];
+        func_q      <= c.func;
         unit_q      <= d_unit;
         src_type_q  <= d_src_type;
         dst_type_q  <= d_dst_type;
         has_dst_q   <= d_has_dst;
         has_aux_q   <= d_has_aux;
         has_aux2_q  <= d_has_aux2;
-        src_acc_q   <= (cmd_i[57:56] == SpaceAcc);
-        rows_q      <= cmd_i[239:224];
-        n_q         <= cmd_i[255:240];
-        src_group_q <= cmd_i[263:256];
-        dst_group_q <= cmd_i[271:264];
-        aux_group_q <= cmd_i[279:272];
-        cfg_q <= cmd_i[14*32-1:10*32];
+        src_acc_q   <= (c.src_space == SpaceAcc);
+        rows_q      <= c.rows;
+        n_q         <= c.n;
+        src_group_q <= c.src_group;
+        dst_group_q <= c.dst_group;
+        aux_group_q <= c.aux_group;
+        cfg_q <= {c.cfg3, c.cfg2, c.cfg1, c.cfg0};
       end else if (done_d) begin
         busy_q <= 1'b0;
       end
@@ -158,12 +161,12 @@ module npu_vec_engine #(
   vec_addr_gen #(.AW(SrcAW)) u_src_ag (
     .clk_i, .rst_ni,
     .start_i        (accept),
-    .base_i         (SrcAW'(cmd_i[55:32])),
-    .row_stride_i   (cmd_i[79:64]),
-    .group_stride_i (cmd_i[95:80]),
-    .group_i        (cmd_i[263:256]),
-    .n_i            (cmd_i[255:240]),
-    .rows_i         (cmd_i[239:224]),
+    .base_i         (SrcAW'(c.src_addr)),
+    .row_stride_i   (c.src_row_stride),
+    .group_stride_i (c.src_group_stride),
+    .group_i        (c.src_group),
+    .n_i            (c.n),
+    .rows_i         (c.rows),
     .valid_o        (src_ag_valid),
     .addr_o         (src_ag_addr),
     .last_o         (unused_src_last),
@@ -173,12 +176,12 @@ module npu_vec_engine #(
   vec_addr_gen #(.AW(AspadAW)) u_aux_ag (
     .clk_i, .rst_ni,
     .start_i        (accept && d_has_aux),
-    .base_i         (AspadAW'(cmd_i[183:160])),
-    .row_stride_i   (d_aux_rows ? cmd_i[303:288] : 16'd0),
-    .group_stride_i (cmd_i[319:304]),
-    .group_i        (cmd_i[279:272]),
-    .n_i            (cmd_i[255:240]),
-    .rows_i         (cmd_i[239:224]),
+    .base_i         (AspadAW'(c.aux_addr)),
+    .row_stride_i   (d_aux_rows ? c.aux_row_stride : 16'd0),
+    .group_stride_i (c.aux_group_stride),
+    .group_i        (c.aux_group),
+    .n_i            (c.n),
+    .rows_i         (c.rows),
     .valid_o        (aux_ag_valid),
     .addr_o         (aux_ag_addr),
     .last_o         (unused_aux_last),
@@ -188,12 +191,12 @@ module npu_vec_engine #(
   vec_addr_gen #(.AW(AspadAW)) u_aux2_ag (
     .clk_i, .rst_ni,
     .start_i        (accept && d_has_aux2),
-    .base_i         (AspadAW'(cmd_i[215:192])),
+    .base_i         (AspadAW'(c.aux2_addr)),
     .row_stride_i   (16'd0),
-    .group_stride_i (cmd_i[319:304]),
-    .group_i        (cmd_i[279:272]),
-    .n_i            (cmd_i[255:240]),
-    .rows_i         (cmd_i[239:224]),
+    .group_stride_i (c.aux_group_stride),
+    .group_i        (c.aux_group),
+    .n_i            (c.n),
+    .rows_i         (c.rows),
     .valid_o        (aux2_ag_valid),
     .addr_o         (aux2_ag_addr),
     .last_o         (unused_aux2_last),
@@ -203,12 +206,12 @@ module npu_vec_engine #(
   vec_addr_gen #(.AW(AspadAW)) u_dst_ag (
     .clk_i, .rst_ni,
     .start_i        (accept && d_has_dst),
-    .base_i         (AspadAW'(cmd_i[119:96])),
-    .row_stride_i   (cmd_i[143:128]),
-    .group_stride_i (cmd_i[159:144]),
-    .group_i        (cmd_i[271:264]),
-    .n_i            (cmd_i[255:240]),
-    .rows_i         (cmd_i[239:224]),
+    .base_i         (AspadAW'(c.dst_addr)),
+    .row_stride_i   (c.dst_row_stride),
+    .group_stride_i (c.dst_group_stride),
+    .group_i        (c.dst_group),
+    .n_i            (c.n),
+    .rows_i         (c.rows),
     .valid_o        (unused_dst_valid),
     .addr_o         (dst_ag_addr),
     .last_o         (dst_ag_last),
@@ -688,8 +691,7 @@ module npu_vec_engine #(
 
   // Opcode, token bits and reserved command bits are the command processor's.
   logic unused_cmd;
-  assign unused_cmd = ^{cmd_i[511:448], cmd_i[287:280], cmd_i[223:216], cmd_i[191:184],
-                        cmd_i[127:120], cmd_i[63:58], cmd_i[31:24], cmd_i[15:0]};
+  assign unused_cmd = ^c;  // reserved bits, opcode and tokens
   logic unused_sig;
   assign unused_sig = ^{unused_keep, unused_src_last, unused_aux_last, unused_aux2_last,
                         unused_dst_valid, d_legal, aspad_wr_rsp_valid_i, aspad_wr_rsp_rdata_i,

@@ -92,7 +92,7 @@ std::vector<std::uint8_t> run_rows(TopBench& tb, isa::VecFunc f, const Rows& x,
   v.aux2_addr = g_local + words;
   v.cfg = cfg;
   cmds.push_back(isa::vec(v, {true, false, false, true}));  // after the loads, before the store
-  cmds[cmds.size() - 2].set_deps({false, false, false, true});
+  isa::set_deps(cmds[cmds.size() - 2], {false, false, false, true});
   isa::Transfer s = t;
   s.dram_addr = yb.addr;
   s.local_addr = y_local;

@@ -164,11 +164,11 @@ std::vector<isa::Command> emit_gemm(const GemmShape& s, const Target& t, const G
         tw.space = isa::Space::Wspad;
         tw.local_addr = w_buf[sb];
         loads.push_back(isa::load(tw));
-        loads.front().set_deps({false, wait_free && true, false, false});
+        isa::set_deps(loads.front(), {false, wait_free && true, false, false});
         {
-          isa::Deps d = loads.back().deps();
+          isa::Deps d = isa::deps(loads.back());
           d.push_next = true;
-          loads.back().set_deps(d);
+          isa::set_deps(loads.back(), d);
         }
         for (auto& c : loads) out.push_back(c);
 

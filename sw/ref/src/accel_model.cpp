@@ -49,7 +49,7 @@ std::optional<Fault> AccelModel::dma_error(std::uint64_t lo, std::uint64_t hi) c
 Fault AccelModel::check(const isa::Command& c) const {
   const auto& w = c.w;
   const Op op = c.op();
-  const isa::Deps d = c.deps();
+  const isa::Deps d = isa::deps(c);
   const auto u64 = [](std::uint64_t x) { return x; };
   switch (op) {
     case Op::Load:
