@@ -72,7 +72,7 @@ function(npu_verilate target)
     TOP_MODULE ${A_TOP}
     PREFIX ${A_PREFIX}
     TRACE_FST
-    VERILATOR_ARGS -O3 ${xargs}
+    VERILATOR_ARGS -O3 --assert ${xargs}
       -Wno-fatal "${PROJECT_SOURCE_DIR}/rtl/lint/waivers.vlt"
       -GRows=${NPU_${up}_ROWS} -GCols=${NPU_${up}_COLS} ${accel_args}
     OPT_FAST -O2)

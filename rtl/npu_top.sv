@@ -135,7 +135,7 @@ module npu_top #(
 
   // ------------------------------------------------------------ command processor
   logic         ld_valid, ld_ready, ld_done, st_valid, st_ready, st_done;
-  logic [511:0] ld_cmd, st_cmd, cp_cmd;
+  logic [511:0] ld_cmd, st_cmd, gm_cmd, vc_cmd;
   logic [7:0]   ld_err, st_err;
   logic         gemm_valid, gemm_ready, gemm_done, gemm_idle;
   logic         vec_valid, vec_ready, vec_done, vec_busy;
@@ -166,10 +166,9 @@ module npu_top #(
     .ld_err_i(ld_err), .ld_idle_i(!ld_busy),
     .st_valid_o(st_valid), .st_ready_i(st_ready), .st_cmd_o(st_cmd), .st_done_i(st_done),
     .st_err_i(st_err), .st_idle_i(!st_busy),
-    .cp_cmd_o(cp_cmd),
-    .gemm_valid_o(gemm_valid), .gemm_ready_i(gemm_ready), .gemm_done_i(gemm_done),
+    .gemm_cmd_o(gm_cmd), .gemm_valid_o(gemm_valid), .gemm_ready_i(gemm_ready), .gemm_done_i(gemm_done),
     .gemm_idle_i(gemm_idle),
-    .vec_valid_o(vec_valid), .vec_ready_i(vec_ready), .vec_done_i(vec_done),
+    .vec_cmd_o(vc_cmd), .vec_valid_o(vec_valid), .vec_ready_i(vec_ready), .vec_done_i(vec_done),
     .vec_idle_i(!vec_busy),
     .m_axi_arvalid_o(f_arvalid), .m_axi_arready_i(f_arready), .m_axi_araddr_o(f_araddr),
     .m_axi_arlen_o(f_arlen), .m_axi_arsize_o(f_arsize), .m_axi_arburst_o(f_arburst),
@@ -250,7 +249,7 @@ module npu_top #(
   // ------------------------------------------------------------ GEMM engine
   logic gemm_busy, gemm_stall, gemm_row_fire;
   npu_isa_pkg::cmd_gemm_t gemm_cmd;
-  assign gemm_cmd = cp_cmd;
+  assign gemm_cmd = gm_cmd;
 
   npu_gemm_engine #(
     .Rows(Rows), .Cols(Cols), .BusBytes(BusBytes), .AspadAW(AspadAW), .WspadAW(WspadAW),
@@ -285,7 +284,7 @@ module npu_top #(
     .MaxLen(VecMaxLen), .ReqChannels(ReqChannels)
   ) u_vec (
     .clk_i, .rst_ni(core_rst_n),
-    .cmd_valid_i(vec_valid), .cmd_ready_o(vec_ready), .cmd_i(cp_cmd),
+    .cmd_valid_i(vec_valid), .cmd_ready_o(vec_ready), .cmd_i(vc_cmd),
     .done_o(vec_done), .busy_o(vec_busy), .stall_o(vec_stall),
     .aspad_rd_req_valid_o(as_rd_valid[1]), .aspad_rd_req_ready_i(as_rd_ready[1]),
     .aspad_rd_req_we_o(vec_as_we_unused), .aspad_rd_req_addr_o(as_rd_addr[AspadAW +: AspadAW]),

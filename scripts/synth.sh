@@ -25,7 +25,8 @@ synth_one() {
   local log="$out/$tag.log" script="$out/$tag.ys"
   {
     # WebAssembly has no threads: -j 1.
-    echo "read_slang -j 1 --top $top$gopts ${files[*]/#/$root/}"
+    # SYNTHESIS: assertions (`ifndef SYNTHESIS) are for simulation only.
+    echo "read_slang -j 1 -D SYNTHESIS --top $top$gopts ${files[*]/#/$root/}"
     echo "hierarchy -check -top $top"
     echo "proc"
     # A latch after proc means an incompletely assigned always_comb.

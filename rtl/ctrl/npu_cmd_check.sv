@@ -25,13 +25,13 @@ module npu_cmd_check #(
   npu_isa_pkg::cmd_gemm_t gemm;
   npu_isa_pkg::cmd_nop_t  nop;
   logic [7:0] op;
-  logic [3:0] dep;  // {push_next, push_prev, pop_next, pop_prev}
+  logic [3:0] tok;  // queues the command pops from or pushes to
   assign hdr  = cmd_i;
   assign xfer = cmd_i;
   assign gemm = cmd_i;
   assign nop  = cmd_i;
   assign op   = hdr.opcode;
-  assign dep  = {hdr.push_next, hdr.push_prev, hdr.pop_next, hdr.pop_prev};
+  assign tok  = hdr.pop | hdr.push;
 
   // -------------------------------------------------------------- LOAD/STORE
   logic [15:0] rows, row_words;
@@ -73,37 +73,27 @@ module npu_cmd_check #(
   assign acc_last = 64'(gemm.acc_addr) + 64'(m) - 64'd1;
 
   // ------------------------------------------------------------------ verdict
+  // A command takes no tokens from or to its own queue; FENCE and IRQ take none.
   logic bad_dep;
   always_comb begin
     fault_o      = 1'b0;
     code_o       = npu_isa_pkg::ErrNone;
-    queue_o      = npu_isa_pkg::QCompute;
+    queue_o      = npu_isa_pkg::QGemm;
     is_vec_o     = 1'b0;
     is_barrier_o = 1'b0;
     bad_dep      = 1'b0;
     unique case (op)
-      npu_isa_pkg::OpLoad: begin
-        queue_o = npu_isa_pkg::QLoad;
-        bad_dep = dep[0] || dep[2];  // load has no previous stage
-      end
-      npu_isa_pkg::OpStore: begin
-        queue_o = npu_isa_pkg::QStore;
-        bad_dep = dep[1] || dep[3];  // store has no next stage
-      end
-      npu_isa_pkg::OpGemm: queue_o = npu_isa_pkg::QCompute;
+      npu_isa_pkg::OpLoad:  queue_o = npu_isa_pkg::QLoad;
+      npu_isa_pkg::OpStore: queue_o = npu_isa_pkg::QStore;
+      npu_isa_pkg::OpGemm:  queue_o = npu_isa_pkg::QGemm;
       npu_isa_pkg::OpVec: begin
-        queue_o  = npu_isa_pkg::QCompute;
+        queue_o  = npu_isa_pkg::QVec;
         is_vec_o = 1'b1;
       end
-      npu_isa_pkg::OpNop: begin
-        queue_o = nop.target;
-        bad_dep = (nop.target == 2'd3) ||
-                  (nop.target == npu_isa_pkg::QLoad  && (dep[0] || dep[2])) ||
-                  (nop.target == npu_isa_pkg::QStore && (dep[1] || dep[3]));
-      end
+      npu_isa_pkg::OpNop: queue_o = nop.target;
       npu_isa_pkg::OpFence, npu_isa_pkg::OpIrq: begin
         is_barrier_o = 1'b1;
-        bad_dep      = (dep != 4'd0);
+        bad_dep      = (tok != 4'd0);
       end
       default: begin
         fault_o = 1'b1;
@@ -111,6 +101,7 @@ module npu_cmd_check #(
       end
     endcase
 
+    if (!is_barrier_o && tok[queue_o]) bad_dep = 1'b1;
     if (!fault_o && bad_dep) begin
       fault_o = 1'b1;
       code_o  = npu_isa_pkg::ErrBadField;

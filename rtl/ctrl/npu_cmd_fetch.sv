@@ -1,22 +1,37 @@
-// Fetches one 64-byte command per request over an AXI4 read channel (one
-// INCR burst of 64/BusBytes beats; the ring is 64-byte aligned, so a burst
-// never crosses 4 KiB). Reports the first non-OKAY RRESP with the command.
+// Command fetch with prefetch: reads 64-byte commands from the ring in DRAM
+// ahead of dispatch, up to MaxBurst commands per AXI INCR burst (never past
+// RING_TAIL, the end of the ring, a 4 KiB boundary or the memory window) and
+// up to MaxOut bursts in flight, into a FIFO of Depth commands. A burst is
+// issued only when its commands have room in the FIFO, so R is always
+// accepted. Each entry carries its DRAM address and a fault code: 0, the
+// AXI error of its beats (the first SLVERR or DECERR), or, as the last entry,
+// the reason fetch stopped (ring registers invalid: BAD_FIELD; command outside
+// the window: ADDR_WINDOW). Such a check is made only when nothing is in
+// flight, so entries stay in ring order.
 module npu_cmd_fetch #(
   parameter int unsigned BusBytes = 16,
   parameter int unsigned IdW      = 1,
-  localparam int unsigned DW      = BusBytes * 8,
-  localparam int unsigned Beats   = npu_isa_pkg::CmdBytes / BusBytes
+  parameter int unsigned Depth    = 8,
+  parameter int unsigned MaxBurst = 4,
+  parameter int unsigned MaxOut   = 2,
+  localparam int unsigned DW      = BusBytes * 8
 ) (
   input  logic            clk_i,
   input  logic            rst_ni,
-  input  logic            req_valid_i,
-  output logic            req_ready_o,
-  input  logic [31:0]     req_addr_i,
+  input  logic            enable_i,      // CTRL.ENABLE
+  input  logic            stop_i,        // fault or soft reset pending: no new reads
+  input  logic [31:0]     ring_base_i,
+  input  logic [31:0]     ring_size_i,
+  input  logic [31:0]     ring_tail_i,
+  input  logic [31:0]     window_base_i,
+  input  logic [31:0]     window_size_i,
+  // fetched commands, in ring order
   output logic            rsp_valid_o,
   input  logic            rsp_ready_i,
   output logic [511:0]    rsp_cmd_o,
-  output logic [1:0]      rsp_resp_o,
-  output logic            busy_o,
+  output logic [31:0]     rsp_addr_o,
+  output logic [7:0]      rsp_err_o,
+  output logic            busy_o,        // an AXI read is issued or in flight
   // AXI4 read master
   output logic            m_axi_arvalid_o,
   input  logic            m_axi_arready_i,
@@ -32,56 +47,168 @@ module npu_cmd_fetch #(
   input  logic            m_axi_rlast_i,
   input  logic [IdW-1:0]  m_axi_rid_i
 );
-  localparam int unsigned BeatW = (Beats > 1) ? $clog2(Beats) : 1;
+  localparam int unsigned CmdBytes = npu_isa_pkg::CmdBytes;
+  localparam int unsigned Beats    = CmdBytes / BusBytes;
+  localparam int unsigned BeatW    = (Beats > 1) ? $clog2(Beats) : 1;
+  localparam int unsigned OccW     = $clog2(Depth + 1);
+  localparam int unsigned CntW     = $clog2(MaxBurst + 1);
+  localparam int unsigned EntryW   = 8 + 32 + 512;
 
-  typedef enum logic [1:0] {Idle, Addr, Data, Done} state_e;
-  state_e             state_q;
-  logic [31:0]        addr_q;
-  logic [BeatW-1:0]   beat_q;
-  logic [511:0]       cmd_q;
-  logic [1:0]         resp_q;
+  // ------------------------------------------------------------ command FIFO
+  logic              ff_push, ff_ready;
+  logic [EntryW-1:0] ff_in, ff_out;
+  logic [OccW-1:0]   ff_count;
 
-  assign req_ready_o     = (state_q == Idle);
-  assign m_axi_arvalid_o = (state_q == Addr);
-  assign m_axi_araddr_o  = addr_q;
-  assign m_axi_arlen_o   = 8'(Beats - 1);
-  assign m_axi_arsize_o  = 3'($clog2(BusBytes));
-  assign m_axi_arburst_o = 2'b01;
-  assign m_axi_arid_o    = '0;
-  assign m_axi_rready_o  = (state_q == Data);
-  assign rsp_valid_o     = (state_q == Done);
-  assign rsp_cmd_o       = cmd_q;
-  assign rsp_resp_o      = resp_q;
-  assign busy_o          = (state_q == Addr) || (state_q == Data);
+  npu_fifo #(.Width(EntryW), .Depth(Depth)) u_cmds (
+    .clk_i, .rst_ni, .clr_i(1'b0),
+    .in_valid_i(ff_push), .in_ready_o(ff_ready), .in_data_i(ff_in),
+    .out_valid_o(rsp_valid_o), .out_ready_i(rsp_ready_i), .out_data_o(ff_out),
+    .count_o(ff_count));
+  assign {rsp_err_o, rsp_addr_o, rsp_cmd_o} = ff_out;
+
+  // ------------------------------------------------------------ request side
+  logic [31:0]     fp_q;          // ring index of the next command to request
+  logic            stopped_q;     // an error entry ended fetch
+  logic [OccW-1:0] reserved_q;    // commands requested, not yet in the FIFO
+  logic            ar_valid_q;
+  logic [31:0]     ar_addr_q;
+  logic [7:0]      ar_len_q;
+
+  // bursts in flight: {first command address, commands}
+  logic                 bq_push, bq_pop, bq_valid, bq_ready;
+  logic [32+CntW-1:0]   bq_in, bq_out;
+  logic [$clog2(MaxOut+1)-1:0] bq_count;
+
+  npu_fifo #(.Width(32 + CntW), .Depth(MaxOut)) u_bursts (
+    .clk_i, .rst_ni, .clr_i(1'b0),
+    .in_valid_i(bq_push), .in_ready_o(bq_ready), .in_data_i(bq_in),
+    .out_valid_o(bq_valid), .out_ready_i(bq_pop), .out_data_o(bq_out), .count_o(bq_count));
+
+  logic [31:0] addr;
+  logic [63:0] win_end, to_win64;
+  logic [31:0] to_tail, to_end, to_4k, to_win, room, c;
+  logic        want, ring_bad, win_bad, can_issue, err_now;
+
+  assign addr     = ring_base_i + (fp_q << 6);
+  assign win_end  = {32'd0, window_base_i} + {32'd0, window_size_i};
+  assign ring_bad = (ring_size_i == '0) || (ring_tail_i >= ring_size_i) || (fp_q >= ring_size_i) ||
+                    (ring_base_i[5:0] != '0) || ({32'd0, ring_base_i} + ({32'd0, fp_q} << 6) > 64'hFFFF_FFC0);
+  assign win_bad  = (addr < window_base_i) || ({32'd0, addr} + 64'd64 > win_end);
+  assign to_win64 = (win_end - {32'd0, addr}) >> 6;
+  assign to_win   = (to_win64 > 64'(MaxBurst)) ? MaxBurst : to_win64[31:0];
+  assign to_tail  = (ring_tail_i > fp_q) ? ring_tail_i - fp_q : ring_size_i - fp_q;
+  assign to_end   = ring_size_i - fp_q;
+  logic [6:0] to_4k_cmds;  // commands to the next 4 KiB boundary (addr is 64-byte aligned)
+  assign to_4k_cmds = 7'h40 - {1'b0, addr[11:6]};
+  assign to_4k      = 32'(to_4k_cmds);
+  assign room     = 32'(Depth) - 32'(ff_count) - 32'(reserved_q);
+
+  function automatic logic [31:0] min2(input logic [31:0] a, input logic [31:0] b);
+    min2 = (a < b) ? a : b;
+  endfunction
+  assign c = min2(min2(min2(32'(MaxBurst), room), min2(to_tail, to_end)), min2(to_4k, to_win));
+
+  assign want      = enable_i && !stop_i && !stopped_q && (fp_q != ring_tail_i) && !ar_valid_q;
+  // Checks that stop fetch wait until nothing is in flight, so the error
+  // entry lands behind every command requested before it.
+  assign err_now   = want && (ring_bad || win_bad) && (reserved_q == '0) && (room != '0);
+  assign can_issue = want && !ring_bad && !win_bad && bq_ready && (c != '0);
+  assign bq_push   = can_issue;
+  assign bq_in     = {addr, CntW'(c)};
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q <= Idle;
-      addr_q  <= '0;
-      beat_q  <= '0;
-      cmd_q   <= '0;
-      resp_q  <= npu_pkg::RespOkay;
+      fp_q       <= '0;
+      stopped_q  <= 1'b0;
+      ar_valid_q <= 1'b0;
+      ar_addr_q  <= '0;
+      ar_len_q   <= '0;
     end else begin
-      unique case (state_q)
-        Idle: if (req_valid_i) begin
-          state_q <= Addr;
-          addr_q  <= req_addr_i;
-          beat_q  <= '0;
-          resp_q  <= npu_pkg::RespOkay;
-        end
-        Addr: if (m_axi_arready_i) state_q <= Data;
-        Data: if (m_axi_rvalid_i) begin
-          cmd_q[32'(beat_q)*DW +: DW] <= m_axi_rdata_i;
-          beat_q <= beat_q + 1'b1;
-          if (resp_q == npu_pkg::RespOkay) resp_q <= m_axi_rresp_i;
-          if (m_axi_rlast_i) state_q <= Done;
-        end
-        Done: if (rsp_ready_i) state_q <= Idle;
-        default: state_q <= Idle;
-      endcase
+      if (can_issue) begin
+        ar_valid_q <= 1'b1;
+        ar_addr_q  <= addr;
+        ar_len_q   <= 8'(c * Beats - 1);
+        fp_q       <= (fp_q + c == ring_size_i) ? '0 : fp_q + c;
+      end else if (m_axi_arready_i) begin
+        ar_valid_q <= 1'b0;
+      end
+      if (err_now) stopped_q <= 1'b1;
     end
   end
 
+  assign m_axi_arvalid_o = ar_valid_q;
+  assign m_axi_araddr_o  = ar_addr_q;
+  assign m_axi_arlen_o   = ar_len_q;
+  assign m_axi_arsize_o  = 3'($clog2(BusBytes));
+  assign m_axi_arburst_o = 2'b01;
+  assign m_axi_arid_o    = '0;
+
+  // ------------------------------------------------------------ response side
+  logic [BeatW-1:0] beat_q;
+  logic [CntW-1:0]  cmd_q;          // command within the current burst
+  logic [511:0]     data_q;
+  logic [7:0]       err_q;
+  logic [511:0]     data_d;
+  logic [7:0]       beat_err, err_d;
+  logic             r_fire, cmd_done;
+
+  assign m_axi_rready_o = 1'b1;  // room was reserved when the burst was issued
+  assign r_fire   = m_axi_rvalid_i;
+  assign cmd_done = r_fire && (32'(beat_q) == Beats - 1);
+  assign bq_pop   = cmd_done && (cmd_q == bq_out[CntW-1:0] - 1'b1);
+
+  always_comb begin
+    data_d = data_q;
+    data_d[32'(beat_q) * DW +: DW] = m_axi_rdata_i;
+  end
+  assign beat_err = (m_axi_rresp_i == npu_pkg::RespSlverr) ? npu_isa_pkg::ErrAxiSlverr :
+                    (m_axi_rresp_i == npu_pkg::RespDecerr) ? npu_isa_pkg::ErrAxiDecerr : 8'd0;
+  assign err_d    = (err_q != '0) ? err_q : beat_err;
+
+  always_comb begin
+    ff_push = 1'b0;
+    ff_in   = '0;
+    if (cmd_done) begin
+      ff_push = 1'b1;
+      ff_in   = {err_d, bq_out[32+CntW-1:CntW] + (32'(cmd_q) << 6), data_d};
+    end else if (err_now) begin
+      ff_push = 1'b1;
+      ff_in   = {ring_bad ? npu_isa_pkg::ErrBadField : npu_isa_pkg::ErrAddrWindow, addr, 512'd0};
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      beat_q     <= '0;
+      cmd_q      <= '0;
+      data_q     <= '0;
+      err_q      <= '0;
+      reserved_q <= '0;
+    end else begin
+      if (r_fire) begin
+        data_q <= data_d;
+        if (cmd_done) begin
+          beat_q <= '0;
+          err_q  <= '0;
+          cmd_q  <= bq_pop ? '0 : cmd_q + 1'b1;
+        end else begin
+          beat_q <= beat_q + 1'b1;
+          err_q  <= err_d;
+        end
+      end
+      reserved_q <= reserved_q + (can_issue ? OccW'(c) : '0) - OccW'(cmd_done);
+    end
+  end
+
+  assign busy_o = ar_valid_q || bq_valid;
+
+`ifndef SYNTHESIS
+  a_room: assert property (@(posedge clk_i) disable iff (!rst_ni) ff_push |-> ff_ready)
+    else $error("npu_cmd_fetch: a command arrived without a reserved FIFO slot");
+  a_r_expected: assert property (@(posedge clk_i) disable iff (!rst_ni) m_axi_rvalid_i |-> bq_valid)
+    else $error("npu_cmd_fetch: R beat with no burst in flight");
+`endif
+
   logic unused;
-  assign unused = ^m_axi_rid_i;
+  assign unused = ^{m_axi_rlast_i, m_axi_rid_i, bq_count, to_win64[63:32], addr[5:0]};
 endmodule

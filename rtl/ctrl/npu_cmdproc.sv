@@ -1,6 +1,7 @@
-// Command processor: fetches commands from the ring in DRAM, checks them,
-// runs FENCE/IRQ itself and dispatches the rest to the load, compute and
-// store queues, which synchronise through dependency tokens (docs/isa.md).
+// Command processor: fetches commands from the ring in DRAM (with prefetch),
+// checks them, runs FENCE/IRQ itself and dispatches the rest to four queues
+// (LOAD, GEMM, VEC, STORE) that run concurrently and synchronise through
+// dependency tokens: one 8-bit counter per ordered pair of queues (docs/isa.md).
 // The first fault stops fetch and dispatch; engines finish what they hold.
 module npu_cmdproc #(
   parameter int unsigned Rows        = 4,
@@ -13,7 +14,9 @@ module npu_cmdproc #(
   parameter int unsigned VecMaxLen   = 64,
   parameter int unsigned ReqChannels = 64,
   parameter int unsigned IdW         = 1,
-  localparam int unsigned DW         = BusBytes * 8
+  parameter int unsigned FetchDepth  = 8,
+  localparam int unsigned DW         = BusBytes * 8,
+  localparam int unsigned NQ         = npu_isa_pkg::NumQueues
 ) (
   input  logic           clk_i,
   input  logic           rst_ni,
@@ -46,11 +49,12 @@ module npu_cmdproc #(
   input  logic           st_done_i,
   input  logic [7:0]     st_err_i,
   input  logic           st_idle_i,
-  output logic [511:0]   cp_cmd_o,
+  output logic [511:0]   gemm_cmd_o,
   output logic           gemm_valid_o,
   input  logic           gemm_ready_i,
   input  logic           gemm_done_i,
   input  logic           gemm_idle_i,
+  output logic [511:0]   vec_cmd_o,
   output logic           vec_valid_o,
   input  logic           vec_ready_i,
   input  logic           vec_done_i,
@@ -78,30 +82,17 @@ module npu_cmdproc #(
   assign halt = fault_q || stop_i;
 
   // ---------------------------------------------------------------- fetch
-  logic [31:0] head_q;       // ring index of the next command to dispatch
-  logic [31:0] fetch_addr;
-  logic [63:0] fetch_last;
-  logic        f_req_valid, f_req_ready, f_rsp_valid, f_rsp_ready, f_busy;
+  logic         f_valid, f_ready;
   logic [511:0] f_cmd;
-  logic [1:0]  f_resp;
-  logic        f_inflight_q;   // a fetch for head_q is in flight or held
-  logic        ring_bad, fetch_window_bad, want_fetch;
+  logic [31:0]  f_addr;
+  logic [7:0]   f_err;
 
-  assign fetch_addr = ring_base_i + (head_q << 6);
-  assign fetch_last = {32'd0, ring_base_i} + ({32'd0, head_q} << 6) + 64'd63;
-  assign want_fetch = enable_i && !halt && (head_q != ring_tail_i) && !f_inflight_q;
-  assign ring_bad   = (ring_size_i == '0) || (ring_tail_i >= ring_size_i) ||
-                      (ring_base_i[5:0] != '0);
-  assign fetch_window_bad = (fetch_addr < window_base_i) ||
-                            (fetch_last >= {32'd0, window_base_i} + {32'd0, window_size_i}) ||
-                            (fetch_last >= 64'h1_0000_0000);
-  assign f_req_valid = want_fetch && !ring_bad && !fetch_window_bad;
-
-  npu_cmd_fetch #(.BusBytes(BusBytes), .IdW(IdW)) u_fetch (
+  npu_cmd_fetch #(.BusBytes(BusBytes), .IdW(IdW), .Depth(FetchDepth)) u_fetch (
     .clk_i, .rst_ni,
-    .req_valid_i(f_req_valid), .req_ready_o(f_req_ready), .req_addr_i(fetch_addr),
-    .rsp_valid_o(f_rsp_valid), .rsp_ready_i(f_rsp_ready), .rsp_cmd_o(f_cmd),
-    .rsp_resp_o(f_resp), .busy_o(f_busy),
+    .enable_i, .stop_i(halt),
+    .ring_base_i, .ring_size_i, .ring_tail_i, .window_base_i, .window_size_i,
+    .rsp_valid_o(f_valid), .rsp_ready_i(f_ready), .rsp_cmd_o(f_cmd), .rsp_addr_o(f_addr),
+    .rsp_err_o(f_err), .busy_o(fetch_busy_o),
     .m_axi_arvalid_o, .m_axi_arready_i, .m_axi_araddr_o, .m_axi_arlen_o, .m_axi_arsize_o,
     .m_axi_arburst_o, .m_axi_arid_o, .m_axi_rvalid_i, .m_axi_rready_o, .m_axi_rdata_i,
     .m_axi_rresp_i, .m_axi_rlast_i, .m_axi_rid_i);
@@ -124,125 +115,121 @@ module npu_cmdproc #(
     .MaxLen(VecMaxLen), .ReqChannels(ReqChannels)
   ) u_vcheck (.cmd_i(f_cmd), .fault_o(vchk_fault), .code_o(vchk_code));
 
+  // Fault order: the fetch entry's own fault (AXI response, ring or window
+  // check), then the command checkers.
   logic       dec_fault;
   logic [7:0] dec_code;
   always_comb begin
-    dec_fault = 1'b0;
-    dec_code  = npu_isa_pkg::ErrNone;
-    if (f_resp == npu_pkg::RespSlverr) begin
-      dec_fault = 1'b1;
-      dec_code  = npu_isa_pkg::ErrAxiSlverr;
-    end else if (f_resp == npu_pkg::RespDecerr) begin
-      dec_fault = 1'b1;
-      dec_code  = npu_isa_pkg::ErrAxiDecerr;
+    dec_fault = 1'b1;
+    dec_code  = f_err;
+    if (f_err != npu_isa_pkg::ErrNone) begin
+      dec_code = f_err;
     end else if (chk_fault) begin
-      dec_fault = 1'b1;
-      dec_code  = chk_code;
+      dec_code = chk_code;
     end else if (chk_vec && vchk_fault) begin
-      dec_fault = 1'b1;
-      dec_code  = vchk_code;
+      dec_code = vchk_code;
+    end else begin
+      dec_fault = 1'b0;
     end
   end
 
   // ---------------------------------------------------------------- queues
-  logic [2:0]   q_in_valid, q_in_ready, q_exec_valid, q_exec_ready, q_exec_nop, q_empty;
-  logic [2:0]   q_done, q_fault, q_prev_avail, q_next_avail;
-  logic [2:0]   q_prev_pop, q_next_pop, q_prev_push, q_next_push;
-  // per-queue buses, queue q at [q*W +: W] (flat: yosys 0.23)
-  logic [3*512-1:0] q_cmd;
-  logic [3*32-1:0]  q_addr, q_faddr;
-  logic [3*8-1:0]   q_done_err, q_fcode;
+  logic [NQ-1:0]        q_in_valid, q_in_ready, q_exec_valid, q_exec_ready, q_exec_nop, q_empty;
+  logic [NQ-1:0]        q_done, q_fault;
+  logic [NQ-1:0][511:0] q_cmd;
+  logic [NQ-1:0][31:0]  q_faddr, q_raddr;
+  logic [NQ-1:0][7:0]   q_done_err, q_fcode;
+  logic [NQ-1:0][NQ-1:0] q_pop, q_push, q_avail;   // [queue][other queue]
 
-  logic engines_idle, all_quiet, barrier_ok, dispatch, is_irq;
+  logic engines_idle, all_quiet, dispatch, is_irq;
+  npu_isa_pkg::cmd_hdr_t f_hdr;
+  assign f_hdr        = f_cmd;
   assign engines_idle = ld_idle_i && st_idle_i && gemm_idle_i && vec_idle_i;
   assign all_quiet    = engines_idle && (&q_empty);
-  assign barrier_ok   = all_quiet;
-  npu_isa_pkg::cmd_hdr_t f_hdr, cp_hdr;
-  assign f_hdr        = f_cmd;
   assign is_irq       = (f_hdr.opcode == npu_isa_pkg::OpIrq);
 
-  // The response is consumed when dispatched (or when it faults).
+  // The entry is consumed when dispatched (or when it faults).
   always_comb begin
-    q_in_valid  = '0;
-    f_rsp_ready = 1'b0;
-    if (f_rsp_valid && !halt) begin
+    q_in_valid = '0;
+    f_ready    = 1'b0;
+    if (f_valid && !halt) begin
       if (dec_fault) begin
-        f_rsp_ready = 1'b1;
+        f_ready = 1'b1;
       end else if (chk_barrier) begin
-        f_rsp_ready = barrier_ok;
+        f_ready = all_quiet;
       end else begin
         q_in_valid[chk_queue] = 1'b1;
-        f_rsp_ready = q_in_ready[chk_queue];
+        f_ready = q_in_ready[chk_queue];
       end
     end
   end
-  assign dispatch   = f_rsp_valid && f_rsp_ready && !dec_fault;
+  assign dispatch   = f_valid && f_ready && !dec_fault;
   assign irq_done_o = dispatch && chk_barrier && is_irq;
 
-  // tokens: l2c, c2l, c2s, s2c
-  logic [7:0] tok_l2c_q, tok_c2l_q, tok_c2s_q, tok_s2c_q;
-  // load: next = compute; compute: prev = load, next = store; store: prev = compute
-  assign q_prev_avail = {tok_c2s_q != '0, tok_l2c_q != '0, 1'b0};
-  assign q_next_avail = {1'b0, tok_s2c_q != '0, tok_c2l_q != '0};
-
-  for (genvar q = 0; q < 3; q++) begin : g_q
+  for (genvar q = 0; q < NQ; q++) begin : g_q
     npu_queue u_queue (
       .clk_i, .rst_ni, .halt_i(halt),
       .in_valid_i(q_in_valid[q]), .in_ready_o(q_in_ready[q]),
-      .in_cmd_i(f_cmd), .in_addr_i(fetch_addr),
-      .exec_valid_o(q_exec_valid[q]), .exec_cmd_o(q_cmd[q*512 +: 512]),
-      .exec_addr_o(q_addr[q*32 +: 32]),
+      .in_cmd_i(f_cmd), .in_addr_i(f_addr),
+      .exec_valid_o(q_exec_valid[q]), .exec_cmd_o(q_cmd[q]),
       .exec_is_nop_o(q_exec_nop[q]), .exec_ready_i(q_exec_ready[q]),
-      .done_i(q_done[q]), .done_err_i(q_done_err[q*8 +: 8]),
-      .tok_prev_avail_i(q_prev_avail[q]), .tok_next_avail_i(q_next_avail[q]),
-      .tok_prev_pop_o(q_prev_pop[q]), .tok_next_pop_o(q_next_pop[q]),
-      .tok_prev_push_o(q_prev_push[q]), .tok_next_push_o(q_next_push[q]),
-      .fault_o(q_fault[q]), .fault_code_o(q_fcode[q*8 +: 8]),
-      .fault_addr_o(q_faddr[q*32 +: 32]),
+      .done_i(q_done[q]), .done_err_i(q_done_err[q]),
+      .tok_avail_i(q_avail[q]), .tok_pop_o(q_pop[q]), .tok_push_o(q_push[q]),
+      .retire_addr_o(q_raddr[q]),
+      .fault_o(q_fault[q]), .fault_code_o(q_fcode[q]), .fault_addr_o(q_faddr[q]),
       .empty_o(q_empty[q]));
   end
 
-  // load queue -> DMA read engine
-  assign ld_cmd_o        = q_cmd[0 +: 512];
-  assign ld_valid_o      = q_exec_valid[0] && !q_exec_nop[0];
-  assign q_exec_ready[0] = ld_ready_i;
-  assign q_done[0]       = ld_done_i;
-  assign q_done_err[0 +: 8]  = ld_err_i;
-  // store queue -> DMA write engine
-  assign st_cmd_o        = q_cmd[2*512 +: 512];
-  assign st_valid_o      = q_exec_valid[2] && !q_exec_nop[2];
-  assign q_exec_ready[2] = st_ready_i;
-  assign q_done[2]       = st_done_i;
-  assign q_done_err[16 +: 8] = st_err_i;
-  // compute queue -> GEMM or vector engine; a switch between them waits for
-  // the other engine to drain (VEC may read ACC rows a GEMM writes, and
-  // write ASPAD words a GEMM reads). GEMM after GEMM is pipelined.
-  logic cp_is_gemm;
-  assign cp_cmd_o        = q_cmd[512 +: 512];
-  assign cp_hdr          = q_cmd[512 +: 512];
-  assign cp_is_gemm      = (cp_hdr.opcode == npu_isa_pkg::OpGemm);
-  assign gemm_valid_o    = q_exec_valid[1] && !q_exec_nop[1] && cp_is_gemm && vec_idle_i;
-  assign vec_valid_o     = q_exec_valid[1] && !q_exec_nop[1] && !cp_is_gemm && gemm_idle_i;
-  assign q_exec_ready[1] = cp_is_gemm ? (gemm_ready_i && vec_idle_i)
-                                      : (vec_ready_i && gemm_idle_i);
-  assign q_done[1]       = gemm_done_i || vec_done_i;
-  assign q_done_err[8 +: 8]  = 8'd0;
+  // queue -> engine
+  localparam int unsigned QL = 32'(npu_isa_pkg::QLoad), QG = 32'(npu_isa_pkg::QGemm),
+                          QV = 32'(npu_isa_pkg::QVec), QS = 32'(npu_isa_pkg::QStore);
+  assign ld_cmd_o         = q_cmd[QL];
+  assign ld_valid_o       = q_exec_valid[QL] && !q_exec_nop[QL];
+  assign q_exec_ready[QL] = ld_ready_i;
+  assign q_done[QL]       = ld_done_i;
+  assign q_done_err[QL]   = ld_err_i;
+  assign gemm_cmd_o       = q_cmd[QG];
+  assign gemm_valid_o     = q_exec_valid[QG] && !q_exec_nop[QG];
+  assign q_exec_ready[QG] = gemm_ready_i;
+  assign q_done[QG]       = gemm_done_i;
+  assign q_done_err[QG]   = 8'd0;
+  assign vec_cmd_o        = q_cmd[QV];
+  assign vec_valid_o      = q_exec_valid[QV] && !q_exec_nop[QV];
+  assign q_exec_ready[QV] = vec_ready_i;
+  assign q_done[QV]       = vec_done_i;
+  assign q_done_err[QV]   = 8'd0;
+  assign st_cmd_o         = q_cmd[QS];
+  assign st_valid_o       = q_exec_valid[QS] && !q_exec_nop[QS];
+  assign q_exec_ready[QS] = st_ready_i;
+  assign q_done[QS]       = st_done_i;
+  assign q_done_err[QS]   = st_err_i;
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      tok_l2c_q <= '0;
-      tok_c2l_q <= '0;
-      tok_c2s_q <= '0;
-      tok_s2c_q <= '0;
-    end else begin
-      tok_l2c_q <= tok_l2c_q + 8'(q_next_push[0]) - 8'(q_prev_pop[1]);
-      tok_c2l_q <= tok_c2l_q + 8'(q_prev_push[1]) - 8'(q_next_pop[0]);
-      tok_c2s_q <= tok_c2s_q + 8'(q_next_push[1]) - 8'(q_prev_pop[2]);
-      tok_s2c_q <= tok_s2c_q + 8'(q_prev_push[2]) - 8'(q_next_pop[1]);
+  // ---------------------------------------------------------------- tokens
+  // tok_q[s][d]: tokens queue s has pushed to queue d and d has not popped.
+  logic [NQ-1:0][NQ-1:0] tok_ovf;
+  for (genvar s = 0; s < NQ; s++) begin : g_src
+    for (genvar d = 0; d < NQ; d++) begin : g_dst
+      if (s == d) begin : g_self
+        assign tok_ovf[s][d] = 1'b0;
+        assign q_avail[d][s] = 1'b0;
+      end else begin : g_pair
+        logic       inc, dec;
+        logic [7:0] cnt_q;
+        assign inc = q_push[s][d];
+        assign dec = q_pop[d][s];
+        assign q_avail[d][s] = (cnt_q != '0);
+        assign tok_ovf[s][d] = inc && !dec && (cnt_q == 8'hFF);
+        always_ff @(posedge clk_i or negedge rst_ni) begin
+          if (!rst_ni)                            cnt_q <= '0;
+          else if (inc && !dec && !tok_ovf[s][d]) cnt_q <= cnt_q + 8'd1;
+          else if (dec && !inc)                   cnt_q <= cnt_q - 8'd1;
+        end
+      end
     end
   end
 
   // ---------------------------------------------------------------- state
+  logic [31:0] head_q;       // ring index of the next command to dispatch
   logic        new_fault;
   logic [7:0]  new_code;
   logic [31:0] new_addr;
@@ -250,20 +237,20 @@ module npu_cmdproc #(
     new_fault = 1'b0;
     new_code  = npu_isa_pkg::ErrNone;
     new_addr  = '0;
-    if (want_fetch && (ring_bad || fetch_window_bad)) begin
-      new_fault = 1'b1;
-      new_code  = ring_bad ? npu_isa_pkg::ErrBadField : npu_isa_pkg::ErrAddrWindow;
-      new_addr  = fetch_addr;
-    end else if (f_rsp_valid && dec_fault && !halt) begin
+    if (f_valid && dec_fault && !halt) begin
       new_fault = 1'b1;
       new_code  = dec_code;
-      new_addr  = fetch_addr;
+      new_addr  = f_addr;
     end else begin
-      for (int q = 2; q >= 0; q--) begin
+      for (int q = NQ - 1; q >= 0; q--) begin
         if (q_fault[q]) begin
           new_fault = 1'b1;
-          new_code  = q_fcode[q*8 +: 8];
-          new_addr  = q_faddr[q*32 +: 32];
+          new_code  = q_fcode[q];
+          new_addr  = q_faddr[q];
+        end else if (|tok_ovf[q]) begin
+          new_fault = 1'b1;
+          new_code  = npu_isa_pkg::ErrTokenOverflow;
+          new_addr  = q_raddr[q];
         end
       end
     end
@@ -271,22 +258,17 @@ module npu_cmdproc #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      fault_q      <= 1'b0;
-      code_q       <= npu_isa_pkg::ErrNone;
-      faddr_q      <= '0;
-      head_q       <= '0;
-      f_inflight_q <= 1'b0;
+      fault_q <= 1'b0;
+      code_q  <= npu_isa_pkg::ErrNone;
+      faddr_q <= '0;
+      head_q  <= '0;
     end else begin
       if (new_fault && !fault_q) begin
         fault_q <= 1'b1;
         code_q  <= new_code;
         faddr_q <= new_addr;
       end
-      if (f_req_valid && f_req_ready) f_inflight_q <= 1'b1;
-      if (f_rsp_valid && f_rsp_ready) begin
-        f_inflight_q <= 1'b0;
-        if (!dec_fault) head_q <= (head_q + 1 == ring_size_i) ? '0 : head_q + 1;
-      end
+      if (dispatch) head_q <= (head_q + 1 == ring_size_i) ? '0 : head_q + 1;
     end
   end
 
@@ -295,13 +277,11 @@ module npu_cmdproc #(
   assign fault_set_o  = new_fault && !fault_q;
   assign err_code_o   = code_q;
   assign err_addr_o   = faddr_q;
-  assign fetch_busy_o = f_busy;
-  // After a fault, held commands no longer count as work.
-  logic unused;
-  assign unused = ^{q_prev_pop[0], q_next_pop[2], q_prev_push[0], q_next_push[2], f_hdr, cp_hdr,
-                    q_addr};
 
-  assign busy_o       = f_busy || !engines_idle ||
-                        (!halt && ((enable_i && head_q != ring_tail_i) || f_inflight_q ||
-                                   !(&q_empty)));
+  // After a fault, held commands no longer count as work.
+  assign busy_o = fetch_busy_o || !engines_idle ||
+                  (!halt && ((enable_i && head_q != ring_tail_i) || f_valid || !(&q_empty)));
+
+  logic unused;
+  assign unused = ^{f_hdr};
 endmodule

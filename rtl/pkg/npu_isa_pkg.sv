@@ -6,24 +6,25 @@ package npu_isa_pkg;
 
   localparam int unsigned CmdBytes = 64;
   localparam int unsigned CmdBits  = 512;
-  localparam int unsigned NumQueues = 3;
+  localparam int unsigned NumQueues = 4;
 
   // Word 0 bits 7:0. 0x00 and every value not listed are ILLEGAL_OPCODE.
   typedef enum logic [7:0] {
     OpLoad = 8'd1,  // 2D transfer DRAM -> ASPAD or WSPAD (load queue)
     OpStore = 8'd2,  // 2D transfer ASPAD or ACC -> DRAM (store queue)
-    OpGemm = 8'd3,  // ACC[m] (+)= A[m] x W over k_tiles K tiles (compute queue)
-    OpVec = 8'd4,  // a vector function over rows (compute queue)
+    OpGemm = 8'd3,  // ACC[m] (+)= A[m] x W over k_tiles K tiles (GEMM queue)
+    OpVec = 8'd4,  // a vector function over rows (VEC queue)
     OpNop = 8'd5,  // only its tokens, in the queue its `queue` field names
     OpFence = 8'd6,  // waits until every queue and engine is idle
     OpIrq = 8'd7  // FENCE, then sets IRQ_STATUS.DONE
   } opcode_e;
 
-  // The command queues, in stage order load -> compute -> store.
+  // The four command queues. Token masks (word 0 bits 11:8 and 15:12) have one bit per queue.
   typedef enum logic [1:0] {
     QLoad = 2'd0,  // LOAD (DMA read)
-    QCompute = 2'd1,  // GEMM and VEC
-    QStore = 2'd2  // STORE (DMA write)
+    QGemm = 2'd1,  // GEMM (MAC array)
+    QVec = 2'd2,  // VEC (vector engine)
+    QStore = 2'd3  // STORE (DMA write)
   } queue_e;
 
   // Local memory spaces; a command names one by this id and a word address.
@@ -43,7 +44,8 @@ package npu_isa_pkg;
     ErrAlign = 8'd5,  // DRAM address or stride not a multiple of BusBytes
     ErrBadField = 8'd6,  // zero count, bad space, bad group, bad token bit, n out of range
     ErrAxiSlverr = 8'd7,  // SLVERR response on a DMA or fetch transfer
-    ErrAxiDecerr = 8'd8  // DECERR response
+    ErrAxiDecerr = 8'd8,  // DECERR response
+    ErrTokenOverflow = 8'd9  // a push to a token counter that already holds 255 tokens
   } fault_e;
 
   // Element types of VEC streams (bytes per element in a word; INT32/FP32 in ACC are one per column).
@@ -79,11 +81,8 @@ package npu_isa_pkg;
   typedef struct packed {
     logic [487:0] rsvd_24;
     logic [7:0]   func;  // w0[23:16] function (VEC) or flags (GEMM)
-    logic [3:0]   rsvd_12;
-    logic         push_next;  // w0[11:11] send a token to the next stage when done
-    logic         push_prev;  // w0[10:10] send a token to the previous stage when done
-    logic         pop_next;  // w0[9:9] wait for and consume a token from the next stage
-    logic         pop_prev;  // w0[8:8] wait for and consume a token from the previous stage
+    logic [3:0]   push;  // w0[15:12] token mask: send one token to each queue set when done
+    logic [3:0]   pop;  // w0[11:8] token mask: consume one token from each queue set
     opcode_e      opcode;  // w0[7:0]
   } cmd_hdr_t;
 
@@ -100,11 +99,8 @@ package npu_isa_pkg;
     logic [31:0]  dram_addr;  // w1[31:0] byte address of row 0 (multiple of BusBytes)
     logic [7:0]   rsvd_24;
     logic [7:0]   func;  // w0[23:16] function (VEC) or flags (GEMM)
-    logic [3:0]   rsvd_12;
-    logic         push_next;  // w0[11:11] send a token to the next stage when done
-    logic         push_prev;  // w0[10:10] send a token to the previous stage when done
-    logic         pop_next;  // w0[9:9] wait for and consume a token from the next stage
-    logic         pop_prev;  // w0[8:8] wait for and consume a token from the previous stage
+    logic [3:0]   push;  // w0[15:12] token mask: send one token to each queue set when done
+    logic [3:0]   pop;  // w0[11:8] token mask: consume one token from each queue set
     opcode_e      opcode;  // w0[7:0]
   } cmd_load_t;
 
@@ -121,11 +117,8 @@ package npu_isa_pkg;
     logic [31:0]  dram_addr;  // w1[31:0]
     logic [7:0]   rsvd_24;
     logic [7:0]   func;  // w0[23:16] function (VEC) or flags (GEMM)
-    logic [3:0]   rsvd_12;
-    logic         push_next;  // w0[11:11] send a token to the next stage when done
-    logic         push_prev;  // w0[10:10] send a token to the previous stage when done
-    logic         pop_next;  // w0[9:9] wait for and consume a token from the next stage
-    logic         pop_prev;  // w0[8:8] wait for and consume a token from the previous stage
+    logic [3:0]   push;  // w0[15:12] token mask: send one token to each queue set when done
+    logic [3:0]   pop;  // w0[11:8] token mask: consume one token from each queue set
     opcode_e      opcode;  // w0[7:0]
   } cmd_store_t;
 
@@ -146,11 +139,8 @@ package npu_isa_pkg;
     logic [13:0]  rsvd_18;
     logic         accumulate;  // w0[17:17] 1: C_init = ACC row; 0: C_init = 0
     logic         bf16;  // w0[16:16] 0 INT8, 1 BF16
-    logic [3:0]   rsvd_12;
-    logic         push_next;  // w0[11:11] send a token to the next stage when done
-    logic         push_prev;  // w0[10:10] send a token to the previous stage when done
-    logic         pop_next;  // w0[9:9] wait for and consume a token from the next stage
-    logic         pop_prev;  // w0[8:8] wait for and consume a token from the previous stage
+    logic [3:0]   push;  // w0[15:12] token mask: send one token to each queue set when done
+    logic [3:0]   pop;  // w0[11:8] token mask: consume one token from each queue set
     opcode_e      opcode;  // w0[7:0]
   } cmd_gemm_t;
 
@@ -184,11 +174,8 @@ package npu_isa_pkg;
     logic [23:0] src_addr;  // w1[23:0]
     logic [7:0]  rsvd_24;
     vec_func_e   func;  // w0[23:16]
-    logic [3:0]  rsvd_12;
-    logic        push_next;  // w0[11:11] send a token to the next stage when done
-    logic        push_prev;  // w0[10:10] send a token to the previous stage when done
-    logic        pop_next;  // w0[9:9] wait for and consume a token from the next stage
-    logic        pop_prev;  // w0[8:8] wait for and consume a token from the previous stage
+    logic [3:0]  push;  // w0[15:12] token mask: send one token to each queue set when done
+    logic [3:0]  pop;  // w0[11:8] token mask: consume one token from each queue set
     opcode_e     opcode;  // w0[7:0]
   } cmd_vec_t;
 
@@ -198,11 +185,8 @@ package npu_isa_pkg;
     queue_e       target;  // w1[1:0] the queue it retires in
     logic [7:0]   rsvd_24;
     logic [7:0]   func;  // w0[23:16] function (VEC) or flags (GEMM)
-    logic [3:0]   rsvd_12;
-    logic         push_next;  // w0[11:11] send a token to the next stage when done
-    logic         push_prev;  // w0[10:10] send a token to the previous stage when done
-    logic         pop_next;  // w0[9:9] wait for and consume a token from the next stage
-    logic         pop_prev;  // w0[8:8] wait for and consume a token from the previous stage
+    logic [3:0]   push;  // w0[15:12] token mask: send one token to each queue set when done
+    logic [3:0]   pop;  // w0[11:8] token mask: consume one token from each queue set
     opcode_e      opcode;  // w0[7:0]
   } cmd_nop_t;
 
@@ -210,11 +194,8 @@ package npu_isa_pkg;
   typedef struct packed {
     logic [487:0] rsvd_24;
     logic [7:0]   func;  // w0[23:16] function (VEC) or flags (GEMM)
-    logic [3:0]   rsvd_12;
-    logic         push_next;  // w0[11:11] send a token to the next stage when done
-    logic         push_prev;  // w0[10:10] send a token to the previous stage when done
-    logic         pop_next;  // w0[9:9] wait for and consume a token from the next stage
-    logic         pop_prev;  // w0[8:8] wait for and consume a token from the previous stage
+    logic [3:0]   push;  // w0[15:12] token mask: send one token to each queue set when done
+    logic [3:0]   pop;  // w0[11:8] token mask: consume one token from each queue set
     opcode_e      opcode;  // w0[7:0]
   } cmd_fence_t;
 
@@ -222,11 +203,8 @@ package npu_isa_pkg;
   typedef struct packed {
     logic [487:0] rsvd_24;
     logic [7:0]   func;  // w0[23:16] function (VEC) or flags (GEMM)
-    logic [3:0]   rsvd_12;
-    logic         push_next;  // w0[11:11] send a token to the next stage when done
-    logic         push_prev;  // w0[10:10] send a token to the previous stage when done
-    logic         pop_next;  // w0[9:9] wait for and consume a token from the next stage
-    logic         pop_prev;  // w0[8:8] wait for and consume a token from the previous stage
+    logic [3:0]   push;  // w0[15:12] token mask: send one token to each queue set when done
+    logic [3:0]   pop;  // w0[11:8] token mask: consume one token from each queue set
     opcode_e      opcode;  // w0[7:0]
   } cmd_irq_t;
 

@@ -1,4 +1,5 @@
-// Constrained-random command streams for npu_top (LOAD, STORE, GEMM, VEC, NOP),
+// Constrained-random command streams for npu_top (LOAD, STORE, GEMM, VEC, NOP) over
+// the four queues (0 LOAD, 1 GEMM, 2 VEC, 3 STORE),
 // with the FENCEs a race-free stream needs and, optionally, a final illegal
 // command. DRAM: a random input region and a patterned output region, set up
 // identically in the device and in the functional model.
@@ -133,12 +134,12 @@ class RandomStream {
       const bool a = rng_() % 2;
       const auto t = random_transfer(false, out_.addr, a ? acc_rows * wpr : aspad_words,
                                      a ? isa::Space::Acc : isa::Space::Aspad);
-      acc.list.push_back({2, true, kDram, t.dram_addr, t.dram_addr + (t.rows - 1) * t.dram_stride + t.row_words * bb - 1});
+      acc.list.push_back({3, true, kDram, t.dram_addr, t.dram_addr + (t.rows - 1) * t.dram_stride + t.row_words * bb - 1});
       const std::uint64_t last = t.local_addr + (t.rows - 1) * t.local_stride + t.row_words - 1;
       if (a)
-        acc.list.push_back({2, false, kAcc, t.local_addr / wpr, last / wpr});
+        acc.list.push_back({3, false, kAcc, t.local_addr / wpr, last / wpr});
       else
-        acc.list.push_back({2, false, kAspad, t.local_addr, last});
+        acc.list.push_back({3, false, kAspad, t.local_addr, last});
       return isa::store(t);
     }
     if (kind <= 8) {  // GEMM
@@ -158,7 +159,7 @@ class RandomStream {
       return isa::gemm(g);
     }
     if (kind <= 10) return random_vec(acc);
-    return isa::nop(static_cast<isa::Queue>(pick(0, 2)), {});
+    return isa::nop(static_cast<isa::Queue>(pick(0, 3)), {});
   }
 
   // A VEC command reading ASPAD words [0, 64) and writing [64, 128) (a dst
@@ -208,9 +209,9 @@ class RandomStream {
     auto last = [&](const isa::Stream& st) {
       return st.addr + (v.rows - 1) * st.row_stride + ((v.n - 1) / st.group) * st.group_stride;
     };
-    acc.list.push_back({1, false, kAspad, v.src.addr, last(v.src)});
-    acc.list.push_back({1, true, kAspad, v.dst.addr, last(v.dst)});
-    if (has_aux) acc.list.push_back({1, false, kAspad, v.aux.addr, last(v.aux)});
+    acc.list.push_back({2, false, kAspad, v.src.addr, last(v.src)});
+    acc.list.push_back({2, true, kAspad, v.dst.addr, last(v.dst)});
+    if (has_aux) acc.list.push_back({2, false, kAspad, v.aux.addr, last(v.aux)});
     return isa::vec(v);
   }
 

@@ -139,9 +139,14 @@ TEST_CASE("Zero counts bad spaces and impossible tokens fault BAD_FIELD") {
   t = aspad_load(buf.addr, 1);
   t.space = isa::Space::Acc;  // LOAD into ACC is not supported
   expect_fault(tb, {isa::load(t)}, 0, Fault::BadField);
-  isa::Deps d;
-  d.pop_prev = true;  // the load queue has no previous stage
-  expect_fault(tb, {isa::load(aspad_load(buf.addr, 1), d)}, 0, Fault::BadField);
+  // a command takes no token from or to its own queue; FENCE takes none
+  expect_fault(tb, {isa::load(aspad_load(buf.addr, 1), isa::Deps{}.pop_from(isa::Queue::Load))}, 0,
+               Fault::BadField);
+  isa::GemmArgs gt;
+  expect_fault(tb, {isa::gemm(gt, isa::Deps{}.push_to(isa::Queue::Gemm))}, 0, Fault::BadField);
+  isa::Command f = isa::fence();
+  isa::set_deps(f, isa::Deps{}.pop_from(isa::Queue::Vec));
+  expect_fault(tb, {f}, 0, Fault::BadField);
   isa::GemmArgs g;
   g.m = 0;
   expect_fault(tb, {isa::gemm(g)}, 0, Fault::BadField);

@@ -91,12 +91,13 @@ std::vector<std::uint8_t> run_rows(TopBench& tb, isa::VecFunc f, const Rows& x,
   v.aux = {g_local, isa::Space::Aspad, 0, 1, per};
   v.aux2_addr = g_local + words;
   v.cfg = cfg;
-  cmds.push_back(isa::vec(v, {true, false, false, true}));  // after the loads, before the store
-  isa::set_deps(cmds[cmds.size() - 2], {false, false, false, true});
+  // after the loads, before the store
+  cmds.push_back(isa::vec(v, isa::Deps{}.pop_from(isa::Queue::Load).push_to(isa::Queue::Store)));
+  isa::set_deps(cmds[cmds.size() - 2], isa::Deps{}.push_to(isa::Queue::Vec));
   isa::Transfer s = t;
   s.dram_addr = yb.addr;
   s.local_addr = y_local;
-  cmds.push_back(isa::store(s, {true, false, false, false}));
+  cmds.push_back(isa::store(s, isa::Deps{}.pop_from(isa::Queue::Vec)));
   const auto r = dev.run(cmds, kTimeout);
   INFO(r.describe());
   REQUIRE(r.ok());
@@ -251,7 +252,9 @@ TEST_CASE("A GEMM REQUANT GELU GEMM chain stays on chip and matches the referenc
       gm.k_tiles = 2;
       gm.a_kstride = M;
       gm.w_kstride = t.rows;
-      cmds.push_back(isa::gemm(gm));
+      // GEMM and VEC run in different queues: the last GEMM tells REQUANT its
+      // ACC rows are there (the GEMM queue retires in order).
+      cmds.push_back(isa::gemm(gm, nt == 1 ? isa::Deps{}.push_to(isa::Queue::Vec) : isa::Deps{}));
     }
     isa::VecArgs p;
     p.func = isa::VecFunc::ReqParams;
@@ -265,7 +268,7 @@ TEST_CASE("A GEMM REQUANT GELU GEMM chain stays on chip and matches the referenc
     rqv.src = {0, isa::Space::Acc, 1, M, t.cols};      // ACC [nt][m], Cols channels per row
     rqv.dst = {kX, isa::Space::Aspad, 1, M, t.rows};   // A layout [kt][m], Rows per word
     rqv.cfg = {static_cast<std::uint32_t>(zp), 0, 0, 0};
-    cmds.push_back(isa::vec(rqv));
+    cmds.push_back(isa::vec(rqv, isa::Deps{}.pop_from(isa::Queue::Gemm)));
     isa::VecArgs gv;
     gv.func = isa::VecFunc::GeluI8;
     gv.rows = M;
@@ -275,7 +278,7 @@ TEST_CASE("A GEMM REQUANT GELU GEMM chain stays on chip and matches the referenc
     gv.cfg = {gelu_scale, static_cast<std::uint32_t>(gelu_out.multiplier),
               static_cast<std::uint32_t>(gelu_out.shift) & 0x3F,
               static_cast<std::uint32_t>(gelu_out.zero_point)};
-    cmds.push_back(isa::vec(gv));
+    cmds.push_back(isa::vec(gv, isa::Deps{}.push_to(isa::Queue::Gemm)));
     isa::GemmArgs g2;
     g2.a_addr = kY;
     g2.w_addr = kW2;
@@ -284,7 +287,7 @@ TEST_CASE("A GEMM REQUANT GELU GEMM chain stays on chip and matches the referenc
     g2.k_tiles = 2;
     g2.a_kstride = M;
     g2.w_kstride = t.rows;
-    cmds.push_back(isa::gemm(g2));
+    cmds.push_back(isa::gemm(g2, isa::Deps{}.pop_from(isa::Queue::Vec)));
     cmds.push_back(isa::fence());
     isa::Transfer st;
     st.dram_addr = cb.addr;

@@ -7,6 +7,8 @@
 namespace npu::compiler {
 namespace {
 
+using Q = isa::Queue;
+
 constexpr std::uint16_t kBf16NegZero = 0x8000;  // -0 * +0 = -0 adds nothing (numerics.md §5)
 
 void put16(std::vector<std::uint8_t>& v, std::size_t at, std::uint16_t x) {
@@ -164,10 +166,12 @@ std::vector<isa::Command> emit_gemm(const GemmShape& s, const Target& t, const G
         tw.space = isa::Space::Wspad;
         tw.local_addr = w_buf[sb];
         loads.push_back(isa::load(tw));
-        isa::set_deps(loads.front(), {false, wait_free && true, false, false});
+        // The first LOAD waits until the GEMM of step-2 freed its buffers; the
+        // last one tells the GEMM its operands have landed.
+        if (wait_free) isa::set_deps(loads.front(), isa::Deps{}.pop_from(Q::Gemm));
         {
           isa::Deps d = isa::deps(loads.back());
-          d.push_next = true;
+          d.push_to(Q::Gemm);
           isa::set_deps(loads.back(), d);
         }
         for (auto& c : loads) out.push_back(c);
@@ -185,10 +189,10 @@ std::vector<isa::Command> emit_gemm(const GemmShape& s, const Target& t, const G
         g.a_kstride = p.m_block;
         g.w_kstride = t.rows;
         isa::Deps gd;
-        gd.pop_prev = true;
-        gd.pop_next = kc == 0 && group >= 2;      // the store of group-2 freed this ACC buffer
-        gd.push_prev = step + 2 < p.steps;        // frees this step's A/W buffers
-        gd.push_next = last_kc;
+        gd.pop_from(Q::Load);
+        if (kc == 0 && group >= 2) gd.pop_from(Q::Store);  // the store of group-2 freed this ACC buffer
+        if (step + 2 < p.steps) gd.push_to(Q::Load);       // frees this step's A/W buffers
+        if (last_kc) gd.push_to(Q::Store);
         out.push_back(isa::gemm(g, gd));
 
         if (last_kc) {
@@ -199,8 +203,8 @@ std::vector<isa::Command> emit_gemm(const GemmShape& s, const Target& t, const G
           tc.space = isa::Space::Acc;
           tc.local_addr = acc_buf[group % 2] * wpr;
           isa::Deps sd;
-          sd.pop_prev = true;
-          sd.push_prev = group + 2 < groups;
+          sd.pop_from(Q::Gemm);
+          if (group + 2 < groups) sd.push_to(Q::Gemm);
           out.push_back(isa::store(tc, sd));
         }
       }

@@ -47,25 +47,40 @@ std::optional<Fault> AccelModel::dma_error(std::uint64_t lo, std::uint64_t hi) c
 }
 
 Fault AccelModel::check(const isa::Command& c) const {
-  const auto& w = c.w;
   const Op op = c.op();
-  const isa::Deps d = isa::deps(c);
   const auto u64 = [](std::uint64_t x) { return x; };
+  // Tokens: none on FENCE/IRQ, none from or to a command's own queue.
+  const unsigned tok = c.pop() | c.push();
+  switch (op) {
+    case Op::Load:
+    case Op::Store:
+    case Op::Gemm:
+    case Op::Vec:
+      if (tok & isa::bit(isa::queue_of(op))) return Fault::BadField;
+      break;
+    case Op::Nop:
+      if (tok & isa::bit(isa::NopCmd::decode(c).target)) return Fault::BadField;
+      break;
+    case Op::Fence:
+    case Op::Irq:
+      if (tok) return Fault::BadField;
+      break;
+    default:
+      return Fault::IllegalOpcode;
+  }
   switch (op) {
     case Op::Load:
     case Op::Store: {
-      if ((op == Op::Load && (d.pop_prev || d.push_prev)) ||
-          (op == Op::Store && (d.pop_next || d.push_next)))
-        return Fault::BadField;
-      const unsigned rows = w[3] & 0xFFFF, rw = w[3] >> 16, space = w[4] >> 24 & 3;
+      const auto t = isa::LoadCmd::decode(c);  // STORE has the same layout
+      const auto space = static_cast<unsigned>(t.space);
       const bool space_ok = op == Op::Load ? (space == 0 || space == 1) : (space == 0 || space == 2);
-      if (rows == 0 || rw == 0 || !space_ok) return Fault::BadField;
-      if (w[1] % cfg_.bus_bytes || w[2] % cfg_.bus_bytes) return Fault::Align;
-      const std::uint64_t first = w[1];
-      const std::uint64_t last = first + u64(rows - 1) * w[2] + u64(rw) * cfg_.bus_bytes - 1;
+      if (t.rows == 0 || t.row_words == 0 || !space_ok) return Fault::BadField;
+      if (t.dram_addr % cfg_.bus_bytes || t.dram_stride % cfg_.bus_bytes) return Fault::Align;
+      const std::uint64_t first = t.dram_addr;
+      const std::uint64_t last = first + u64(t.rows - 1) * t.dram_stride + u64(t.row_words) * cfg_.bus_bytes - 1;
       if (first < win_base_ || last >= u64(win_base_) + win_size_ || last >= (1ull << 32))
         return Fault::AddrWindow;
-      const std::uint64_t llast = u64(w[4] & 0xFFFFFF) + u64(rows - 1) * (w[5] & 0xFFFFFF) + rw - 1;
+      const std::uint64_t llast = u64(t.local_addr) + u64(t.rows - 1) * t.local_stride + t.row_words - 1;
       const std::uint64_t words = space == 0   ? cfg_.aspad_words
                                   : space == 1 ? cfg_.wspad_words
                                                : u64(cfg_.acc_rows) * cfg_.acc_words_per_row();
@@ -73,27 +88,19 @@ Fault AccelModel::check(const isa::Command& c) const {
       return Fault::None;
     }
     case Op::Gemm: {
-      const unsigned m = w[4] & 0xFFFF, kt = w[4] >> 16;
-      if (m == 0 || kt == 0) return Fault::BadField;
-      const std::uint64_t a_last = u64(w[1] & 0xFFFFFF) + u64(kt - 1) * (w[5] & 0xFFFFFF) + m - 1;
-      const std::uint64_t w_last = u64(w[2] & 0xFFFFFF) + u64(kt - 1) * (w[6] & 0xFFFFFF) + cfg_.rows - 1;
+      const auto g = isa::GemmCmd::decode(c);
+      if (g.m == 0 || g.k_tiles == 0) return Fault::BadField;
+      const std::uint64_t a_last = u64(g.a_addr) + u64(g.k_tiles - 1) * g.a_kstride + g.m - 1;
+      const std::uint64_t w_last = u64(g.w_addr) + u64(g.k_tiles - 1) * g.w_kstride + cfg_.rows - 1;
       if (a_last >= cfg_.aspad_words || w_last >= cfg_.wspad_words) return Fault::SpadRange;
-      if (u64(w[3] & 0xFFFFFF) + m - 1 >= cfg_.acc_rows) return Fault::AccRange;
+      if (u64(g.acc_addr) + g.m - 1 >= cfg_.acc_rows) return Fault::AccRange;
       return Fault::None;
     }
     case Op::Vec:
       return vec_check_ ? vec_check_(c, cfg_) : Fault::IllegalOpcode;
-    case Op::Nop: {
-      const unsigned q = w[1] & 3;
-      if (q == 3 || (q == 0 && (d.pop_prev || d.push_prev)) || (q == 2 && (d.pop_next || d.push_next)))
-        return Fault::BadField;
+    default:
       return Fault::None;
-    }
-    case Op::Fence:
-    case Op::Irq:
-      return (w[0] & 0xF00) ? Fault::BadField : Fault::None;
   }
-  return Fault::IllegalOpcode;
 }
 
 std::uint8_t* AccelModel::local_word(Space s, std::uint32_t word, std::vector<std::uint8_t>& tmp) {

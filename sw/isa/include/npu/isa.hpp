@@ -14,21 +14,32 @@ namespace npu::isa {
 
 inline std::string fault_name(Fault f) { return name(f); }
 
-// Dependency tokens a command pops before and pushes after it runs.
-struct Deps {
-  bool pop_prev = false, pop_next = false, push_prev = false, push_next = false;
-};
-inline Deps deps(const Command& c) {
-  return {c.pop_prev() != 0, c.pop_next() != 0, c.push_prev() != 0, c.push_next() != 0};
+// The queue a command runs in (NOP: its target; FENCE/IRQ run in none).
+inline Queue queue_of(Op op) {
+  switch (op) {
+    case Op::Load: return Queue::Load;
+    case Op::Gemm: return Queue::Gemm;
+    case Op::Vec: return Queue::Vec;
+    default: return Queue::Store;
+  }
 }
+// Bit of queue q in a token mask.
+constexpr unsigned bit(Queue q) { return 1u << static_cast<unsigned>(q); }
+
+// Dependency tokens: pop = queues whose token the command waits for and
+// consumes before it runs, push = queues it sends one to when it is done.
+struct Deps {
+  unsigned pop = 0, push = 0;
+  Deps& pop_from(Queue q) { pop |= bit(q); return *this; }
+  Deps& push_to(Queue q) { push |= bit(q); return *this; }
+};
+inline Deps deps(const Command& c) { return {c.pop(), c.push()}; }
 inline void set_deps(Command& c, Deps d) {
-  c.w[0] = (c.w[0] & ~0xF00u) | unsigned(d.pop_prev) << 8 | unsigned(d.pop_next) << 9 |
-           unsigned(d.push_prev) << 10 | unsigned(d.push_next) << 11;
+  c.w[0] = (c.w[0] & ~0xFF00u) | (d.pop & 0xFu) << 8 | (d.push & 0xFu) << 12;
 }
 
 inline std::uint32_t word0(Op op, unsigned func, Deps d) {
-  return static_cast<std::uint32_t>(op) | unsigned(d.pop_prev) << 8 | unsigned(d.pop_next) << 9 |
-         unsigned(d.push_prev) << 10 | unsigned(d.push_next) << 11 | (func & 0xFF) << 16;
+  return static_cast<std::uint32_t>(op) | (d.pop & 0xFu) << 8 | (d.push & 0xFu) << 12 | (func & 0xFF) << 16;
 }
 inline std::uint32_t local(std::uint32_t addr, Space s) {
   return (addr & 0xFFFFFF) | static_cast<std::uint32_t>(s) << 24;

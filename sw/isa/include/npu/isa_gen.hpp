@@ -17,8 +17,8 @@ inline constexpr unsigned kCmdWords = 16;
 enum class Op : std::uint8_t {
   Load = 1,  // 2D transfer DRAM -> ASPAD or WSPAD (load queue)
   Store = 2,  // 2D transfer ASPAD or ACC -> DRAM (store queue)
-  Gemm = 3,  // ACC[m] (+)= A[m] x W over k_tiles K tiles (compute queue)
-  Vec = 4,  // a vector function over rows (compute queue)
+  Gemm = 3,  // ACC[m] (+)= A[m] x W over k_tiles K tiles (GEMM queue)
+  Vec = 4,  // a vector function over rows (VEC queue)
   Nop = 5,  // only its tokens, in the queue its `queue` field names
   Fence = 6,  // waits until every queue and engine is idle
   Irq = 7,  // FENCE, then sets IRQ_STATUS.DONE
@@ -52,19 +52,21 @@ inline constexpr bool is_valid(Op v) {
   return false;
 }
 
-// The command queues, in stage order load -> compute -> store.
+// The four command queues. Token masks (word 0 bits 11:8 and 15:12) have one bit per queue.
 enum class Queue : std::uint8_t {
   Load = 0,  // LOAD (DMA read)
-  Compute = 1,  // GEMM and VEC
-  Store = 2,  // STORE (DMA write)
+  Gemm = 1,  // GEMM (MAC array)
+  Vec = 2,  // VEC (vector engine)
+  Store = 3,  // STORE (DMA write)
 };
-inline constexpr std::array<Queue, 3> kQueueValues = {Queue::Load, Queue::Compute, Queue::Store};
+inline constexpr std::array<Queue, 4> kQueueValues = {Queue::Load, Queue::Gemm, Queue::Vec, Queue::Store};
 inline constexpr unsigned kQueueBits = 2;
 // The name docs/isa.md uses; unknown values give "UNKNOWN(<n>)".
 inline std::string name(Queue v) {
   switch (v) {
     case Queue::Load: return "LOAD";
-    case Queue::Compute: return "COMPUTE";
+    case Queue::Gemm: return "GEMM";
+    case Queue::Vec: return "VEC";
     case Queue::Store: return "STORE";
   }
   return "UNKNOWN(" + std::to_string(static_cast<unsigned>(v)) + ")";
@@ -72,7 +74,8 @@ inline std::string name(Queue v) {
 inline constexpr bool is_valid(Queue v) {
   switch (v) {
     case Queue::Load:
-    case Queue::Compute:
+    case Queue::Gemm:
+    case Queue::Vec:
     case Queue::Store:
       return true;
   }
@@ -117,8 +120,9 @@ enum class Fault : std::uint8_t {
   BadField = 6,  // zero count, bad space, bad group, bad token bit, n out of range
   AxiSlverr = 7,  // SLVERR response on a DMA or fetch transfer
   AxiDecerr = 8,  // DECERR response
+  TokenOverflow = 9,  // a push to a token counter that already holds 255 tokens
 };
-inline constexpr std::array<Fault, 9> kFaultValues = {Fault::None, Fault::IllegalOpcode, Fault::AddrWindow, Fault::SpadRange, Fault::AccRange, Fault::Align, Fault::BadField, Fault::AxiSlverr, Fault::AxiDecerr};
+inline constexpr std::array<Fault, 10> kFaultValues = {Fault::None, Fault::IllegalOpcode, Fault::AddrWindow, Fault::SpadRange, Fault::AccRange, Fault::Align, Fault::BadField, Fault::AxiSlverr, Fault::AxiDecerr, Fault::TokenOverflow};
 inline constexpr unsigned kFaultBits = 8;
 // The name docs/isa.md uses; unknown values give "UNKNOWN(<n>)".
 inline std::string name(Fault v) {
@@ -132,6 +136,7 @@ inline std::string name(Fault v) {
     case Fault::BadField: return "BAD_FIELD";
     case Fault::AxiSlverr: return "AXI_SLVERR";
     case Fault::AxiDecerr: return "AXI_DECERR";
+    case Fault::TokenOverflow: return "TOKEN_OVERFLOW";
   }
   return "UNKNOWN(" + std::to_string(static_cast<unsigned>(v)) + ")";
 }
@@ -146,6 +151,7 @@ inline constexpr bool is_valid(Fault v) {
     case Fault::BadField:
     case Fault::AxiSlverr:
     case Fault::AxiDecerr:
+    case Fault::TokenOverflow:
       return true;
   }
   return false;
@@ -254,10 +260,8 @@ inline constexpr bool is_valid(VecFunc v) {
 struct Command {
   std::array<std::uint32_t, kCmdWords> w{};
   Op op() const { return static_cast<Op>(w[0] & 0xFFu); }
-  unsigned pop_prev() const { return w[0] >> 8 & 0x1u; }
-  unsigned pop_next() const { return w[0] >> 9 & 0x1u; }
-  unsigned push_prev() const { return w[0] >> 10 & 0x1u; }
-  unsigned push_next() const { return w[0] >> 11 & 0x1u; }
+  unsigned pop() const { return w[0] >> 8 & 0xfu; }
+  unsigned push() const { return w[0] >> 12 & 0xfu; }
   unsigned func() const { return w[0] >> 16 & 0xffu; }
   bool operator==(const Command& o) const { return w == o.w; }
 };
@@ -289,10 +293,8 @@ inline void put_field(Command& c, const char* cmd, const char* field, unsigned w
 // LOAD: Row r moves row_words*BusBytes bytes from dram_addr + r*dram_stride to local words local_addr + r*local_stride + 0..row_words-1 of ASPAD or WSPAD.
 struct LoadCmd {
   static constexpr Op kOp = Op::Load;
-  bool pop_prev = false;  // wait for and consume a token from the previous stage
-  bool pop_next = false;  // wait for and consume a token from the next stage
-  bool push_prev = false;  // send a token to the previous stage when done
-  bool push_next = false;  // send a token to the next stage when done
+  std::uint32_t pop = 0;  // token mask: consume one token from each queue set
+  std::uint32_t push = 0;  // token mask: send one token to each queue set when done
   std::uint32_t func = 0;  // function (VEC) or flags (GEMM)
   std::uint32_t dram_addr = 0;  // byte address of row 0 (multiple of BusBytes)
   std::uint32_t dram_stride = 0;  // bytes between rows (multiple of BusBytes; 0 repeats a row)
@@ -301,12 +303,10 @@ struct LoadCmd {
   std::uint32_t local_addr = 0;  // local word of row 0
   Space space = Space{};  // ASPAD or WSPAD
   std::uint32_t local_stride = 0;  // local words between rows
-  static constexpr std::array<FieldDesc, 13> kFields = {{
+  static constexpr std::array<FieldDesc, 11> kFields = {{
       {"opcode", 0, 0, 8},
-      {"pop_prev", 0, 8, 1},
-      {"pop_next", 0, 9, 1},
-      {"push_prev", 0, 10, 1},
-      {"push_next", 0, 11, 1},
+      {"pop", 0, 8, 4},
+      {"push", 0, 12, 4},
       {"func", 0, 16, 8},
       {"dram_addr", 1, 0, 32},
       {"dram_stride", 2, 0, 32},
@@ -320,10 +320,8 @@ struct LoadCmd {
   Command encode() const {
     Command c;
     put_field(c, "LOAD", "opcode", 0, 0, 8, static_cast<std::uint32_t>(kOp));
-    put_field(c, "LOAD", "pop_prev", 0, 8, 1, pop_prev);
-    put_field(c, "LOAD", "pop_next", 0, 9, 1, pop_next);
-    put_field(c, "LOAD", "push_prev", 0, 10, 1, push_prev);
-    put_field(c, "LOAD", "push_next", 0, 11, 1, push_next);
+    put_field(c, "LOAD", "pop", 0, 8, 4, pop);
+    put_field(c, "LOAD", "push", 0, 12, 4, push);
     put_field(c, "LOAD", "func", 0, 16, 8, func);
     put_field(c, "LOAD", "dram_addr", 1, 0, 32, dram_addr);
     put_field(c, "LOAD", "dram_stride", 2, 0, 32, dram_stride);
@@ -336,10 +334,8 @@ struct LoadCmd {
   }
   static LoadCmd decode(const Command& c) {
     LoadCmd r;
-    r.pop_prev = get_field(c, 0, 8, 1) != 0;
-    r.pop_next = get_field(c, 0, 9, 1) != 0;
-    r.push_prev = get_field(c, 0, 10, 1) != 0;
-    r.push_next = get_field(c, 0, 11, 1) != 0;
+    r.pop = get_field(c, 0, 8, 4);
+    r.push = get_field(c, 0, 12, 4);
     r.func = get_field(c, 0, 16, 8);
     r.dram_addr = get_field(c, 1, 0, 32);
     r.dram_stride = get_field(c, 2, 0, 32);
@@ -355,10 +351,8 @@ struct LoadCmd {
 // STORE: As LOAD in the other direction, from ASPAD or ACC (an ACC row is AccWordsPerRow bus words).
 struct StoreCmd {
   static constexpr Op kOp = Op::Store;
-  bool pop_prev = false;  // wait for and consume a token from the previous stage
-  bool pop_next = false;  // wait for and consume a token from the next stage
-  bool push_prev = false;  // send a token to the previous stage when done
-  bool push_next = false;  // send a token to the next stage when done
+  std::uint32_t pop = 0;  // token mask: consume one token from each queue set
+  std::uint32_t push = 0;  // token mask: send one token to each queue set when done
   std::uint32_t func = 0;  // function (VEC) or flags (GEMM)
   std::uint32_t dram_addr = 0;
   std::uint32_t dram_stride = 0;
@@ -367,12 +361,10 @@ struct StoreCmd {
   std::uint32_t local_addr = 0;
   Space space = Space{};  // ASPAD or ACC
   std::uint32_t local_stride = 0;
-  static constexpr std::array<FieldDesc, 13> kFields = {{
+  static constexpr std::array<FieldDesc, 11> kFields = {{
       {"opcode", 0, 0, 8},
-      {"pop_prev", 0, 8, 1},
-      {"pop_next", 0, 9, 1},
-      {"push_prev", 0, 10, 1},
-      {"push_next", 0, 11, 1},
+      {"pop", 0, 8, 4},
+      {"push", 0, 12, 4},
       {"func", 0, 16, 8},
       {"dram_addr", 1, 0, 32},
       {"dram_stride", 2, 0, 32},
@@ -386,10 +378,8 @@ struct StoreCmd {
   Command encode() const {
     Command c;
     put_field(c, "STORE", "opcode", 0, 0, 8, static_cast<std::uint32_t>(kOp));
-    put_field(c, "STORE", "pop_prev", 0, 8, 1, pop_prev);
-    put_field(c, "STORE", "pop_next", 0, 9, 1, pop_next);
-    put_field(c, "STORE", "push_prev", 0, 10, 1, push_prev);
-    put_field(c, "STORE", "push_next", 0, 11, 1, push_next);
+    put_field(c, "STORE", "pop", 0, 8, 4, pop);
+    put_field(c, "STORE", "push", 0, 12, 4, push);
     put_field(c, "STORE", "func", 0, 16, 8, func);
     put_field(c, "STORE", "dram_addr", 1, 0, 32, dram_addr);
     put_field(c, "STORE", "dram_stride", 2, 0, 32, dram_stride);
@@ -402,10 +392,8 @@ struct StoreCmd {
   }
   static StoreCmd decode(const Command& c) {
     StoreCmd r;
-    r.pop_prev = get_field(c, 0, 8, 1) != 0;
-    r.pop_next = get_field(c, 0, 9, 1) != 0;
-    r.push_prev = get_field(c, 0, 10, 1) != 0;
-    r.push_next = get_field(c, 0, 11, 1) != 0;
+    r.pop = get_field(c, 0, 8, 4);
+    r.push = get_field(c, 0, 12, 4);
     r.func = get_field(c, 0, 16, 8);
     r.dram_addr = get_field(c, 1, 0, 32);
     r.dram_stride = get_field(c, 2, 0, 32);
@@ -421,10 +409,8 @@ struct StoreCmd {
 // GEMM: For kt = 0..k_tiles-1, m' = 0..m-1: ACC[acc_addr+m'] = mac_array(A = ASPAD[a_addr + kt*a_kstride + m'], W = WSPAD[w_addr + kt*w_kstride + 0..Rows-1], C_init), C_init = the ACC row for kt > 0 and as `accumulate` says for kt = 0 (numerics.md section 5).
 struct GemmCmd {
   static constexpr Op kOp = Op::Gemm;
-  bool pop_prev = false;  // wait for and consume a token from the previous stage
-  bool pop_next = false;  // wait for and consume a token from the next stage
-  bool push_prev = false;  // send a token to the previous stage when done
-  bool push_next = false;  // send a token to the next stage when done
+  std::uint32_t pop = 0;  // token mask: consume one token from each queue set
+  std::uint32_t push = 0;  // token mask: send one token to each queue set when done
   bool bf16 = false;  // 0 INT8, 1 BF16
   bool accumulate = false;  // 1: C_init = ACC row; 0: C_init = 0
   std::uint32_t a_addr = 0;  // ASPAD word of A row 0 of K tile 0
@@ -434,12 +420,10 @@ struct GemmCmd {
   std::uint32_t k_tiles = 0;  // K tiles (>= 1)
   std::uint32_t a_kstride = 0;  // ASPAD words between K tiles of A
   std::uint32_t w_kstride = 0;  // WSPAD words between K tiles of W (usually Rows)
-  static constexpr std::array<FieldDesc, 14> kFields = {{
+  static constexpr std::array<FieldDesc, 12> kFields = {{
       {"opcode", 0, 0, 8},
-      {"pop_prev", 0, 8, 1},
-      {"pop_next", 0, 9, 1},
-      {"push_prev", 0, 10, 1},
-      {"push_next", 0, 11, 1},
+      {"pop", 0, 8, 4},
+      {"push", 0, 12, 4},
       {"bf16", 0, 16, 1},
       {"accumulate", 0, 17, 1},
       {"a_addr", 1, 0, 24},
@@ -454,10 +438,8 @@ struct GemmCmd {
   Command encode() const {
     Command c;
     put_field(c, "GEMM", "opcode", 0, 0, 8, static_cast<std::uint32_t>(kOp));
-    put_field(c, "GEMM", "pop_prev", 0, 8, 1, pop_prev);
-    put_field(c, "GEMM", "pop_next", 0, 9, 1, pop_next);
-    put_field(c, "GEMM", "push_prev", 0, 10, 1, push_prev);
-    put_field(c, "GEMM", "push_next", 0, 11, 1, push_next);
+    put_field(c, "GEMM", "pop", 0, 8, 4, pop);
+    put_field(c, "GEMM", "push", 0, 12, 4, push);
     put_field(c, "GEMM", "bf16", 0, 16, 1, bf16);
     put_field(c, "GEMM", "accumulate", 0, 17, 1, accumulate);
     put_field(c, "GEMM", "a_addr", 1, 0, 24, a_addr);
@@ -471,10 +453,8 @@ struct GemmCmd {
   }
   static GemmCmd decode(const Command& c) {
     GemmCmd r;
-    r.pop_prev = get_field(c, 0, 8, 1) != 0;
-    r.pop_next = get_field(c, 0, 9, 1) != 0;
-    r.push_prev = get_field(c, 0, 10, 1) != 0;
-    r.push_next = get_field(c, 0, 11, 1) != 0;
+    r.pop = get_field(c, 0, 8, 4);
+    r.push = get_field(c, 0, 12, 4);
     r.bf16 = get_field(c, 0, 16, 1) != 0;
     r.accumulate = get_field(c, 0, 17, 1) != 0;
     r.a_addr = get_field(c, 1, 0, 24);
@@ -491,10 +471,8 @@ struct GemmCmd {
 // VEC: func over `rows` rows of `n` elements. Element e of row r of a stream lives in word addr + r*row_stride + (e/group)*group_stride, lane e%group (blocked addressing; with group = Rows and group_stride = m this is the GEMM A layout). A written word holds its group's elements in lanes 0..group-1, the other lanes zero. gamma and beta use row stride 0.
 struct VecCmd {
   static constexpr Op kOp = Op::Vec;
-  bool pop_prev = false;  // wait for and consume a token from the previous stage
-  bool pop_next = false;  // wait for and consume a token from the next stage
-  bool push_prev = false;  // send a token to the previous stage when done
-  bool push_next = false;  // send a token to the next stage when done
+  std::uint32_t pop = 0;  // token mask: consume one token from each queue set
+  std::uint32_t push = 0;  // token mask: send one token to each queue set when done
   VecFunc func = VecFunc{};
   std::uint32_t src_addr = 0;
   Space src_space = Space{};  // ASPAD, or ACC for INT32 sources
@@ -516,12 +494,10 @@ struct VecCmd {
   std::uint32_t cfg1 = 0;  // per func
   std::uint32_t cfg2 = 0;  // per func
   std::uint32_t cfg3 = 0;  // per func
-  static constexpr std::array<FieldDesc, 26> kFields = {{
+  static constexpr std::array<FieldDesc, 24> kFields = {{
       {"opcode", 0, 0, 8},
-      {"pop_prev", 0, 8, 1},
-      {"pop_next", 0, 9, 1},
-      {"push_prev", 0, 10, 1},
-      {"push_next", 0, 11, 1},
+      {"pop", 0, 8, 4},
+      {"push", 0, 12, 4},
       {"func", 0, 16, 8},
       {"src_addr", 1, 0, 24},
       {"src_space", 1, 24, 2},
@@ -548,10 +524,8 @@ struct VecCmd {
   Command encode() const {
     Command c;
     put_field(c, "VEC", "opcode", 0, 0, 8, static_cast<std::uint32_t>(kOp));
-    put_field(c, "VEC", "pop_prev", 0, 8, 1, pop_prev);
-    put_field(c, "VEC", "pop_next", 0, 9, 1, pop_next);
-    put_field(c, "VEC", "push_prev", 0, 10, 1, push_prev);
-    put_field(c, "VEC", "push_next", 0, 11, 1, push_next);
+    put_field(c, "VEC", "pop", 0, 8, 4, pop);
+    put_field(c, "VEC", "push", 0, 12, 4, push);
     put_field(c, "VEC", "func", 0, 16, 8, static_cast<std::uint32_t>(func));
     put_field(c, "VEC", "src_addr", 1, 0, 24, src_addr);
     put_field(c, "VEC", "src_space", 1, 24, 2, static_cast<std::uint32_t>(src_space));
@@ -577,10 +551,8 @@ struct VecCmd {
   }
   static VecCmd decode(const Command& c) {
     VecCmd r;
-    r.pop_prev = get_field(c, 0, 8, 1) != 0;
-    r.pop_next = get_field(c, 0, 9, 1) != 0;
-    r.push_prev = get_field(c, 0, 10, 1) != 0;
-    r.push_next = get_field(c, 0, 11, 1) != 0;
+    r.pop = get_field(c, 0, 8, 4);
+    r.push = get_field(c, 0, 12, 4);
     r.func = static_cast<VecFunc>(get_field(c, 0, 16, 8));
     r.src_addr = get_field(c, 1, 0, 24);
     r.src_space = static_cast<Space>(get_field(c, 1, 24, 2));
@@ -609,18 +581,14 @@ struct VecCmd {
 // NOP: Retires in its queue in order, with its tokens.
 struct NopCmd {
   static constexpr Op kOp = Op::Nop;
-  bool pop_prev = false;  // wait for and consume a token from the previous stage
-  bool pop_next = false;  // wait for and consume a token from the next stage
-  bool push_prev = false;  // send a token to the previous stage when done
-  bool push_next = false;  // send a token to the next stage when done
+  std::uint32_t pop = 0;  // token mask: consume one token from each queue set
+  std::uint32_t push = 0;  // token mask: send one token to each queue set when done
   std::uint32_t func = 0;  // function (VEC) or flags (GEMM)
   Queue target = Queue{};  // the queue it retires in
-  static constexpr std::array<FieldDesc, 7> kFields = {{
+  static constexpr std::array<FieldDesc, 5> kFields = {{
       {"opcode", 0, 0, 8},
-      {"pop_prev", 0, 8, 1},
-      {"pop_next", 0, 9, 1},
-      {"push_prev", 0, 10, 1},
-      {"push_next", 0, 11, 1},
+      {"pop", 0, 8, 4},
+      {"push", 0, 12, 4},
       {"func", 0, 16, 8},
       {"target", 1, 0, 2},
   }};
@@ -628,20 +596,16 @@ struct NopCmd {
   Command encode() const {
     Command c;
     put_field(c, "NOP", "opcode", 0, 0, 8, static_cast<std::uint32_t>(kOp));
-    put_field(c, "NOP", "pop_prev", 0, 8, 1, pop_prev);
-    put_field(c, "NOP", "pop_next", 0, 9, 1, pop_next);
-    put_field(c, "NOP", "push_prev", 0, 10, 1, push_prev);
-    put_field(c, "NOP", "push_next", 0, 11, 1, push_next);
+    put_field(c, "NOP", "pop", 0, 8, 4, pop);
+    put_field(c, "NOP", "push", 0, 12, 4, push);
     put_field(c, "NOP", "func", 0, 16, 8, func);
     put_field(c, "NOP", "target", 1, 0, 2, static_cast<std::uint32_t>(target));
     return c;
   }
   static NopCmd decode(const Command& c) {
     NopCmd r;
-    r.pop_prev = get_field(c, 0, 8, 1) != 0;
-    r.pop_next = get_field(c, 0, 9, 1) != 0;
-    r.push_prev = get_field(c, 0, 10, 1) != 0;
-    r.push_next = get_field(c, 0, 11, 1) != 0;
+    r.pop = get_field(c, 0, 8, 4);
+    r.push = get_field(c, 0, 12, 4);
     r.func = get_field(c, 0, 16, 8);
     r.target = static_cast<Queue>(get_field(c, 1, 0, 2));
     return r;
@@ -651,36 +615,28 @@ struct NopCmd {
 // FENCE: Waits until every queue is empty and every engine idle.
 struct FenceCmd {
   static constexpr Op kOp = Op::Fence;
-  bool pop_prev = false;  // wait for and consume a token from the previous stage
-  bool pop_next = false;  // wait for and consume a token from the next stage
-  bool push_prev = false;  // send a token to the previous stage when done
-  bool push_next = false;  // send a token to the next stage when done
+  std::uint32_t pop = 0;  // token mask: consume one token from each queue set
+  std::uint32_t push = 0;  // token mask: send one token to each queue set when done
   std::uint32_t func = 0;  // function (VEC) or flags (GEMM)
-  static constexpr std::array<FieldDesc, 6> kFields = {{
+  static constexpr std::array<FieldDesc, 4> kFields = {{
       {"opcode", 0, 0, 8},
-      {"pop_prev", 0, 8, 1},
-      {"pop_next", 0, 9, 1},
-      {"push_prev", 0, 10, 1},
-      {"push_next", 0, 11, 1},
+      {"pop", 0, 8, 4},
+      {"push", 0, 12, 4},
       {"func", 0, 16, 8},
   }};
   // Throws std::invalid_argument naming the field when a value does not fit its bits.
   Command encode() const {
     Command c;
     put_field(c, "FENCE", "opcode", 0, 0, 8, static_cast<std::uint32_t>(kOp));
-    put_field(c, "FENCE", "pop_prev", 0, 8, 1, pop_prev);
-    put_field(c, "FENCE", "pop_next", 0, 9, 1, pop_next);
-    put_field(c, "FENCE", "push_prev", 0, 10, 1, push_prev);
-    put_field(c, "FENCE", "push_next", 0, 11, 1, push_next);
+    put_field(c, "FENCE", "pop", 0, 8, 4, pop);
+    put_field(c, "FENCE", "push", 0, 12, 4, push);
     put_field(c, "FENCE", "func", 0, 16, 8, func);
     return c;
   }
   static FenceCmd decode(const Command& c) {
     FenceCmd r;
-    r.pop_prev = get_field(c, 0, 8, 1) != 0;
-    r.pop_next = get_field(c, 0, 9, 1) != 0;
-    r.push_prev = get_field(c, 0, 10, 1) != 0;
-    r.push_next = get_field(c, 0, 11, 1) != 0;
+    r.pop = get_field(c, 0, 8, 4);
+    r.push = get_field(c, 0, 12, 4);
     r.func = get_field(c, 0, 16, 8);
     return r;
   }
@@ -689,36 +645,28 @@ struct FenceCmd {
 // IRQ: FENCE, then sets IRQ_STATUS.DONE.
 struct IrqCmd {
   static constexpr Op kOp = Op::Irq;
-  bool pop_prev = false;  // wait for and consume a token from the previous stage
-  bool pop_next = false;  // wait for and consume a token from the next stage
-  bool push_prev = false;  // send a token to the previous stage when done
-  bool push_next = false;  // send a token to the next stage when done
+  std::uint32_t pop = 0;  // token mask: consume one token from each queue set
+  std::uint32_t push = 0;  // token mask: send one token to each queue set when done
   std::uint32_t func = 0;  // function (VEC) or flags (GEMM)
-  static constexpr std::array<FieldDesc, 6> kFields = {{
+  static constexpr std::array<FieldDesc, 4> kFields = {{
       {"opcode", 0, 0, 8},
-      {"pop_prev", 0, 8, 1},
-      {"pop_next", 0, 9, 1},
-      {"push_prev", 0, 10, 1},
-      {"push_next", 0, 11, 1},
+      {"pop", 0, 8, 4},
+      {"push", 0, 12, 4},
       {"func", 0, 16, 8},
   }};
   // Throws std::invalid_argument naming the field when a value does not fit its bits.
   Command encode() const {
     Command c;
     put_field(c, "IRQ", "opcode", 0, 0, 8, static_cast<std::uint32_t>(kOp));
-    put_field(c, "IRQ", "pop_prev", 0, 8, 1, pop_prev);
-    put_field(c, "IRQ", "pop_next", 0, 9, 1, pop_next);
-    put_field(c, "IRQ", "push_prev", 0, 10, 1, push_prev);
-    put_field(c, "IRQ", "push_next", 0, 11, 1, push_next);
+    put_field(c, "IRQ", "pop", 0, 8, 4, pop);
+    put_field(c, "IRQ", "push", 0, 12, 4, push);
     put_field(c, "IRQ", "func", 0, 16, 8, func);
     return c;
   }
   static IrqCmd decode(const Command& c) {
     IrqCmd r;
-    r.pop_prev = get_field(c, 0, 8, 1) != 0;
-    r.pop_next = get_field(c, 0, 9, 1) != 0;
-    r.push_prev = get_field(c, 0, 10, 1) != 0;
-    r.push_next = get_field(c, 0, 11, 1) != 0;
+    r.pop = get_field(c, 0, 8, 4);
+    r.push = get_field(c, 0, 12, 4);
     r.func = get_field(c, 0, 16, 8);
     return r;
   }
