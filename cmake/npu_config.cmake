@@ -37,11 +37,12 @@ function(npu_rtl_sources out)
   set(${out} ${srcs} PARENT_SCOPE)
 endfunction()
 
-# Verilates TOP for configuration CONFIG into a static library TARGET.
+# Verilates TOP for configuration CONFIG into a static library TARGET
+# (PARAMS: further -GName=Value overrides).
 # Parameters Rows/Cols come from the YAML; FST tracing is compiled in and
 # enabled only on demand at run time.
 function(npu_verilate target)
-  cmake_parse_arguments(A "ACCEL;XUNIQUE;EXCLUDE_FROM_ALL" "TOP;CONFIG;PREFIX" "" ${ARGN})
+  cmake_parse_arguments(A "ACCEL;XUNIQUE;EXCLUDE_FROM_ALL" "TOP;CONFIG;PREFIX" "PARAMS" ${ARGN})
   npu_read_config(${A_CONFIG})
   string(TOUPPER "${A_CONFIG}" up)
   npu_rtl_sources(srcs)
@@ -74,7 +75,7 @@ function(npu_verilate target)
     TRACE_FST
     VERILATOR_ARGS -O3 --assert ${xargs}
       -Wno-fatal "${PROJECT_SOURCE_DIR}/rtl/lint/waivers.vlt"
-      -GRows=${NPU_${up}_ROWS} -GCols=${NPU_${up}_COLS} ${accel_args}
+      -GRows=${NPU_${up}_ROWS} -GCols=${NPU_${up}_COLS} ${accel_args} ${A_PARAMS}
     OPT_FAST -O2)
   target_compile_definitions(${target} PUBLIC
     NPU_ROWS=${NPU_${up}_ROWS} NPU_COLS=${NPU_${up}_COLS}

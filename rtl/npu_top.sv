@@ -179,12 +179,15 @@ module npu_top #(
   assign engines_idle = !ld_busy && !st_busy && gemm_idle && !vec_busy;
 
   // ------------------------------------------------------------ memories
-  // ASPAD: readers gemm (priority), vec, DMA store; writers DMA load, vec.
-  logic [2:0]           as_rd_valid, as_rd_ready, as_rd_rsp;
-  logic [3*AspadAW-1:0] as_rd_addr;
-  logic                 as_rd_en;
-  logic [AspadAW-1:0]   as_rd_a;
-  logic [DW-1:0]        as_rdata;
+  // ASPAD: read port 0 GEMM A (dedicated: the array never waits), read port 1
+  // VEC and DMA store (round-robin); writers DMA load and VEC (round-robin).
+  logic                 as_rd0_en, as_rd0_rsp_q;
+  logic [AspadAW-1:0]   as_rd0_a;
+  logic [1:0]           as_rd_valid, as_rd_ready, as_rd_rsp;
+  logic [2*AspadAW-1:0] as_rd_addr;
+  logic                 as_rd1_en;
+  logic [AspadAW-1:0]   as_rd1_a;
+  logic [2*DW-1:0]      as_rdata;
   logic [1:0]           as_wr_valid, as_wr_ready;
   logic [2*AspadAW-1:0] as_wr_addr;
   logic [2*DW-1:0]      as_wr_data;
@@ -197,32 +200,49 @@ module npu_top #(
   logic [DW-1:0]        as_rd_wd_unused;
   logic [DW/8-1:0]      as_rd_ws_unused;
 
-  npu_mem_arb #(.N(3), .AW(AspadAW), .DW(DW), .Prio0(1)) u_as_rd_arb (
+  npu_mem_arb #(.N(2), .AW(AspadAW), .DW(DW), .Prio0(0)) u_as_rd_arb (
     .clk_i, .rst_ni(core_rst_n), .req_valid_i(as_rd_valid), .req_ready_o(as_rd_ready),
     .req_addr_i(as_rd_addr), .req_wdata_i('0), .req_wstrb_i('0), .rsp_valid_o(as_rd_rsp),
-    .mem_en_o(as_rd_en), .mem_addr_o(as_rd_a), .mem_wdata_o(as_rd_wd_unused),
+    .mem_en_o(as_rd1_en), .mem_addr_o(as_rd1_a), .mem_wdata_o(as_rd_wd_unused),
     .mem_wstrb_o(as_rd_ws_unused));
   npu_mem_arb #(.N(2), .AW(AspadAW), .DW(DW), .Prio0(0)) u_as_wr_arb (
     .clk_i, .rst_ni(core_rst_n), .req_valid_i(as_wr_valid), .req_ready_o(as_wr_ready),
     .req_addr_i(as_wr_addr), .req_wdata_i(as_wr_data), .req_wstrb_i(as_wr_strb),
     .rsp_valid_o(as_wr_rsp_unused),
     .mem_en_o(as_wr_en), .mem_addr_o(as_wr_a), .mem_wdata_o(as_wdata), .mem_wstrb_o(as_wstrb));
-  npu_mem #(.Words(AspadWords), .DW(DW), .NumRd(1)) u_aspad (
-    .clk_i, .rd_en_i(as_rd_en), .rd_addr_i(as_rd_a), .rd_data_o(as_rdata),
+  npu_mem #(.Words(AspadWords), .DW(DW), .NumRd(2)) u_aspad (
+    .clk_i, .rd_en_i({as_rd1_en, as_rd0_en}), .rd_addr_i({as_rd1_a, as_rd0_a}),
+    .rd_data_o(as_rdata),
     .wr_en_i(as_wr_en), .wr_addr_i(as_wr_a), .wr_data_i(as_wdata), .wr_strb_i(as_wstrb));
+  always_ff @(posedge clk_i or negedge core_rst_n) begin
+    if (!core_rst_n) as_rd0_rsp_q <= 1'b0;
+    else             as_rd0_rsp_q <= as_rd0_en;
+  end
 
-  // WSPAD: reader gemm, writer DMA load (both dedicated).
-  logic               ws_rd_en, ws_wr_en;
-  logic [WspadAW-1:0] ws_rd_a;
+  // WSPAD: reader GEMM W (fixed priority: its reads are never refused) and DMA
+  // store; writer DMA load (dedicated).
+  logic               ws_rd_en, ws_wr_en, ws_rd_mem_en;
+  logic [WspadAW-1:0] ws_rd_a, ws_rd_mem_a;
   logic [DW-1:0]      ws_rdata;
+  logic [1:0]         ws_rd_valid, ws_rd_ready, ws_rd_rsp;
+  logic [2*WspadAW-1:0] ws_rd_addr;
+  logic [DW-1:0]      ws_rd_wd_unused;
+  logic [DW/8-1:0]    ws_rd_ws_unused;
   logic [LocalAW-1:0] lw_addr;
   logic [DW-1:0]      lw_data;
   logic [1:0]         lw_space;
   logic               lw_valid, lw_ready, lw_we;
   logic [DW/8-1:0]    lw_strb;
 
+  assign ws_rd_valid[0] = ws_rd_en;
+  assign ws_rd_addr[0 +: WspadAW] = ws_rd_a;
+  npu_mem_arb #(.N(2), .AW(WspadAW), .DW(DW), .Prio0(1)) u_ws_rd_arb (
+    .clk_i, .rst_ni(core_rst_n), .req_valid_i(ws_rd_valid), .req_ready_o(ws_rd_ready),
+    .req_addr_i(ws_rd_addr), .req_wdata_i('0), .req_wstrb_i('0), .rsp_valid_o(ws_rd_rsp),
+    .mem_en_o(ws_rd_mem_en), .mem_addr_o(ws_rd_mem_a), .mem_wdata_o(ws_rd_wd_unused),
+    .mem_wstrb_o(ws_rd_ws_unused));
   npu_mem #(.Words(WspadWords), .DW(DW), .NumRd(1)) u_wspad (
-    .clk_i, .rd_en_i(ws_rd_en), .rd_addr_i(ws_rd_a), .rd_data_o(ws_rdata),
+    .clk_i, .rd_en_i(ws_rd_mem_en), .rd_addr_i(ws_rd_mem_a), .rd_data_o(ws_rdata),
     .wr_en_i(ws_wr_en), .wr_addr_i(lw_addr[WspadAW-1:0]), .wr_data_i(lw_data),
     .wr_strb_i(lw_strb));
 
@@ -247,7 +267,7 @@ module npu_top #(
     .wr_data_i(acc_wdata), .wr_strb_i('1));
 
   // ------------------------------------------------------------ GEMM engine
-  logic gemm_busy, gemm_stall, gemm_row_fire;
+  logic gemm_busy, gemm_stall, gemm_row_fire, gemm_row_int8;
   npu_isa_pkg::cmd_gemm_t gemm_cmd;
   assign gemm_cmd = gm_cmd;
 
@@ -257,16 +277,19 @@ module npu_top #(
   ) u_gemm (
     .clk_i, .rst_ni(core_rst_n),
     .cmd_valid_i(gemm_valid), .cmd_ready_o(gemm_ready),
-    .cmd_mode_i(gemm_cmd.bf16), .cmd_accumulate_i(gemm_cmd.accumulate),
+    .cmd_mode_i({gemm_cmd.a_unsigned, gemm_cmd.bf16}), .cmd_w_tr_i(gemm_cmd.w_transposed),
+    .cmd_accumulate_i(gemm_cmd.accumulate),
     .cmd_a_addr_i(gemm_cmd.a_addr[AspadAW-1:0]), .cmd_w_addr_i(gemm_cmd.w_addr[WspadAW-1:0]),
     .cmd_acc_addr_i(gemm_cmd.acc_addr[AccAW-1:0]), .cmd_m_i(gemm_cmd.m),
     .cmd_k_tiles_i(gemm_cmd.k_tiles), .cmd_a_kstride_i(gemm_cmd.a_kstride[AspadAW-1:0]),
-    .cmd_w_kstride_i(gemm_cmd.w_kstride[WspadAW-1:0]),
+    .cmd_w_kstride_i(gemm_cmd.w_kstride[WspadAW-1:0]), .cmd_n_tiles_i(gemm_cmd.n_tiles),
+    .cmd_w_nstride_i(gemm_cmd.w_nstride[WspadAW-1:0]),
+    .cmd_acc_nstride_i(gemm_cmd.acc_nstride[AccAW-1:0]),
     .done_o(gemm_done), .idle_o(gemm_idle), .busy_o(gemm_busy), .stall_o(gemm_stall),
-    .row_fire_o(gemm_row_fire),
-    .a_req_valid_o(as_rd_valid[0]), .a_req_ready_i(as_rd_ready[0]),
-    .a_req_addr_o(as_rd_addr[0 +: AspadAW]), .a_rsp_valid_i(as_rd_rsp[0]),
-    .a_rsp_data_i(as_rdata),
+    .row_fire_o(gemm_row_fire), .row_int8_o(gemm_row_int8),
+    .a_req_valid_o(as_rd0_en), .a_req_ready_i(1'b1),
+    .a_req_addr_o(as_rd0_a), .a_rsp_valid_i(as_rd0_rsp_q),
+    .a_rsp_data_i(as_rdata[0 +: DW]),
     .w_rd_en_o(ws_rd_en), .w_rd_addr_o(ws_rd_a), .w_rd_data_i(ws_rdata),
     .acc_rd_en_o(acc_rd0_en), .acc_rd_addr_o(acc_rd0_a), .acc_rd_data_i(acc_rdata[0 +: AccDW]),
     .acc_wr_en_o(acc_wr_en), .acc_wr_addr_o(acc_wr_a), .acc_wr_data_o(acc_wdata));
@@ -286,10 +309,10 @@ module npu_top #(
     .clk_i, .rst_ni(core_rst_n),
     .cmd_valid_i(vec_valid), .cmd_ready_o(vec_ready), .cmd_i(vc_cmd),
     .done_o(vec_done), .busy_o(vec_busy), .stall_o(vec_stall),
-    .aspad_rd_req_valid_o(as_rd_valid[1]), .aspad_rd_req_ready_i(as_rd_ready[1]),
-    .aspad_rd_req_we_o(vec_as_we_unused), .aspad_rd_req_addr_o(as_rd_addr[AspadAW +: AspadAW]),
+    .aspad_rd_req_valid_o(as_rd_valid[0]), .aspad_rd_req_ready_i(as_rd_ready[0]),
+    .aspad_rd_req_we_o(vec_as_we_unused), .aspad_rd_req_addr_o(as_rd_addr[0 +: AspadAW]),
     .aspad_rd_req_wdata_o(vec_as_wdata_unused), .aspad_rd_req_wstrb_o(vec_as_wstrb_unused),
-    .aspad_rd_rsp_valid_i(as_rd_rsp[1]), .aspad_rd_rsp_rdata_i(as_rdata),
+    .aspad_rd_rsp_valid_i(as_rd_rsp[0]), .aspad_rd_rsp_rdata_i(as_rdata[DW +: DW]),
     .acc_rd_req_valid_o(acc_rd_valid[0]), .acc_rd_req_ready_i(acc_rd_ready[0]),
     .acc_rd_req_we_o(vec_acc_we_unused), .acc_rd_req_addr_o(acc_rd_addr[0 +: AccAW]),
     .acc_rd_req_wdata_o(vec_acc_wdata_unused), .acc_rd_req_wstrb_o(vec_acc_wstrb_unused),
@@ -374,14 +397,18 @@ module npu_top #(
   logic [AccWpr*DW-1:0] acc_row_padded;
   logic [(AccWprW > 0 ? AccWprW : 1)-1:0] lr_part_q;
 
-  assign as_rd_valid[2] = lr_valid && (lr_space == npu_isa_pkg::SpaceAspad);
-  assign as_rd_addr[2*AspadAW +: AspadAW] = lr_addr[AspadAW-1:0];
+  assign as_rd_valid[1] = lr_valid && (lr_space == npu_isa_pkg::SpaceAspad);
+  assign as_rd_addr[AspadAW +: AspadAW] = lr_addr[AspadAW-1:0];
+  assign ws_rd_valid[1] = lr_valid && (lr_space == npu_isa_pkg::SpaceWspad);
+  assign ws_rd_addr[WspadAW +: WspadAW] = lr_addr[WspadAW-1:0];
   assign acc_rd_valid[1] = lr_valid && (lr_space == npu_isa_pkg::SpaceAcc);
   assign acc_rd_addr[AccAW +: AccAW] = AccAW'(lr_addr >> AccWprW);
-  assign lr_ready = (lr_space == npu_isa_pkg::SpaceAcc) ? acc_rd_ready[1] : as_rd_ready[2];
+  assign lr_ready = (lr_space == npu_isa_pkg::SpaceAcc)   ? acc_rd_ready[1] :
+                    (lr_space == npu_isa_pkg::SpaceWspad) ? ws_rd_ready[1] : as_rd_ready[1];
   assign acc_row_padded = (AccWpr*DW)'(acc_rdata[AccDW +: AccDW]);
-  assign lr_rsp_valid = as_rd_rsp[2] || acc_rd_rsp[1];
-  assign lr_rdata = acc_rd_rsp[1] ? acc_row_padded[32'(lr_part_q) * DW +: DW] : as_rdata;
+  assign lr_rsp_valid = as_rd_rsp[1] || ws_rd_rsp[1] || acc_rd_rsp[1];
+  assign lr_rdata = acc_rd_rsp[1] ? acc_row_padded[32'(lr_part_q) * DW +: DW] :
+                    ws_rd_rsp[1]  ? ws_rdata : as_rdata[DW +: DW];
 
   if (AccWprW > 0) begin : g_part
     always_ff @(posedge clk_i or negedge core_rst_n) begin
@@ -420,7 +447,7 @@ module npu_top #(
     .vec_busy_i(vec_busy), .vec_stall_i(vec_stall),
     .load_busy_i(ld_busy), .load_stall_i(ld_stall),
     .store_busy_i(st_busy), .store_stall_i(st_stall),
-    .row_fire_i(gemm_row_fire), .rd_beat_i(ld_beat), .wr_beat_i(st_beat),
+    .row_fire_i(gemm_row_fire), .row_int8_i(gemm_row_int8), .rd_beat_i(ld_beat), .wr_beat_i(st_beat),
     .cycles_o(cnt_cycles), .gemm_busy_o(cnt_gemm_busy), .gemm_stall_o(cnt_gemm_stall),
     .vec_busy_o(cnt_vec_busy), .vec_stall_o(cnt_vec_stall),
     .load_busy_o(cnt_load_busy), .load_stall_o(cnt_load_stall),
@@ -432,6 +459,6 @@ module npu_top #(
                     vec_as_wstrb_unused, vec_acc_wdata_unused, vec_acc_wstrb_unused,
                     lw_we, lr_we, lr_wdata_unused, lr_wstrb_unused, as_wr_rsp_unused,
                     lw_addr[LocalAW-1:WspadAW], lr_addr[LocalAW-1:AspadAW], as_rd_wd_unused,
-                    as_rd_ws_unused, acc_rd_wd_unused, acc_rd_ws_unused,
+                    as_rd_ws_unused, ws_rd_rsp[0], ws_rd_ready[0], ws_rd_wd_unused, ws_rd_ws_unused, acc_rd_wd_unused, acc_rd_ws_unused,
                     ld_f, st_f, gemm_cmd};
 endmodule

@@ -176,14 +176,21 @@ int run(const Options& o) {
     const char* name = type == npu::compiler::DType::Int8 ? "C_int8" : "C_bf16";
     const std::uint64_t c0 = bench.cycle();
     const auto t0 = std::chrono::steady_clock::now();
-    const auto run = npu::tb::run_gemm(bench, s, o.seed, 200'000'000);
+    // Timeout sized to the work: a few times the MAC-bound cycles plus the
+    // operand traffic (bus words) and the memory latency, and a margin.
+    const std::uint64_t work = std::uint64_t{s.m} * s.k * s.n / (hw.rows * hw.cols) +
+                               (std::uint64_t{s.m} * s.k + std::uint64_t{s.k} * s.n) * 2 / hw.bus_bytes +
+                               std::uint64_t{s.m} * s.n * 4 / hw.bus_bytes;
+    const std::uint64_t timeout = 4 * work + 200 * std::uint64_t{o.latency} + 100'000;
+    const auto run = npu::tb::run_gemm(bench, s, o.seed, timeout);
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const bool pass = run.result.ok() && !run.mismatch;
     const auto& k = run.counters;
     fmt::print("{:<7} {}x{}x{}  {}  cycles {}  MACs {}  util {:.2f}%  sim {:.0f} cycles/s\n",
                name, s.m, s.k, s.n, pass ? "PASS" : "FAIL", k.cycles, k.macs,
-               100.0 * k.mac_utilization(hw), secs > 0 ? (bench.cycle() - c0) / secs : 0.0);
+               100.0 * k.mac_utilization(hw, type == npu::compiler::DType::Int8),
+               secs > 0 ? (bench.cycle() - c0) / secs : 0.0);
     fmt::print("        {} commands; busy/stall cycles: gemm {}/{}  load {}/{}  store {}/{}  "
                "vec {}/{}; DMA read {} B, write {} B\n", run.commands, k.gemm_busy,
                k.gemm_stall, k.load_busy, k.load_stall, k.store_busy, k.store_stall, k.vec_busy,

@@ -8,7 +8,8 @@ module npu_cmd_check #(
   parameter int unsigned WspadWords = 256,
   parameter int unsigned AccRows    = 256,
   parameter int unsigned AccWpr     = 2,   // bus words per ACC row (DMA view)
-  parameter int unsigned Rows       = 4
+  parameter int unsigned Rows       = 4,
+  parameter int unsigned Cols       = 4
 ) (
   input  logic [511:0] cmd_i,
   input  logic [31:0]  window_base_i,
@@ -60,17 +61,22 @@ module npu_cmd_check #(
   always_comb begin
     space_ok = 1'b0;
     if (is_load)  space_ok = (space == npu_isa_pkg::SpaceAspad) || (space == npu_isa_pkg::SpaceWspad);
-    if (is_store) space_ok = (space == npu_isa_pkg::SpaceAspad) || (space == npu_isa_pkg::SpaceAcc);
+    if (is_store) space_ok = (space == npu_isa_pkg::SpaceAspad) || (space == npu_isa_pkg::SpaceWspad) ||
+                             (space == npu_isa_pkg::SpaceAcc);
   end
 
   // -------------------------------------------------------------------- GEMM
-  logic [15:0] m, k_tiles;
-  logic [63:0] a_last, w_last, acc_last;
-  assign m        = gemm.m;
-  assign k_tiles  = gemm.k_tiles;
-  assign a_last   = 64'(gemm.a_addr) + (64'(k_tiles) - 64'd1) * 64'(gemm.a_kstride) + 64'(m) - 64'd1;
-  assign w_last   = 64'(gemm.w_addr) + (64'(k_tiles) - 64'd1) * 64'(gemm.w_kstride) + 64'(Rows) - 64'd1;
-  assign acc_last = 64'(gemm.acc_addr) + 64'(m) - 64'd1;
+  logic [15:0] m, k_tiles, n_tiles;
+  logic [63:0] a_last, w_last, acc_last, tile_words;
+  assign m          = gemm.m;
+  assign k_tiles    = gemm.k_tiles;
+  assign n_tiles    = gemm.n_tiles;
+  assign tile_words = gemm.w_transposed ? 64'(Cols) : 64'(Rows);
+  assign a_last     = 64'(gemm.a_addr) + (64'(k_tiles) - 64'd1) * 64'(gemm.a_kstride) + 64'(m) - 64'd1;
+  assign w_last     = 64'(gemm.w_addr) + (64'(k_tiles) - 64'd1) * 64'(gemm.w_kstride)
+                      + (64'(n_tiles) - 64'd1) * 64'(gemm.w_nstride) + tile_words - 64'd1;
+  assign acc_last   = 64'(gemm.acc_addr) + (64'(n_tiles) - 64'd1) * 64'(gemm.acc_nstride)
+                      + 64'(m) - 64'd1;
 
   // ------------------------------------------------------------------ verdict
   // A command takes no tokens from or to its own queue; FENCE and IRQ take none.
@@ -121,7 +127,7 @@ module npu_cmd_check #(
                                                    : npu_isa_pkg::ErrSpadRange;
       end
     end else if (!fault_o && is_gemm) begin
-      if (m == '0 || k_tiles == '0) begin
+      if (m == '0 || k_tiles == '0 || n_tiles == '0 || (gemm.bf16 && gemm.a_unsigned)) begin
         fault_o = 1'b1;
         code_o  = npu_isa_pkg::ErrBadField;
       end else if (a_last >= 64'(AspadWords) || w_last >= 64'(WspadWords)) begin

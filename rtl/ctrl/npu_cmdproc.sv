@@ -104,7 +104,7 @@ module npu_cmdproc #(
 
   npu_cmd_check #(
     .BusBytes(BusBytes), .AspadWords(AspadWords), .WspadWords(WspadWords),
-    .AccRows(AccRows), .AccWpr(AccWpr), .Rows(Rows)
+    .AccRows(AccRows), .AccWpr(AccWpr), .Rows(Rows), .Cols(Cols)
   ) u_check (
     .cmd_i(f_cmd), .window_base_i, .window_size_i,
     .fault_o(chk_fault), .code_o(chk_code), .queue_o(chk_queue),

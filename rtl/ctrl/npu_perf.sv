@@ -17,6 +17,7 @@ module npu_perf #(
   input  logic        store_busy_i,
   input  logic        store_stall_i,
   input  logic        row_fire_i,
+  input  logic        row_int8_i,     // the row is INT8: two MACs per PE
   input  logic        rd_beat_i,
   input  logic        wr_beat_i,
   output logic [63:0] cycles_o,
@@ -37,7 +38,7 @@ module npu_perf #(
 
   assign inc = {64'(busy_i), 64'(gemm_busy_i), 64'(gemm_stall_i), 64'(vec_busy_i),
                 64'(vec_stall_i), 64'(load_busy_i), 64'(load_stall_i), 64'(store_busy_i),
-                64'(store_stall_i), row_fire_i ? 64'(MacsPerRow) : 64'd0,
+                64'(store_stall_i), row_fire_i ? (row_int8_i ? 64'(2 * MacsPerRow) : 64'(MacsPerRow)) : 64'd0,
                 rd_beat_i ? 64'(BusBytes) : 64'd0, wr_beat_i ? 64'(BusBytes) : 64'd0};
 
   always_ff @(posedge clk_i or negedge rst_ni) begin

@@ -2,14 +2,16 @@
 //   BF16: acc_o = round(acc_i + a_i * b_i), fused (exact 16-bit product,
 //         one round-to-nearest-even), DAZ on all inputs, flush-to-zero with
 //         tininess after rounding, overflow to +-Inf, canonical NaN.
-//   INT8: acc_o = acc_i + int8(a_i[7:0]) * int8(b_i[7:0]), int32 wrap-around.
+//   INT8: acc_o = acc_i + a_i[7:0] * int8(b_i[7:0]) + a_i[15:8] * int8(b_i[15:8]),
+//         int32 wrap-around: two INT8 products per PE (a K tile is 2*Rows deep);
+//         the activation bytes are int8, or uint8 when mode_i[1] is set.
 // Two pipeline stages (npu_pkg::PeLatency), both advancing on en_i:
 //   stage 1: unpack, multiply, align, add  | stage 2: normalise, round, pack.
 module bf16_mac (
   input  logic                      clk_i,
   input  logic                      rst_ni,
   input  logic                      en_i,
-  input  logic                      mode_i,
+  input  logic [npu_pkg::ModeW-1:0] mode_i,
   input  logic [npu_pkg::ElemW-1:0] a_i,
   input  logic [npu_pkg::ElemW-1:0] b_i,
   input  logic [npu_pkg::AccW-1:0]  acc_i,
@@ -127,20 +129,29 @@ module bf16_mac (
     sign_d = s_big ^ raw[SumW];
   end
 
-  // INT8 path: int8 x int8 is exact in 16 bits, then int32 wrap-around add.
-  logic [15:0]     iprod;
-  logic [AccW-1:0] int_d;
-  assign iprod = {{8{a_i[IntW-1]}}, a_i[IntW-1:0]} * {{8{b_i[IntW-1]}}, b_i[IntW-1:0]};
-  assign int_d = acc_i + {{(AccW-16){iprod[15]}}, iprod};
+  // INT8 path: two (u)int8 x int8 products, each exact in 17 bits, added to
+  // the accumulator with int32 wrap-around.
+  logic              a_uns;
+  logic signed [8:0] a0, a1;
+  logic signed [7:0] w0, w1;
+  logic signed [17:0] ipsum;
+  logic [AccW-1:0]   int_d;
+  assign a_uns = mode_i[1];
+  assign a0    = {a_uns ? 1'b0 : a_i[IntW-1], a_i[IntW-1:0]};
+  assign a1    = {a_uns ? 1'b0 : a_i[2*IntW-1], a_i[2*IntW-1:IntW]};
+  assign w0    = b_i[IntW-1:0];
+  assign w1    = b_i[2*IntW-1:IntW];
+  assign ipsum = 18'(a0 * w0) + 18'(a1 * w1);
+  assign int_d = acc_i + {{(AccW-18){ipsum[17]}}, ipsum};
 
   // Stage-1 registers.
-  logic                   mode_q, nan_q, inf_q, inf_sign_q, zero_sign_q, sign_q;
+  logic                   mode_q, nan_q, inf_q, inf_sign_q, zero_sign_q, sign_q;  // mode_q: BF16
   logic signed [ExpW-1:0] e_big_q;
   logic [SumW-1:0]        mag_q;
   logic [AccW-1:0]        int_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      mode_q      <= npu_pkg::ModeInt8;
+      mode_q      <= 1'b0;
       nan_q       <= 1'b0;
       inf_q       <= 1'b0;
       inf_sign_q  <= 1'b0;
@@ -150,7 +161,7 @@ module bf16_mac (
       mag_q       <= '0;
       int_q       <= '0;
     end else if (en_i) begin
-      mode_q      <= mode_i;
+      mode_q      <= mode_i[0];
       nan_q       <= any_nan;
       inf_q       <= any_inf;
       inf_sign_q  <= inf_sign;
@@ -202,7 +213,7 @@ module bf16_mac (
       // On a rounding carry mant_r is 2^24, whose low 23 bits are zero.
       fp_res = {sign_q, exp_r[7:0], mant_r[SigW-2:0]};
     end
-    res_d = (mode_q == npu_pkg::ModeBf16) ? fp_res : int_q;
+    res_d = mode_q ? fp_res : int_q;
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin

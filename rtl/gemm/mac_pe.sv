@@ -14,10 +14,10 @@ module mac_pe (
   input  logic [npu_pkg::ElemW-1:0] w_data_i,
   // activation from the left, forwarded to the right
   input  logic [npu_pkg::ElemW-1:0] a_i,
-  input  logic                      a_mode_i,
+  input  logic [npu_pkg::ModeW-1:0] a_mode_i,
   input  logic                      a_bank_i,
   output logic [npu_pkg::ElemW-1:0] a_o,
-  output logic                      a_mode_o,
+  output logic [npu_pkg::ModeW-1:0] a_mode_o,
   output logic                      a_bank_o,
   // partial sum from above, result to below
   input  logic [npu_pkg::AccW-1:0]  psum_i,
@@ -41,7 +41,8 @@ module mac_pe (
   end
 
   logic [ElemW-1:0] a_q;
-  logic             mode_q, bank_q;
+  logic [npu_pkg::ModeW-1:0] mode_q;
+  logic             bank_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       a_q    <= '0;

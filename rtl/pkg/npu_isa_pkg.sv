@@ -11,7 +11,7 @@ package npu_isa_pkg;
   // Word 0 bits 7:0. 0x00 and every value not listed are ILLEGAL_OPCODE.
   typedef enum logic [7:0] {
     OpLoad = 8'd1,  // 2D transfer DRAM -> ASPAD or WSPAD (load queue)
-    OpStore = 8'd2,  // 2D transfer ASPAD or ACC -> DRAM (store queue)
+    OpStore = 8'd2,  // 2D transfer ASPAD, WSPAD or ACC -> DRAM (store queue)
     OpGemm = 8'd3,  // ACC[m] (+)= A[m] x W over k_tiles K tiles (GEMM queue)
     OpVec = 8'd4,  // a vector function over rows (VEC queue)
     OpNop = 8'd5,  // only its tokens, in the queue its `queue` field names
@@ -104,12 +104,12 @@ package npu_isa_pkg;
     opcode_e      opcode;  // w0[7:0]
   } cmd_load_t;
 
-  // STORE: As LOAD in the other direction, from ASPAD or ACC (an ACC row is AccWordsPerRow bus words).
+  // STORE: As LOAD in the other direction, from ASPAD, WSPAD or ACC (an ACC row is AccWordsPerRow bus words).
   typedef struct packed {
     logic [327:0] rsvd_184;
     logic [23:0]  local_stride;  // w5[23:0]
     logic [5:0]   rsvd_154;
-    space_e       space;  // w4[25:24] ASPAD or ACC
+    space_e       space;  // w4[25:24] ASPAD, WSPAD or ACC
     logic [23:0]  local_addr;  // w4[23:0]
     logic [15:0]  row_words;  // w3[31:16]
     logic [15:0]  rows;  // w3[15:0]
@@ -122,21 +122,29 @@ package npu_isa_pkg;
     opcode_e      opcode;  // w0[7:0]
   } cmd_store_t;
 
-  // GEMM: For kt = 0..k_tiles-1, m' = 0..m-1: ACC[acc_addr+m'] = mac_array(A = ASPAD[a_addr + kt*a_kstride + m'], W = WSPAD[w_addr + kt*w_kstride + 0..Rows-1], C_init), C_init = the ACC row for kt > 0 and as `accumulate` says for kt = 0 (numerics.md section 5).
+  // GEMM: For kt = 0..k_tiles-1 (outer), nt = 0..n_tiles-1, m' = 0..m-1: ACC[acc_addr + nt*acc_nstride + m'] = mac_array(A = ASPAD[a_addr + kt*a_kstride + m'], W = the tile at WSPAD[w_addr + kt*w_kstride + nt*w_nstride ..], C_init), C_init = the ACC row for kt > 0 and as `accumulate` says for kt = 0 (numerics.md section 5). A K tile is Rows deep in BF16 and 2*Rows deep in INT8 (two INT8 per PE: A and W words hold INT8 densely). A W tile is Rows words (word r = PE row r: W row r in BF16, W rows 2r and 2r+1 in INT8), or Cols words when w_transposed (word j = column j: the K row of token j, as for Q x K^T). Several N tiles in one command keep the array busy at m = 1 (each N tile accumulates in its own ACC rows).
   typedef struct packed {
-    logic [295:0] rsvd_216;
-    logic [23:0]  w_kstride;  // w6[23:0] WSPAD words between K tiles of W (usually Rows)
+    logic [199:0] rsvd_312;
+    logic [23:0]  acc_nstride;  // w9[23:0] ACC rows between N tiles
+    logic [7:0]   rsvd_280;
+    logic [23:0]  w_nstride;  // w8[23:0] WSPAD words between N tiles of W
+    logic [15:0]  rsvd_240;
+    logic [15:0]  n_tiles;  // w7[15:0] N tiles (>= 1)
+    logic [7:0]   rsvd_216;
+    logic [23:0]  w_kstride;  // w6[23:0] WSPAD words between K tiles of W
     logic [7:0]   rsvd_184;
     logic [23:0]  a_kstride;  // w5[23:0] ASPAD words between K tiles of A
     logic [15:0]  k_tiles;  // w4[31:16] K tiles (>= 1)
     logic [15:0]  m;  // w4[15:0] rows (>= 1)
     logic [7:0]   rsvd_120;
-    logic [23:0]  acc_addr;  // w3[23:0] ACC row of output row 0
+    logic [23:0]  acc_addr;  // w3[23:0] ACC row of output row 0 of N tile 0
     logic [7:0]   rsvd_88;
-    logic [23:0]  w_addr;  // w2[23:0] WSPAD word of W row 0 of K tile 0
+    logic [23:0]  w_addr;  // w2[23:0] WSPAD word of the tile of K tile 0, N tile 0
     logic [7:0]   rsvd_56;
     logic [23:0]  a_addr;  // w1[23:0] ASPAD word of A row 0 of K tile 0
-    logic [13:0]  rsvd_18;
+    logic [11:0]  rsvd_20;
+    logic         a_unsigned;  // w0[19:19] INT8 only: A bytes are uint8 (0..255)
+    logic         w_transposed;  // w0[18:18] W tiles are Cols column words instead of Rows row words
     logic         accumulate;  // w0[17:17] 1: C_init = ACC row; 0: C_init = 0
     logic         bf16;  // w0[16:16] 0 INT8, 1 BF16
     logic [3:0]   push;  // w0[15:12] token mask: send one token to each queue set when done

@@ -8,9 +8,12 @@ package npu_pkg;
   localparam int unsigned Int8W = 8;
   localparam int unsigned AccW  = 32;
 
-  // Mode bit carried with every activation beat.
-  localparam logic ModeInt8 = 1'b0;
-  localparam logic ModeBf16 = 1'b1;
+  // Mode carried with every activation beat: bit 0 BF16 (else INT8), bit 1
+  // INT8 activations are unsigned (uint8 0..255; weights stay int8).
+  localparam int unsigned ModeW = 2;
+  localparam logic [ModeW-1:0] ModeInt8  = 2'b00;
+  localparam logic [ModeW-1:0] ModeBf16  = 2'b01;
+  localparam logic [ModeW-1:0] ModeUint8 = 2'b10;
 
   // Cycles from a PE's inputs (activation, weight, partial sum) to its
   // registered partial-sum output: the bf16_mac pipeline depth.

@@ -14,6 +14,11 @@ namespace {
 
 constexpr unsigned kRows = NPU_ROWS;
 constexpr unsigned kCols = NPU_COLS;
+#ifdef NPU_WSTREAM
+constexpr bool kWStream = true;
+#else
+constexpr bool kWStream = false;
+#endif
 constexpr unsigned kElemBits = 16;
 constexpr unsigned kAccBits = 32;
 
@@ -42,6 +47,7 @@ MacArrayDriver::MacArrayDriver(MacArraySim& sim, Traffic traffic, std::uint64_t 
     : sim_(sim), traffic_(traffic), rng_(seed) {}
 
 unsigned MacArrayDriver::rows() { return kRows; }
+bool MacArrayDriver::weight_stream() { return kWStream; }
 unsigned MacArrayDriver::cols() { return kCols; }
 
 bool MacArrayDriver::coin(double p) {
@@ -49,12 +55,12 @@ bool MacArrayDriver::coin(double p) {
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < p;
 }
 
-RunStats MacArrayDriver::run(std::vector<std::vector<std::uint16_t>> weight_beats,
+RunStats MacArrayDriver::run(std::vector<WBeat> weight_beats,
                              std::size_t num_a,
                              const std::function<bool(std::size_t, ABeat&)>& make_a,
                              const std::function<void(std::size_t, const CBeat&)>& take_c) {
   Vmac_array& dut = sim_.dut();
-  std::deque<std::vector<std::uint16_t>> wq(weight_beats.begin(), weight_beats.end());
+  std::deque<WBeat> wq(weight_beats.begin(), weight_beats.end());
   const std::size_t num_w = wq.size();
   bool w_pending = false;
   bool a_pending = false;
@@ -74,10 +80,12 @@ RunStats MacArrayDriver::run(std::vector<std::vector<std::uint16_t>> weight_beat
 
   while (c_received < num_a || !wq.empty()) {
     // Offer beats. Once valid is raised it stays up until the transfer.
-    if (!w_pending && !wq.empty() && coin(traffic_.w_valid)) {
+    // WStream: gaps only before a tile's first beat.
+    if (!w_pending && !wq.empty() && ((kWStream && !wq.front().first) || coin(traffic_.w_valid))) {
       w_pending = true;
-      for (unsigned j = 0; j < kCols; ++j)
-        put_bits(dut.w_data_i, j * kElemBits, kElemBits, wq.front()[j]);
+      for (unsigned j = 0; j < wq.front().lanes.size(); ++j)
+        put_bits(dut.w_data_i, j * kElemBits, kElemBits, wq.front().lanes[j]);
+      dut.w_tr_i = wq.front().tr ? 1 : 0;
     }
     if (!a_pending && a_issued < num_a && coin(traffic_.a_valid) && make_a(a_issued, a_beat)) {
       a_pending = true;
@@ -85,7 +93,7 @@ RunStats MacArrayDriver::run(std::vector<std::vector<std::uint16_t>> weight_beat
         put_bits(dut.a_data_i, r * kElemBits, kElemBits, a_beat.a[r]);
       for (unsigned j = 0; j < kCols; ++j)
         put_bits(dut.a_acc_i, j * kAccBits, kAccBits, a_beat.acc[j]);
-      dut.a_mode_i = a_beat.bf16 ? 1 : 0;
+      dut.a_mode_i = (a_beat.bf16 ? 1 : 0) | (a_beat.a_unsigned ? 2 : 0);
       dut.a_last_i = a_beat.last ? 1 : 0;
     }
     dut.w_valid_i = w_pending ? 1 : 0;
@@ -163,15 +171,35 @@ RunStats MacArrayDriver::run(std::vector<std::vector<std::uint16_t>> weight_beat
   return stats;
 }
 
+namespace {
+std::vector<MacArrayDriver::WBeat> tile_beats(const WTile& t) {
+  std::vector<MacArrayDriver::WBeat> out;
+  if (t.w.rows() != kRows || t.w.cols() != kCols)
+    throw std::invalid_argument(fmt::format("weight tile must be {}x{}, got {}x{}", kRows, kCols,
+                                            t.w.rows(), t.w.cols()));
+  const unsigned beats = t.transposed ? kCols : kRows, lanes = t.transposed ? kRows : kCols;
+  for (unsigned b = 0; b < beats; ++b) {
+    MacArrayDriver::WBeat w;
+    w.tr = t.transposed;
+    w.first = b == 0;
+    for (unsigned l = 0; l < lanes; ++l) w.lanes.push_back(t.transposed ? t.w(l, b) : t.w(b, l));
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+}  // namespace
+
 std::vector<CBeat> MacArrayDriver::stream(const std::vector<ref::Matrix<std::uint16_t>>& tiles,
                                           const std::vector<ABeat>& beats) {
-  std::vector<std::vector<std::uint16_t>> w;
-  for (const auto& t : tiles) {
-    if (t.rows() != kRows || t.cols() != kCols)
-      throw std::invalid_argument(fmt::format("weight tile must be {}x{}, got {}x{}", kRows,
-                                              kCols, t.rows(), t.cols()));
-    for (std::size_t r = 0; r < kRows; ++r) w.emplace_back(t.data() + r * kCols, t.data() + (r + 1) * kCols);
-  }
+  std::vector<WTile> t;
+  for (const auto& m : tiles) t.push_back({m, false});
+  return stream(t, beats);
+}
+
+std::vector<CBeat> MacArrayDriver::stream(const std::vector<WTile>& tiles, const std::vector<ABeat>& beats) {
+  std::vector<WBeat> w;
+  for (const auto& t : tiles)
+    for (auto& b : tile_beats(t)) w.push_back(std::move(b));
   for (const auto& b : beats)
     if (b.a.size() != kRows || b.acc.size() != kCols)
       throw std::invalid_argument("A beat must have Rows activations and Cols accumulators");
@@ -188,7 +216,9 @@ std::vector<CBeat> MacArrayDriver::stream(const std::vector<ref::Matrix<std::uin
 
 GemmRun<std::uint32_t> MacArrayDriver::run_gemm(const Job& job) {
   const std::size_t m_rows = job.m;
-  const std::size_t kt_count = ceil_div(job.k, kRows);
+  // K depth of a tile: Rows (BF16) or 2*Rows (INT8, two per PE lane)
+  const std::size_t per = job.bf16 ? 1 : 2, depth = kRows * per;
+  const std::size_t kt_count = ceil_div(job.k, depth);
   const std::size_t nt_count = ceil_div(job.n, kCols);
   const std::size_t padded_n = nt_count * kCols;
   const std::uint16_t a_pad = job.bf16 ? kBf16NegZero : 0;
@@ -200,17 +230,27 @@ GemmRun<std::uint32_t> MacArrayDriver::run_gemm(const Job& job) {
   if (job.k == 0) throw std::invalid_argument("GEMM with K = 0 is not supported by the array");
 
   // Weight tiles in issue order: n tiles outer, k chunks inner; W padded with 0.
-  std::vector<std::vector<std::uint16_t>> w;
+  // Lane value of element pair (or single BF16 element) starting at K index k.
+  const auto lane = [&](const std::function<std::uint16_t(std::size_t, std::size_t)>& f,
+                        std::size_t k, std::size_t other, bool a_side, std::uint16_t pad) {
+    std::uint16_t v = 0;
+    for (std::size_t h = 0; h < per; ++h) {
+      const std::size_t kk = k + h;
+      const bool in = kk < job.k && (a_side || other < job.n);
+      const std::uint16_t e = in ? (a_side ? f(other, kk) : f(kk, other)) : pad;
+      v = static_cast<std::uint16_t>(per == 1 ? e : (v | (e & 0xFF) << (8 * h)));
+    }
+    return v;
+  };
+  std::vector<WBeat> w;
   w.reserve(nt_count * kt_count * kRows);
   for (std::size_t nt = 0; nt < nt_count; ++nt)
     for (std::size_t kt = 0; kt < kt_count; ++kt)
       for (std::size_t r = 0; r < kRows; ++r) {
-        std::vector<std::uint16_t> beat(kCols, 0);
-        const std::size_t k = kt * kRows + r;
-        for (std::size_t j = 0; j < kCols; ++j) {
-          const std::size_t n = nt * kCols + j;
-          if (k < job.k && n < job.n) beat[j] = job.b(k, n);
-        }
+        WBeat beat;
+        beat.first = r == 0;
+        beat.lanes.assign(kCols, 0);
+        for (std::size_t j = 0; j < kCols; ++j) beat.lanes[j] = lane(job.b, kt * depth + r * per, nt * kCols + j, false, 0);
         w.push_back(std::move(beat));
       }
 
@@ -227,10 +267,7 @@ GemmRun<std::uint32_t> MacArrayDriver::run_gemm(const Job& job) {
     // Chunk kt needs this row's chunk kt-1 partial sum back first.
     if (kt > 0 && received < i - m_rows + 1) return false;
     beat.a.assign(kRows, a_pad);
-    for (std::size_t r = 0; r < kRows; ++r) {
-      const std::size_t k = kt * kRows + r;
-      if (k < job.k) beat.a[r] = job.a(m, k);
-    }
+    for (std::size_t r = 0; r < kRows; ++r) beat.a[r] = lane(job.a, kt * depth + r * per, m, true, a_pad);
     beat.acc.assign(acc.begin() + m * padded_n + nt * kCols,
                     acc.begin() + m * padded_n + (nt + 1) * kCols);
     beat.bf16 = job.bf16;
@@ -260,7 +297,7 @@ GemmRun<std::uint32_t> MacArrayDriver::run_gemm(const Job& job) {
       out.stats.cycles == 0
           ? 0.0
           : static_cast<double>(out.stats.macs) /
-                (static_cast<double>(out.stats.cycles) * kRows * kCols);
+                (static_cast<double>(out.stats.cycles) * kRows * kCols * per);
   return out;
 }
 
@@ -284,9 +321,9 @@ GemmRun<std::int32_t> MacArrayDriver::gemm_i8(const ref::Matrix<std::int8_t>& a,
   job.m = a.rows();
   job.k = a.cols();
   job.n = b.cols();
-  // Sign-extended into the 16-bit element; the array uses the low 8 bits.
-  job.a = [&](std::size_t i, std::size_t j) { return static_cast<std::uint16_t>(a(i, j)); };
-  job.b = [&](std::size_t i, std::size_t j) { return static_cast<std::uint16_t>(b(i, j)); };
+  // Bytes; the driver packs two per lane.
+  job.a = [&](std::size_t i, std::size_t j) { return static_cast<std::uint16_t>(static_cast<std::uint8_t>(a(i, j))); };
+  job.b = [&](std::size_t i, std::size_t j) { return static_cast<std::uint16_t>(static_cast<std::uint8_t>(b(i, j))); };
   job.c_init = [&](std::size_t i, std::size_t j) {
     return c_init ? static_cast<std::uint32_t>((*c_init)(i, j)) : 0u;
   };

@@ -46,12 +46,22 @@ struct GemmRun {
   RunStats stats;
 };
 
-// One activation beat (low-level streaming interface).
+// One activation beat (low-level streaming interface). INT8: lane k holds
+// activations 2k (low byte) and 2k+1 (high byte).
 struct ABeat {
   std::vector<std::uint16_t> a;    // Rows elements
   std::vector<std::uint32_t> acc;  // Cols elements
   bool bf16 = false;
+  bool a_unsigned = false;         // INT8 activation bytes are uint8
   bool last = false;
+};
+
+// A weight tile as the PEs hold it: tile(k, j) is PE(k, j)'s 16-bit weight (BF16,
+// or INT8 rows 2k, 2k+1 in the low and high byte). Sent as Rows row beats, or
+// as Cols column beats when transposed.
+struct WTile {
+  ref::Matrix<std::uint16_t> w;
+  bool transposed = false;
 };
 
 // One result beat as it left the array.
@@ -79,19 +89,30 @@ class MacArrayDriver {
                                    const ref::Matrix<std::uint16_t>& b,
                                    const ref::Matrix<std::uint32_t>* c_init = nullptr);
 
-  // Streams Rows x Cols weight tiles and independent A beats (the caller
-  // sets `last` consistently with the tiles); returns results in order.
+  // Streams weight tiles and independent A beats (the caller sets `last`
+  // consistently with the tiles); returns results in order.
+  std::vector<CBeat> stream(const std::vector<WTile>& tiles, const std::vector<ABeat>& beats);
   std::vector<CBeat> stream(const std::vector<ref::Matrix<std::uint16_t>>& tiles,
                             const std::vector<ABeat>& beats);
 
+  // The model's weight port promises (mac_array WStream = 1): once a tile's
+  // first beat is offered, its beats follow back to back; gaps only between tiles.
+  static bool weight_stream();
+
   void set_stall_limit(std::uint64_t cycles) { stall_limit_ = cycles; }
+
+  // One beat on the weight port.
+  struct WBeat {
+    std::vector<std::uint16_t> lanes;
+    bool tr = false, first = false;
+  };
 
  private:
   struct Job;
   GemmRun<std::uint32_t> run_gemm(const Job& job);
   // Core handshake loop. make_a(i, beat) fills beat i or returns false if it
   // may not be issued yet; take_c(i, beat) consumes result i.
-  RunStats run(std::vector<std::vector<std::uint16_t>> weight_beats, std::size_t num_a,
+  RunStats run(std::vector<WBeat> weight_beats, std::size_t num_a,
                const std::function<bool(std::size_t, ABeat&)>& make_a,
                const std::function<void(std::size_t, const CBeat&)>& take_c);
   bool coin(double p);

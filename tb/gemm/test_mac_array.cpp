@@ -105,7 +105,7 @@ void bf16_specials(Traffic traffic) {
   }
 }
 
-// A weight tile whose 16-bit words are BF16 numbers and, low byte, INT8.
+// A weight tile whose 16-bit words are BF16 numbers or, as two bytes, INT8 pairs.
 Matrix<std::uint16_t> random_tile(std::mt19937_64& rng) { return random_bf16(rng, R, C, 6); }
 
 void mode_switching(Traffic traffic) {
@@ -120,7 +120,8 @@ void mode_switching(Traffic traffic) {
       for (std::size_t i = 0; i < rows; ++i) {
         ABeat beat;
         beat.bf16 = (b.rng() & 1u) != 0;
-        for (std::size_t k = 0; k < R; ++k)  // INT8 beats carry junk in the high byte
+        beat.a_unsigned = !beat.bf16 && (b.rng() & 1u) != 0;
+        for (std::size_t k = 0; k < R; ++k)  // INT8: two activations per lane
           beat.a.push_back(beat.bf16 ? random_bf16(b.rng, 6) : static_cast<std::uint16_t>(b.rng()));
         for (std::size_t j = 0; j < C; ++j)
           beat.acc.push_back(beat.bf16 ? random_fp32(b.rng, 8) : static_cast<std::uint32_t>(b.rng()));
@@ -146,14 +147,18 @@ void mode_switching(Traffic traffic) {
         for (std::size_t j = 0; j < C; ++j) c0(0, j) = beat.acc[j];
         expected = npu::ref::gemm_bf16(a, w, &c0);
       } else {
-        Matrix<std::int8_t> a(1, R), w8(R, C);
-        Matrix<std::int32_t> c0(1, C);
-        for (std::size_t k = 0; k < R; ++k) a(0, k) = static_cast<std::int8_t>(beat.a[k] & 0xFF);
-        for (std::size_t k = 0; k < R; ++k)
-          for (std::size_t j = 0; j < C; ++j) w8(k, j) = static_cast<std::int8_t>(w(k, j) & 0xFF);
-        for (std::size_t j = 0; j < C; ++j) c0(0, j) = static_cast<std::int32_t>(beat.acc[j]);
-        const auto e = npu::ref::gemm_i8(a, w8, &c0);
-        for (std::size_t j = 0; j < C; ++j) expected(0, j) = static_cast<std::uint32_t>(e(0, j));
+        // lane k: activations 2k, 2k+1 (int8, or uint8) against W rows 2k, 2k+1
+        for (std::size_t j = 0; j < C; ++j) {
+          std::uint32_t acc = beat.acc[j];
+          for (std::size_t k = 0; k < R; ++k)
+            for (unsigned h = 0; h < 2; ++h) {
+              const unsigned ab = beat.a[k] >> (8 * h) & 0xFF;
+              const std::int32_t av = beat.a_unsigned ? std::int32_t(ab) : std::int32_t(static_cast<std::int8_t>(ab));
+              const std::int32_t wv = static_cast<std::int8_t>(w(k, j) >> (8 * h) & 0xFF);
+              acc += static_cast<std::uint32_t>(av * wv);
+            }
+          expected(0, j) = acc;
+        }
       }
       const auto r = compare_fp32(check_context(seed),
                                   fmt::format("row {} ({}, tile {})", i, beat.bf16 ? "BF16" : "INT8",
@@ -450,11 +455,15 @@ TEST_CASE("Pipeline fills while the output is stalled, latency L x Rows + Cols",
         for (std::size_t k = 0; k < R; ++k) {
           if (beat.bf16) {
             acc = npu::ref::bf16_mac(beat.a[k], tile(k, j), acc);
-          } else {
-            const Matrix<std::int8_t> a1(1, 1, static_cast<std::int8_t>(beat.a[k] & 0xFF));
-            const Matrix<std::int8_t> w1(1, 1, static_cast<std::int8_t>(tile(k, j) & 0xFF));
+          } else {  // two INT8 products per lane
+            const Matrix<std::int8_t> a1(1, 2, 0), w1(2, 1, 0);
+            Matrix<std::int8_t> a2 = a1, w2 = w1;
+            for (unsigned h = 0; h < 2; ++h) {
+              a2(0, h) = static_cast<std::int8_t>(beat.a[k] >> (8 * h) & 0xFF);
+              w2(h, 0) = static_cast<std::int8_t>(tile(k, j) >> (8 * h) & 0xFF);
+            }
             const Matrix<std::int32_t> c1(1, 1, static_cast<std::int32_t>(acc));
-            acc = static_cast<std::uint32_t>(npu::ref::gemm_i8(a1, w1, &c1)(0, 0));
+            acc = static_cast<std::uint32_t>(npu::ref::gemm_i8(a2, w2, &c1)(0, 0));
           }
         }
         e[j] = acc;
@@ -576,7 +585,7 @@ TEST_CASE("Hangs and runaway simulations fail with a clear message", "[checker]"
   beat.acc.assign(C, 0);
   beat.last = true;
   b.driver.set_stall_limit(200);
-  REQUIRE_THROWS_WITH(b.driver.stream({}, {beat}), Contains("no transfer on any port for 200 cycles"));
+  REQUIRE_THROWS_WITH(b.driver.stream(std::vector<WTile>{}, {beat}), Contains("no transfer on any port for 200 cycles"));
   REQUIRE_THROWS_WITH(b.sim.wait_until([&] { return b.sim.dut().c_valid_o != 0; }, 50, "c_valid_o"),
                       Contains("timeout waiting for c_valid_o: 50 cycles"));
   MacArraySim limited({}, 10);
@@ -594,11 +603,11 @@ TEST_CASE("Back-to-back tiles stream without bubbles at full speed", "[handshake
   for (const auto seed : test_seeds({1, 2})) {
     Bench b(seed, Traffic::full_speed());
     const std::size_t m = 3 * R + C + depth;  // long enough to hide reloads and chunk dependencies
-    const std::size_t k = 2 * R, n = 2 * C;   // 2 K chunks x 2 N tiles
+    const std::size_t k = 4 * R, n = 2 * C;   // 2 K chunks (INT8: 2*Rows deep) x 2 N tiles
     const auto a = random_i8(b.rng, m, k);
     const auto w = random_i8(b.rng, k, n);
     const auto got = b.check_i8(a, w, nullptr, "C");
-    const std::size_t tiles = (k / R) * (n / C);
+    const std::size_t tiles = (k / (2 * R)) * (n / C);
     const std::uint64_t expected_cycles = R + tiles * m + depth;
     INFO("seed " << seed << ": " << got.stats.cycles << " cycles, expected " << expected_cycles
                  << " (Rows " << R << " + " << tiles << " tiles x M " << m << " + depth " << depth << ")");

@@ -74,8 +74,11 @@ inline GemmRun run_gemm(TopBench& tb, const compiler::GemmShape& s, std::uint64_
     const std::uint64_t bytes = std::uint64_t{c.w[3] & 0xFFFF} * (c.w[3] >> 16) * t.bus_bytes;
     if (c.op() == isa::Op::Load) run.expect_rd_bytes += bytes;
     if (c.op() == isa::Op::Store) run.expect_wr_bytes += bytes;
-    if (c.op() == isa::Op::Gemm)
-      run.expect_macs += std::uint64_t{c.w[4] & 0xFFFF} * (c.w[4] >> 16) * t.rows * t.cols;
+    if (c.op() == isa::Op::Gemm) {
+      // Rows*Cols MACs per A row and tile, twice that in INT8 (two per PE)
+      const auto g = isa::GemmCmd::decode(c);
+      run.expect_macs += std::uint64_t{g.m} * g.k_tiles * g.n_tiles * t.rows * t.cols * (g.bf16 ? 1 : 2);
+    }
   }
   dev.clear_counters();
   run.result = dev.run(cmds, timeout_cycles);

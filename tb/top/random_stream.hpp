@@ -130,32 +130,43 @@ class RandomStream {
                           t.local_addr + (t.rows - 1) * t.local_stride + t.row_words - 1});
       return isa::load(t);
     }
-    if (kind <= 4) {  // STORE
-      const bool a = rng_() % 2;
-      const auto t = random_transfer(false, out_.addr, a ? acc_rows * wpr : aspad_words,
-                                     a ? isa::Space::Acc : isa::Space::Aspad);
+    if (kind <= 4) {  // STORE from ACC, ASPAD or WSPAD
+      const unsigned from = pick(0, 2);
+      const Res res = from == 0 ? kAcc : from == 1 ? kAspad : kWspad;
+      const auto t = random_transfer(false, out_.addr,
+                                     res == kAcc ? acc_rows * wpr : res == kAspad ? aspad_words : wspad_words,
+                                     res == kAcc ? isa::Space::Acc : res == kAspad ? isa::Space::Aspad : isa::Space::Wspad);
       acc.list.push_back({3, true, kDram, t.dram_addr, t.dram_addr + (t.rows - 1) * t.dram_stride + t.row_words * bb - 1});
       const std::uint64_t last = t.local_addr + (t.rows - 1) * t.local_stride + t.row_words - 1;
-      if (a)
+      if (res == kAcc)
         acc.list.push_back({3, false, kAcc, t.local_addr / wpr, last / wpr});
       else
-        acc.list.push_back({3, false, kAspad, t.local_addr, last});
+        acc.list.push_back({3, false, res, t.local_addr, last});
       return isa::store(t);
     }
     if (kind <= 8) {  // GEMM
       isa::GemmArgs g;
       g.bf16 = rng_() % 2;
       g.accumulate = rng_() % 2;
-      g.m = pick(1, 20);
+      g.w_transposed = rng_() % 3 == 0;
+      g.a_unsigned = !g.bf16 && rng_() % 3 == 0;
+      g.m = pick(1, 12);
       g.k_tiles = pick(1, 3);
+      g.n_tiles = pick(1, 3);
+      const unsigned tile = g.w_transposed ? cfg_.cols : cfg_.rows;
       g.a_kstride = pick(0, g.m + 3);
-      g.w_kstride = rng_() % 2 ? cfg_.rows : pick(0, 2 * cfg_.rows);
+      g.w_kstride = rng_() % 2 ? tile : pick(0, 2 * tile);
+      g.w_nstride = pick(0, 2 * tile);
+      const unsigned nstride_max = g.n_tiles > 1 ? std::min(g.m + 2, (acc_rows - g.m) / (g.n_tiles - 1)) : g.m;
+      g.acc_nstride = rng_() % 2 ? std::min(g.m, nstride_max) : pick(0, nstride_max);
+      const unsigned w_span = (g.k_tiles - 1) * g.w_kstride + (g.n_tiles - 1) * g.w_nstride + tile;
+      const unsigned acc_span = (g.n_tiles - 1) * g.acc_nstride + g.m;
       g.a_addr = pick(0, aspad_words - ((g.k_tiles - 1) * g.a_kstride + g.m));
-      g.w_addr = pick(0, wspad_words - ((g.k_tiles - 1) * g.w_kstride + cfg_.rows));
-      g.acc_addr = pick(0, acc_rows - g.m);
+      g.w_addr = pick(0, wspad_words - w_span);
+      g.acc_addr = pick(0, acc_rows - acc_span);
       acc.list.push_back({1, false, kAspad, g.a_addr, g.a_addr + (g.k_tiles - 1) * g.a_kstride + g.m - 1});
-      acc.list.push_back({1, false, kWspad, g.w_addr, g.w_addr + (g.k_tiles - 1) * g.w_kstride + cfg_.rows - 1});
-      acc.list.push_back({1, true, kAcc, g.acc_addr, g.acc_addr + g.m - 1});
+      acc.list.push_back({1, false, kWspad, g.w_addr, g.w_addr + w_span - 1});
+      acc.list.push_back({1, true, kAcc, g.acc_addr, g.acc_addr + acc_span - 1});
       return isa::gemm(g);
     }
     if (kind <= 10) return random_vec(acc);

@@ -38,7 +38,8 @@ void check_gemm(const compiler::GemmShape& s, std::uint64_t seed, tb::axi::AxiMe
   CHECK(run.counters.dma_rd_bytes == run.expect_rd_bytes);
   CHECK(run.counters.dma_wr_bytes == run.expect_wr_bytes);
   CHECK(run.counters.gemm_busy <= run.counters.cycles);
-  CHECK(run.counters.gemm_busy >= run.expect_macs / (bench.dev().hw().rows * bench.dev().hw().cols));
+  const unsigned per_pe = s.type == compiler::DType::Int8 ? 2 : 1;  // INT8: two MACs per PE
+  CHECK(run.counters.gemm_busy >= run.expect_macs / (bench.dev().hw().rows * bench.dev().hw().cols * per_pe));
   CHECK(run.counters.vec_busy == 0);
 }
 
@@ -142,7 +143,7 @@ TEST_CASE("Back-to-back GEMMs of different modes keep each weight tile's mode") 
       g.w_addr = w;
       g.acc_addr = acc;
       g.m = M;
-      g.k_tiles = 2;
+      g.k_tiles = bf16 ? 2 : 1;  // K = 2*Rows: two BF16 tiles, one INT8 tile
       g.a_kstride = M;
       g.w_kstride = t.rows;
       return isa::gemm(g);
@@ -176,5 +177,88 @@ TEST_CASE("Back-to-back GEMMs of different modes keep each weight tile's mode") 
       }
     if (auto mm = tb::first_mismatch("C (INT8 | BF16 | INT8 rows)", want, got, bench.cycle()))
       FAIL(fmt::format("seed {}: {}", seed, *mm));
+  }
+}
+
+// Q x K^T without a host transpose: K is loaded as it is (one row per token)
+// into WSPAD and used as column tiles (w_transposed); all N tiles of the
+// scores run in one GEMM command (n_tiles), and the INT8 case reads Q as
+// uint8 (a_unsigned), as attention probabilities would be. The K tiles are
+// also stored back from WSPAD (STORE reads WSPAD) and must come out unchanged.
+TEST_CASE("GEMM with transposed weight tiles, unsigned A and several N tiles per command") {
+  for (auto seed : tb::test_seeds({61, 62})) {
+    for (const bool bf16 : {false, true}) {
+      std::mt19937_64 rng(seed);
+      TopBench bench(16);
+      auto& dev = bench.dev();
+      const auto t = bench.target();
+      const unsigned M = 1 + rng() % 9, K = 3 + rng() % 20, N = 2 + rng() % 14;
+      const unsigned bb = t.bus_bytes, wpr = t.acc_words_per_row();
+      const unsigned depth = bf16 ? t.rows : 2 * t.rows, kt_n = (K + depth - 1) / depth;
+      const unsigned nt_n = (N + t.cols - 1) / t.cols;
+      std::vector<std::uint8_t> q_d, k_d;
+      ref::Matrix<std::uint32_t> want(M, N);
+      if (bf16) {
+        ref::Matrix<std::uint16_t> q(M, K), k(N, K), kt(K, N);
+        for (unsigned i = 0; i < M; ++i)
+          for (unsigned e = 0; e < K; ++e) q(i, e) = tb::random_bf16(rng);
+        for (unsigned j = 0; j < N; ++j)
+          for (unsigned e = 0; e < K; ++e) kt(e, j) = k(j, e) = tb::random_bf16(rng);
+        q_d = compiler::pack_a_bf16(q, t);
+        k_d = compiler::pack_wt_bf16(k, t);
+        want = ref::gemm_bf16(q, kt);
+      } else {
+        ref::Matrix<std::int8_t> q(M, K), k(N, K);
+        for (unsigned i = 0; i < M; ++i)
+          for (unsigned e = 0; e < K; ++e) q(i, e) = static_cast<std::int8_t>(rng());
+        for (unsigned j = 0; j < N; ++j)
+          for (unsigned e = 0; e < K; ++e) k(j, e) = static_cast<std::int8_t>(rng());
+        q_d = compiler::pack_a_i8(q, t);
+        k_d = compiler::pack_wt_i8(k, t);
+        for (unsigned i = 0; i < M; ++i)
+          for (unsigned j = 0; j < N; ++j) {
+            std::int64_t s = 0;
+            for (unsigned e = 0; e < K; ++e) s += std::int64_t{static_cast<std::uint8_t>(q(i, e))} * k(j, e);
+            want(i, j) = static_cast<std::uint32_t>(s);
+          }
+      }
+      const rt::Buffer qb = dev.alloc(q_d.size()), kb = dev.alloc(k_d.size()), kback = dev.alloc(k_d.size());
+      const rt::Buffer cb = dev.alloc(std::size_t{nt_n} * M * wpr * bb);
+      dev.upload(qb, q_d);
+      dev.upload(kb, k_d);
+      isa::GemmArgs g;
+      g.bf16 = bf16;
+      g.a_unsigned = !bf16;
+      g.w_transposed = true;
+      g.m = M;
+      g.k_tiles = kt_n;
+      g.n_tiles = nt_n;
+      g.a_kstride = M;
+      g.w_kstride = t.cols;
+      g.w_nstride = kt_n * t.cols;
+      g.acc_nstride = M;
+      isa::Transfer st;
+      st.dram_addr = cb.addr;
+      st.row_words = nt_n * M * wpr;
+      st.space = isa::Space::Acc;
+      isa::Transfer sk;
+      sk.dram_addr = kback.addr;
+      sk.row_words = static_cast<unsigned>(k_d.size() / bb);
+      sk.space = isa::Space::Wspad;
+      const std::vector<isa::Command> cmds = {
+          tb::load_buffer(qb, isa::Space::Aspad, 0, bb), tb::load_buffer(kb, isa::Space::Wspad, 0, bb),
+          isa::fence(), isa::gemm(g), isa::fence(), isa::store(st), isa::store(sk)};
+      const auto r = dev.run(cmds, kTimeout);
+      INFO(fmt::format("seed {} {} M={} K={} N={}: {}", seed, bf16 ? "BF16" : "UINT8 x INT8", M, K, N,
+                       r.describe()));
+      REQUIRE(r.ok());
+      compiler::GemmShape s;
+      s.m = M;
+      s.k = K;
+      s.n = N;
+      const auto got = compiler::unpack_c(dev.download(cb, 0, cb.bytes), s, t);
+      if (auto mm = tb::first_mismatch("C = Q x K^T", want, got, bench.cycle())) FAIL(*mm);
+      CHECK(dev.download(kback, 0, k_d.size()) == k_d);
+    }
   }
 }

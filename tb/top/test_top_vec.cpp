@@ -173,9 +173,9 @@ TEST_CASE("Softmax LayerNorm RMSNorm GELU and SiLU rows run DRAM to DRAM bit-exa
 }
 
 TEST_CASE("A GEMM REQUANT GELU GEMM chain stays on chip and matches the reference") {
-  // small: 4x5 array, 16-byte words. C1 = A1 (8x8) x W1 (8x8) in two N tiles,
-  // requantized per channel into the next GEMM's A layout (group = Rows),
-  // i-GELU in place of layout, C2 = G (8x8) x W2 (8x5).
+  // small: 4x5 array, 16-byte words, INT8 K tiles of 2*Rows = 8. C1 = A1 (8x16) x
+  // W1 (16x8): two K tiles, two N tiles; requantized per channel into the next
+  // GEMM's A layout (group = 2*Rows), i-GELU in place of layout, C2 = G (8x8) x W2 (8x5).
   for (auto seed : tb::test_seeds({41, 42, 43})) {
     std::mt19937_64 rng(seed);
     TopBench tb(16);
@@ -183,7 +183,8 @@ TEST_CASE("A GEMM REQUANT GELU GEMM chain stays on chip and matches the referenc
     const auto t = tb.target();
     REQUIRE(t.rows == 4);
     REQUIRE(t.cols == 5);
-    const unsigned M = 8, K1 = 8, N1 = 8, N2 = 5, bb = t.bus_bytes;
+    const unsigned M = 8, K1 = 16, N1 = 8, N2 = 5, bb = t.bus_bytes;
+    const unsigned kd = 2 * t.rows, kt1 = (K1 + kd - 1) / kd, kt2 = (N1 + kd - 1) / kd;
     ref::Matrix<std::int8_t> a1(M, K1), w1(K1, N1), w2(N1, N2);
     for (auto* m : {&a1, &w1, &w2})
       for (std::size_t i = 0; i < m->rows(); ++i)
@@ -246,10 +247,10 @@ TEST_CASE("A GEMM REQUANT GELU GEMM chain stays on chip and matches the referenc
     for (unsigned nt = 0; nt < 2; ++nt) {
       isa::GemmArgs gm;
       gm.a_addr = kA1;
-      gm.w_addr = kW1 + nt * 2 * t.rows;
+      gm.w_addr = kW1 + nt * kt1 * t.rows;
       gm.acc_addr = nt * M;
       gm.m = M;
-      gm.k_tiles = 2;
+      gm.k_tiles = kt1;
       gm.a_kstride = M;
       gm.w_kstride = t.rows;
       // GEMM and VEC run in different queues: the last GEMM tells REQUANT its
@@ -266,15 +267,15 @@ TEST_CASE("A GEMM REQUANT GELU GEMM chain stays on chip and matches the referenc
     rqv.rows = M;
     rqv.n = N1;
     rqv.src = {0, isa::Space::Acc, 1, M, t.cols};      // ACC [nt][m], Cols channels per row
-    rqv.dst = {kX, isa::Space::Aspad, 1, M, t.rows};   // A layout [kt][m], Rows per word
+    rqv.dst = {kX, isa::Space::Aspad, 1, M, kd};       // A layout [kt][m], 2*Rows per word
     rqv.cfg = {static_cast<std::uint32_t>(zp), 0, 0, 0};
     cmds.push_back(isa::vec(rqv, isa::Deps{}.pop_from(isa::Queue::Gemm)));
     isa::VecArgs gv;
     gv.func = isa::VecFunc::GeluI8;
     gv.rows = M;
     gv.n = N1;
-    gv.src = {kX, isa::Space::Aspad, 1, M, t.rows};
-    gv.dst = {kY, isa::Space::Aspad, 1, M, t.rows};
+    gv.src = {kX, isa::Space::Aspad, 1, M, kd};
+    gv.dst = {kY, isa::Space::Aspad, 1, M, kd};
     gv.cfg = {gelu_scale, static_cast<std::uint32_t>(gelu_out.multiplier),
               static_cast<std::uint32_t>(gelu_out.shift) & 0x3F,
               static_cast<std::uint32_t>(gelu_out.zero_point)};
@@ -284,7 +285,7 @@ TEST_CASE("A GEMM REQUANT GELU GEMM chain stays on chip and matches the referenc
     g2.w_addr = kW2;
     g2.acc_addr = 2 * M;
     g2.m = M;
-    g2.k_tiles = 2;
+    g2.k_tiles = kt2;
     g2.a_kstride = M;
     g2.w_kstride = t.rows;
     cmds.push_back(isa::gemm(g2, isa::Deps{}.pop_from(isa::Queue::Vec)));

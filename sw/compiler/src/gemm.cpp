@@ -21,44 +21,76 @@ void check_target(const Target& t) {
     throw std::invalid_argument("target: bus_bytes must be >= 2*rows and >= 2*cols");
 }
 
-// A [kt][m]: elem(m, k) -> bytes
+// A [kt][m]: a K tile of `depth` elements of `esize` bytes per word.
 template <class T, class Put>
-std::vector<std::uint8_t> pack_a(const ref::Matrix<T>& a, const Target& t, T pad, unsigned esize,
-                                 Put put) {
+std::vector<std::uint8_t> pack_a(const ref::Matrix<T>& a, const Target& t, unsigned depth, T pad,
+                                 unsigned esize, Put put) {
   check_target(t);
-  const std::size_t m = a.rows(), k = a.cols(), kt_n = (k + t.rows - 1) / t.rows;
+  const std::size_t m = a.rows(), k = a.cols(), kt_n = (k + depth - 1) / depth;
   std::vector<std::uint8_t> out(kt_n * m * t.bus_bytes, 0);
   for (std::size_t kt = 0; kt < kt_n; ++kt)
     for (std::size_t r = 0; r < m; ++r) {
       const std::size_t word = (kt * m + r) * t.bus_bytes;
-      for (unsigned e = 0; e < t.rows; ++e) {
-        const std::size_t kk = kt * t.rows + e;
+      for (unsigned e = 0; e < depth; ++e) {
+        const std::size_t kk = kt * depth + e;
         put(out, word + e * esize, kk < k ? a(r, kk) : pad);
       }
     }
   return out;
 }
 
+// W [nt][kt][r]: PE row r holds `per_pe` K rows (1 BF16, 2 INT8) of each column.
 template <class T, class Put>
-std::vector<std::uint8_t> pack_w(const ref::Matrix<T>& w, const Target& t, unsigned esize, Put put) {
+std::vector<std::uint8_t> pack_w(const ref::Matrix<T>& w, const Target& t, unsigned per_pe,
+                                 unsigned esize, Put put) {
   check_target(t);
+  const std::size_t depth = std::size_t{t.rows} * per_pe;
   const std::size_t k = w.rows(), n = w.cols();
-  const std::size_t kt_n = (k + t.rows - 1) / t.rows, nt_n = (n + t.cols - 1) / t.cols;
+  const std::size_t kt_n = (k + depth - 1) / depth, nt_n = (n + t.cols - 1) / t.cols;
   std::vector<std::uint8_t> out(nt_n * kt_n * t.rows * t.bus_bytes, 0);
   for (std::size_t nt = 0; nt < nt_n; ++nt)
     for (std::size_t kt = 0; kt < kt_n; ++kt)
       for (unsigned r = 0; r < t.rows; ++r) {
-        const std::size_t kk = kt * t.rows + r;
         const std::size_t word = ((nt * kt_n + kt) * t.rows + r) * t.bus_bytes;
-        for (unsigned e = 0; e < t.cols; ++e) {
-          const std::size_t nn = nt * t.cols + e;
-          put(out, word + e * esize, (kk < k && nn < n) ? w(kk, nn) : T{});
+        for (unsigned e = 0; e < t.cols; ++e)
+          for (unsigned h = 0; h < per_pe; ++h) {
+            const std::size_t kk = kt * depth + r * per_pe + h, nn = nt * t.cols + e;
+            put(out, word + (e * per_pe + h) * esize, (kk < k && nn < n) ? w(kk, nn) : T{});
+          }
+      }
+  return out;
+}
+
+// W^T [nt][kt][j]: word j of a tile is row nt*Cols+j of B, one K tile of it.
+template <class T, class Put>
+std::vector<std::uint8_t> pack_wt(const ref::Matrix<T>& b, const Target& t, unsigned depth, unsigned esize,
+                                  Put put) {
+  check_target(t);
+  const std::size_t n = b.rows(), k = b.cols();
+  const std::size_t kt_n = (k + depth - 1) / depth, nt_n = (n + t.cols - 1) / t.cols;
+  std::vector<std::uint8_t> out(nt_n * kt_n * t.cols * t.bus_bytes, 0);
+  for (std::size_t nt = 0; nt < nt_n; ++nt)
+    for (std::size_t kt = 0; kt < kt_n; ++kt)
+      for (unsigned j = 0; j < t.cols; ++j) {
+        const std::size_t word = ((nt * kt_n + kt) * t.cols + j) * t.bus_bytes, nn = nt * t.cols + j;
+        for (unsigned e = 0; e < depth; ++e) {
+          const std::size_t kk = kt * depth + e;
+          put(out, word + e * esize, (nn < n && kk < k) ? b(nn, kk) : T{});
         }
       }
   return out;
 }
 
 }  // namespace
+
+std::vector<std::uint8_t> pack_wt_i8(const ref::Matrix<std::int8_t>& b, const Target& t) {
+  return pack_wt<std::int8_t>(b, t, 2 * t.rows, 1, [](auto& v, std::size_t at, std::int8_t x) {
+    v[at] = static_cast<std::uint8_t>(x);
+  });
+}
+std::vector<std::uint8_t> pack_wt_bf16(const ref::Matrix<std::uint16_t>& b, const Target& t) {
+  return pack_wt<std::uint16_t>(b, t, t.rows, 2, put16);
+}
 
 unsigned Target::acc_words_per_row() const {
   const unsigned raw = (4 * cols + bus_bytes - 1) / bus_bytes;
@@ -68,20 +100,20 @@ unsigned Target::acc_words_per_row() const {
 }
 
 std::vector<std::uint8_t> pack_a_i8(const ref::Matrix<std::int8_t>& a, const Target& t) {
-  return pack_a<std::int8_t>(a, t, 0, 1, [](auto& v, std::size_t at, std::int8_t x) {
+  return pack_a<std::int8_t>(a, t, 2 * t.rows, 0, 1, [](auto& v, std::size_t at, std::int8_t x) {
     v[at] = static_cast<std::uint8_t>(x);
   });
 }
 std::vector<std::uint8_t> pack_a_bf16(const ref::Matrix<std::uint16_t>& a, const Target& t) {
-  return pack_a<std::uint16_t>(a, t, kBf16NegZero, 2, put16);
+  return pack_a<std::uint16_t>(a, t, t.rows, kBf16NegZero, 2, put16);
 }
 std::vector<std::uint8_t> pack_w_i8(const ref::Matrix<std::int8_t>& w, const Target& t) {
-  return pack_w<std::int8_t>(w, t, 1, [](auto& v, std::size_t at, std::int8_t x) {
+  return pack_w<std::int8_t>(w, t, 2, 1, [](auto& v, std::size_t at, std::int8_t x) {
     v[at] = static_cast<std::uint8_t>(x);
   });
 }
 std::vector<std::uint8_t> pack_w_bf16(const ref::Matrix<std::uint16_t>& w, const Target& t) {
-  return pack_w<std::uint16_t>(w, t, 2, put16);
+  return pack_w<std::uint16_t>(w, t, 1, 2, put16);
 }
 
 std::size_t c_bytes(const GemmShape& s, const Target& t) {

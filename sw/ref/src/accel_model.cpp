@@ -73,7 +73,7 @@ Fault AccelModel::check(const isa::Command& c) const {
     case Op::Store: {
       const auto t = isa::LoadCmd::decode(c);  // STORE has the same layout
       const auto space = static_cast<unsigned>(t.space);
-      const bool space_ok = op == Op::Load ? (space == 0 || space == 1) : (space == 0 || space == 2);
+      const bool space_ok = op == Op::Load ? (space == 0 || space == 1) : space <= 2;
       if (t.rows == 0 || t.row_words == 0 || !space_ok) return Fault::BadField;
       if (t.dram_addr % cfg_.bus_bytes || t.dram_stride % cfg_.bus_bytes) return Fault::Align;
       const std::uint64_t first = t.dram_addr;
@@ -89,11 +89,14 @@ Fault AccelModel::check(const isa::Command& c) const {
     }
     case Op::Gemm: {
       const auto g = isa::GemmCmd::decode(c);
-      if (g.m == 0 || g.k_tiles == 0) return Fault::BadField;
+      if (g.m == 0 || g.k_tiles == 0 || g.n_tiles == 0 || (g.bf16 && g.a_unsigned)) return Fault::BadField;
+      const unsigned tile_words = g.w_transposed ? cfg_.cols : cfg_.rows;
       const std::uint64_t a_last = u64(g.a_addr) + u64(g.k_tiles - 1) * g.a_kstride + g.m - 1;
-      const std::uint64_t w_last = u64(g.w_addr) + u64(g.k_tiles - 1) * g.w_kstride + cfg_.rows - 1;
+      const std::uint64_t w_last = u64(g.w_addr) + u64(g.k_tiles - 1) * g.w_kstride +
+                                   u64(g.n_tiles - 1) * g.w_nstride + tile_words - 1;
       if (a_last >= cfg_.aspad_words || w_last >= cfg_.wspad_words) return Fault::SpadRange;
-      if (u64(g.acc_addr) + g.m - 1 >= cfg_.acc_rows) return Fault::AccRange;
+      if (u64(g.acc_addr) + u64(g.n_tiles - 1) * g.acc_nstride + g.m - 1 >= cfg_.acc_rows)
+        return Fault::AccRange;
       return Fault::None;
     }
     case Op::Vec:
@@ -120,35 +123,44 @@ std::uint8_t* AccelModel::local_word(Space s, std::uint32_t word, std::vector<st
 }
 
 void AccelModel::gemm(const isa::Command& c) {
-  const auto& w = c.w;
-  const bool bf16 = c.func() & 1, accumulate = c.func() >> 1 & 1;
-  const unsigned m = w[4] & 0xFFFF, kt_n = w[4] >> 16;
+  const auto g = isa::GemmCmd::decode(c);
   const unsigned bb = cfg_.bus_bytes;
-  for (unsigned kt = 0; kt < kt_n; ++kt) {
-    const std::size_t a0 = (w[1] & 0xFFFFFF) + std::size_t{kt} * (w[5] & 0xFFFFFF);
-    const std::size_t w0 = (w[2] & 0xFFFFFF) + std::size_t{kt} * (w[6] & 0xFFFFFF);
-    for (unsigned r = 0; r < m; ++r) {
-      const std::uint8_t* aw = &mem_.aspad[(a0 + r) * bb];
-      std::uint32_t* acc = &mem_.acc[(std::size_t{w[3] & 0xFFFFFF} + r) * cfg_.cols];
-      const bool keep = kt > 0 || accumulate;
-      for (unsigned j = 0; j < cfg_.cols; ++j) {
-        std::uint32_t s = keep ? acc[j] : 0;
-        for (unsigned k = 0; k < cfg_.rows; ++k) {
-          const std::uint8_t* ww = &mem_.wspad[(w0 + k) * bb];
-          if (bf16) {
-            const std::uint16_t a = aw[2 * k] | aw[2 * k + 1] << 8;
-            const std::uint16_t b = ww[2 * j] | ww[2 * j + 1] << 8;
-            s = bf16_mac(a, b, s);
-          } else {
-            const auto a = static_cast<std::int8_t>(aw[k]);
-            const auto b = static_cast<std::int8_t>(ww[j]);
-            s = static_cast<std::uint32_t>(s + static_cast<std::uint32_t>(std::int32_t{a} * b));
+  // Halfword e of a scratchpad word: BF16 element e, or INT8 elements 2e, 2e+1.
+  const auto half = [](const std::uint8_t* word, unsigned e) {
+    return static_cast<std::uint16_t>(word[2 * e] | word[2 * e + 1] << 8);
+  };
+  for (unsigned kt = 0; kt < g.k_tiles; ++kt)
+    for (unsigned nt = 0; nt < g.n_tiles; ++nt) {
+      const std::size_t a0 = g.a_addr + std::size_t{kt} * g.a_kstride;
+      const std::size_t w0 = g.w_addr + std::size_t{kt} * g.w_kstride + std::size_t{nt} * g.w_nstride;
+      const std::size_t c0 = g.acc_addr + std::size_t{nt} * g.acc_nstride;
+      for (unsigned r = 0; r < g.m; ++r) {
+        const std::uint8_t* aw = &mem_.aspad[(a0 + r) * bb];
+        std::uint32_t* acc = &mem_.acc[(c0 + r) * cfg_.cols];
+        const bool keep = kt > 0 || g.accumulate;
+        for (unsigned j = 0; j < cfg_.cols; ++j) {
+          std::uint32_t s = keep ? acc[j] : 0;
+          for (unsigned k = 0; k < cfg_.rows; ++k) {
+            // PE(k, j)'s weight: halfword j of tile word k, or halfword k of word j (W^T)
+            const std::uint16_t wv = g.w_transposed ? half(&mem_.wspad[(w0 + j) * bb], k)
+                                                    : half(&mem_.wspad[(w0 + k) * bb], j);
+            const std::uint16_t av = half(aw, k);
+            if (g.bf16) {
+              s = bf16_mac(av, wv, s);
+            } else {
+              const auto a_lo = g.a_unsigned ? std::int32_t{static_cast<std::uint8_t>(av)}
+                                             : std::int32_t{static_cast<std::int8_t>(av & 0xFF)};
+              const auto a_hi = g.a_unsigned ? std::int32_t{static_cast<std::uint8_t>(av >> 8)}
+                                             : std::int32_t{static_cast<std::int8_t>(av >> 8)};
+              const std::int32_t p = a_lo * static_cast<std::int8_t>(wv & 0xFF) +
+                                     a_hi * static_cast<std::int8_t>(wv >> 8);
+              s = s + static_cast<std::uint32_t>(p);
+            }
           }
+          acc[j] = s;
         }
-        acc[j] = s;
       }
     }
-  }
 }
 
 std::optional<Fault> AccelModel::exec(const isa::Command& c) {

@@ -30,9 +30,9 @@ unsigned HwConfig::acc_words_per_row() const {
   return p;
 }
 
-double Counters::mac_utilization(const HwConfig& hw) const {
+double Counters::mac_utilization(const HwConfig& hw, bool int8) const {
   if (cycles == 0) return 0.0;
-  return double(macs) / (double(cycles) * hw.rows * hw.cols);
+  return double(macs) / (double(cycles) * hw.rows * hw.cols * (int8 ? 2 : 1));
 }
 
 std::string RunResult::describe() const {

@@ -68,21 +68,30 @@ inline Command load(const Transfer& t, Deps d = {}) { return make_transfer(Op::L
 inline Command store(const Transfer& t, Deps d = {}) { return make_transfer(Op::Store, t, d); }
 
 struct GemmArgs {
-  bool bf16 = false, accumulate = false;
+  bool bf16 = false, accumulate = false, w_transposed = false, a_unsigned = false;
   std::uint32_t a_addr = 0, w_addr = 0, acc_addr = 0;
-  unsigned m = 1, k_tiles = 1;
-  std::uint32_t a_kstride = 0, w_kstride = 0;
+  unsigned m = 1, k_tiles = 1, n_tiles = 1;
+  std::uint32_t a_kstride = 0, w_kstride = 0, w_nstride = 0, acc_nstride = 0;
 };
 inline Command gemm(const GemmArgs& g, Deps d = {}) {
-  Command c;
-  c.w[0] = word0(Op::Gemm, unsigned(g.bf16) | unsigned(g.accumulate) << 1, d);
-  c.w[1] = g.a_addr & 0xFFFFFF;
-  c.w[2] = g.w_addr & 0xFFFFFF;
-  c.w[3] = g.acc_addr & 0xFFFFFF;
-  c.w[4] = pack16(g.m, g.k_tiles);
-  c.w[5] = g.a_kstride & 0xFFFFFF;
-  c.w[6] = g.w_kstride & 0xFFFFFF;
-  return c;
+  GemmCmd c;
+  c.pop = d.pop;
+  c.push = d.push;
+  c.bf16 = g.bf16;
+  c.accumulate = g.accumulate;
+  c.w_transposed = g.w_transposed;
+  c.a_unsigned = g.a_unsigned;
+  c.a_addr = g.a_addr & 0xFFFFFF;
+  c.w_addr = g.w_addr & 0xFFFFFF;
+  c.acc_addr = g.acc_addr & 0xFFFFFF;
+  c.m = g.m & 0xFFFF;
+  c.k_tiles = g.k_tiles & 0xFFFF;
+  c.n_tiles = g.n_tiles & 0xFFFF;
+  c.a_kstride = g.a_kstride & 0xFFFFFF;
+  c.w_kstride = g.w_kstride & 0xFFFFFF;
+  c.w_nstride = g.w_nstride & 0xFFFFFF;
+  c.acc_nstride = g.acc_nstride & 0xFFFFFF;
+  return c.encode();
 }
 
 // Blocked stream addressing: element e of row r at word

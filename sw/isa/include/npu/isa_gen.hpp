@@ -16,7 +16,7 @@ inline constexpr unsigned kCmdWords = 16;
 // Word 0 bits 7:0. 0x00 and every value not listed are ILLEGAL_OPCODE.
 enum class Op : std::uint8_t {
   Load = 1,  // 2D transfer DRAM -> ASPAD or WSPAD (load queue)
-  Store = 2,  // 2D transfer ASPAD or ACC -> DRAM (store queue)
+  Store = 2,  // 2D transfer ASPAD, WSPAD or ACC -> DRAM (store queue)
   Gemm = 3,  // ACC[m] (+)= A[m] x W over k_tiles K tiles (GEMM queue)
   Vec = 4,  // a vector function over rows (VEC queue)
   Nop = 5,  // only its tokens, in the queue its `queue` field names
@@ -348,7 +348,7 @@ struct LoadCmd {
   }
 };
 
-// STORE: As LOAD in the other direction, from ASPAD or ACC (an ACC row is AccWordsPerRow bus words).
+// STORE: As LOAD in the other direction, from ASPAD, WSPAD or ACC (an ACC row is AccWordsPerRow bus words).
 struct StoreCmd {
   static constexpr Op kOp = Op::Store;
   std::uint32_t pop = 0;  // token mask: consume one token from each queue set
@@ -359,7 +359,7 @@ struct StoreCmd {
   std::uint32_t rows = 0;
   std::uint32_t row_words = 0;
   std::uint32_t local_addr = 0;
-  Space space = Space{};  // ASPAD or ACC
+  Space space = Space{};  // ASPAD, WSPAD or ACC
   std::uint32_t local_stride = 0;
   static constexpr std::array<FieldDesc, 11> kFields = {{
       {"opcode", 0, 0, 8},
@@ -406,26 +406,33 @@ struct StoreCmd {
   }
 };
 
-// GEMM: For kt = 0..k_tiles-1, m' = 0..m-1: ACC[acc_addr+m'] = mac_array(A = ASPAD[a_addr + kt*a_kstride + m'], W = WSPAD[w_addr + kt*w_kstride + 0..Rows-1], C_init), C_init = the ACC row for kt > 0 and as `accumulate` says for kt = 0 (numerics.md section 5).
+// GEMM: For kt = 0..k_tiles-1 (outer), nt = 0..n_tiles-1, m' = 0..m-1: ACC[acc_addr + nt*acc_nstride + m'] = mac_array(A = ASPAD[a_addr + kt*a_kstride + m'], W = the tile at WSPAD[w_addr + kt*w_kstride + nt*w_nstride ..], C_init), C_init = the ACC row for kt > 0 and as `accumulate` says for kt = 0 (numerics.md section 5). A K tile is Rows deep in BF16 and 2*Rows deep in INT8 (two INT8 per PE: A and W words hold INT8 densely). A W tile is Rows words (word r = PE row r: W row r in BF16, W rows 2r and 2r+1 in INT8), or Cols words when w_transposed (word j = column j: the K row of token j, as for Q x K^T). Several N tiles in one command keep the array busy at m = 1 (each N tile accumulates in its own ACC rows).
 struct GemmCmd {
   static constexpr Op kOp = Op::Gemm;
   std::uint32_t pop = 0;  // token mask: consume one token from each queue set
   std::uint32_t push = 0;  // token mask: send one token to each queue set when done
   bool bf16 = false;  // 0 INT8, 1 BF16
   bool accumulate = false;  // 1: C_init = ACC row; 0: C_init = 0
+  bool w_transposed = false;  // W tiles are Cols column words instead of Rows row words
+  bool a_unsigned = false;  // INT8 only: A bytes are uint8 (0..255)
   std::uint32_t a_addr = 0;  // ASPAD word of A row 0 of K tile 0
-  std::uint32_t w_addr = 0;  // WSPAD word of W row 0 of K tile 0
-  std::uint32_t acc_addr = 0;  // ACC row of output row 0
+  std::uint32_t w_addr = 0;  // WSPAD word of the tile of K tile 0, N tile 0
+  std::uint32_t acc_addr = 0;  // ACC row of output row 0 of N tile 0
   std::uint32_t m = 0;  // rows (>= 1)
   std::uint32_t k_tiles = 0;  // K tiles (>= 1)
   std::uint32_t a_kstride = 0;  // ASPAD words between K tiles of A
-  std::uint32_t w_kstride = 0;  // WSPAD words between K tiles of W (usually Rows)
-  static constexpr std::array<FieldDesc, 12> kFields = {{
+  std::uint32_t w_kstride = 0;  // WSPAD words between K tiles of W
+  std::uint32_t n_tiles = 0;  // N tiles (>= 1)
+  std::uint32_t w_nstride = 0;  // WSPAD words between N tiles of W
+  std::uint32_t acc_nstride = 0;  // ACC rows between N tiles
+  static constexpr std::array<FieldDesc, 17> kFields = {{
       {"opcode", 0, 0, 8},
       {"pop", 0, 8, 4},
       {"push", 0, 12, 4},
       {"bf16", 0, 16, 1},
       {"accumulate", 0, 17, 1},
+      {"w_transposed", 0, 18, 1},
+      {"a_unsigned", 0, 19, 1},
       {"a_addr", 1, 0, 24},
       {"w_addr", 2, 0, 24},
       {"acc_addr", 3, 0, 24},
@@ -433,6 +440,9 @@ struct GemmCmd {
       {"k_tiles", 4, 16, 16},
       {"a_kstride", 5, 0, 24},
       {"w_kstride", 6, 0, 24},
+      {"n_tiles", 7, 0, 16},
+      {"w_nstride", 8, 0, 24},
+      {"acc_nstride", 9, 0, 24},
   }};
   // Throws std::invalid_argument naming the field when a value does not fit its bits.
   Command encode() const {
@@ -442,6 +452,8 @@ struct GemmCmd {
     put_field(c, "GEMM", "push", 0, 12, 4, push);
     put_field(c, "GEMM", "bf16", 0, 16, 1, bf16);
     put_field(c, "GEMM", "accumulate", 0, 17, 1, accumulate);
+    put_field(c, "GEMM", "w_transposed", 0, 18, 1, w_transposed);
+    put_field(c, "GEMM", "a_unsigned", 0, 19, 1, a_unsigned);
     put_field(c, "GEMM", "a_addr", 1, 0, 24, a_addr);
     put_field(c, "GEMM", "w_addr", 2, 0, 24, w_addr);
     put_field(c, "GEMM", "acc_addr", 3, 0, 24, acc_addr);
@@ -449,6 +461,9 @@ struct GemmCmd {
     put_field(c, "GEMM", "k_tiles", 4, 16, 16, k_tiles);
     put_field(c, "GEMM", "a_kstride", 5, 0, 24, a_kstride);
     put_field(c, "GEMM", "w_kstride", 6, 0, 24, w_kstride);
+    put_field(c, "GEMM", "n_tiles", 7, 0, 16, n_tiles);
+    put_field(c, "GEMM", "w_nstride", 8, 0, 24, w_nstride);
+    put_field(c, "GEMM", "acc_nstride", 9, 0, 24, acc_nstride);
     return c;
   }
   static GemmCmd decode(const Command& c) {
@@ -457,6 +472,8 @@ struct GemmCmd {
     r.push = get_field(c, 0, 12, 4);
     r.bf16 = get_field(c, 0, 16, 1) != 0;
     r.accumulate = get_field(c, 0, 17, 1) != 0;
+    r.w_transposed = get_field(c, 0, 18, 1) != 0;
+    r.a_unsigned = get_field(c, 0, 19, 1) != 0;
     r.a_addr = get_field(c, 1, 0, 24);
     r.w_addr = get_field(c, 2, 0, 24);
     r.acc_addr = get_field(c, 3, 0, 24);
@@ -464,6 +481,9 @@ struct GemmCmd {
     r.k_tiles = get_field(c, 4, 16, 16);
     r.a_kstride = get_field(c, 5, 0, 24);
     r.w_kstride = get_field(c, 6, 0, 24);
+    r.n_tiles = get_field(c, 7, 0, 16);
+    r.w_nstride = get_field(c, 8, 0, 24);
+    r.acc_nstride = get_field(c, 9, 0, 24);
     return r;
   }
 };

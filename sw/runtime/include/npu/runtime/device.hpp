@@ -26,8 +26,9 @@ struct Counters {
   std::uint64_t cycles = 0, gemm_busy = 0, gemm_stall = 0, vec_busy = 0, vec_stall = 0;
   std::uint64_t load_busy = 0, load_stall = 0, store_busy = 0, store_stall = 0;
   std::uint64_t macs = 0, dma_rd_bytes = 0, dma_wr_bytes = 0;
-  // MACs issued / (busy cycles * rows * cols).
-  double mac_utilization(const HwConfig& hw) const;
+  // MACs issued / (busy cycles * peak MACs per cycle), peak = rows * cols for
+  // BF16 and 2 * rows * cols for INT8 (two INT8 MACs per PE).
+  double mac_utilization(const HwConfig& hw, bool int8 = false) const;
 };
 
 struct RunResult {
