@@ -41,12 +41,14 @@ sim: $(CMAKE_STAMP)
 	  $(if $(filter 1,$(WAVES)),--waves $(FST),)
 
 # Throughput figures: GEMM utilization with load/compute/store overlap on
-# `base` (512^3, memory latency 100), DMA efficiency, every vector unit.
+# `base` (512^3, memory latency 100), DMA efficiency, every vector function,
+# M=1 GEMMs in INT8 and BF16, GEMM and softmax overlap.
 bench: build
 	cmake --build $(BUILD) -j $(JOBS) --target npu_sim_base
 	$(BUILD)/sim/npu_sim_base --config configs/base.yaml --seed $(SEED) --size 512 --latency 100
 	cmake --build $(BUILD) -j $(JOBS) --target bench_vec
 	cmake --build $(BUILD) -j $(JOBS) --target bench_dma
+	cmake --build $(BUILD) -j $(JOBS) --target bench_top
 
 # Regenerates the accuracy table in docs/numerics.md.
 accuracy: build

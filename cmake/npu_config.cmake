@@ -16,7 +16,7 @@ function(npu_read_config name)
     set(NPU_${up}_${ukey} "${CMAKE_MATCH_1}" PARENT_SCOPE)
   endforeach()
   # accel: section (npu_top), optional
-  foreach(key bus_bytes aspad_words wspad_words acc_rows dma_outstanding vec_maxlen)
+  foreach(key bus_bytes aspad_words wspad_words acc_rows dma_outstanding vec_maxlen vec_lanes)
     string(TOUPPER "${key}" ukey)
     if(text MATCHES "[ \t]${key}:[ \t]*([0-9]+)")
       set(NPU_${up}_${ukey} "${CMAKE_MATCH_1}" PARENT_SCOPE)
@@ -61,7 +61,8 @@ function(npu_verilate target)
     endif()
     set(accel_args -GBusBytes=${NPU_${up}_BUS_BYTES} -GAspadWords=${NPU_${up}_ASPAD_WORDS}
       -GWspadWords=${NPU_${up}_WSPAD_WORDS} -GAccRows=${NPU_${up}_ACC_ROWS}
-      -GDmaOutstanding=${NPU_${up}_DMA_OUTSTANDING} -GVecMaxLen=${NPU_${up}_VEC_MAXLEN})
+      -GDmaOutstanding=${NPU_${up}_DMA_OUTSTANDING} -GVecMaxLen=${NPU_${up}_VEC_MAXLEN}
+      -GVecLanes=${NPU_${up}_VEC_LANES})
   endif()
   set(exclude "")
   if(A_EXCLUDE_FROM_ALL)

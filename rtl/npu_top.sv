@@ -11,6 +11,7 @@ module npu_top #(
   parameter int unsigned AccRows        = 256,
   parameter int unsigned DmaOutstanding = 4,
   parameter int unsigned VecMaxLen      = 64,
+  parameter int unsigned VecLanes       = 4,
   localparam int unsigned DW            = BusBytes * 8,
   localparam int unsigned IdW           = 2
 ) (
@@ -76,9 +77,6 @@ module npu_top #(
   localparam int unsigned AccWprW   = $clog2(AccWprRaw);       // log2 of words per ACC row
   localparam int unsigned AccWpr    = 1 << AccWprW;
   localparam int unsigned LocalAW   = 24;
-  // REQUANT channel parameters live in flops: at most 128 channels per
-  // REQ_PARAMS (the compiler requantizes wider rows in slices).
-  localparam int unsigned ReqChannels = (VecMaxLen > 128) ? 128 : VecMaxLen;
 
   // ------------------------------------------------------------ registers
   logic        ctrl_enable, ctrl_soft_reset, ctrl_cnt_clear;
@@ -114,7 +112,7 @@ module npu_top #(
     .s_axil_bvalid_o, .s_axil_bready_i, .s_axil_bresp_o,
     .s_axil_arvalid_i, .s_axil_arready_o, .s_axil_araddr_i, .s_axil_arprot_i,
     .s_axil_rvalid_o, .s_axil_rready_i, .s_axil_rdata_o, .s_axil_rresp_o,
-    .hw_rows_i(8'(Rows)), .hw_cols_i(8'(Cols)), .hw_bus_bytes_i(8'(BusBytes)),
+    .hw_rows_i(8'(Rows)), .hw_cols_i(8'(Cols)), .hw_vec_lanes_i(8'(VecLanes)), .hw_bus_bytes_i(8'(BusBytes)),
     .hw_aspad_words_i(32'(AspadWords)), .hw_wspad_words_i(32'(WspadWords)),
     .hw_acc_rows_i(32'(AccRows)), .hw_vec_maxlen_i(32'(VecMaxLen)),
     .ctrl_enable_o(ctrl_enable), .ctrl_soft_reset_o(ctrl_soft_reset),
@@ -153,7 +151,7 @@ module npu_top #(
   npu_cmdproc #(
     .Rows(Rows), .Cols(Cols), .BusBytes(BusBytes), .AspadWords(AspadWords),
     .WspadWords(WspadWords), .AccRows(AccRows), .AccWpr(AccWpr), .VecMaxLen(VecMaxLen),
-    .ReqChannels(ReqChannels), .IdW(1)
+    .IdW(1)
   ) u_cmdproc (
     .clk_i, .rst_ni(core_rst_n),
     .enable_i(ctrl_enable), .stop_i(srst_pend_q),
@@ -220,7 +218,7 @@ module npu_top #(
   end
 
   // WSPAD: reader GEMM W (fixed priority: its reads are never refused) and DMA
-  // store; writer DMA load (dedicated).
+  // store; writers DMA load and VEC (round-robin, below).
   logic               ws_rd_en, ws_wr_en, ws_rd_mem_en;
   logic [WspadAW-1:0] ws_rd_a, ws_rd_mem_a;
   logic [DW-1:0]      ws_rdata;
@@ -241,10 +239,22 @@ module npu_top #(
     .req_addr_i(ws_rd_addr), .req_wdata_i('0), .req_wstrb_i('0), .rsp_valid_o(ws_rd_rsp),
     .mem_en_o(ws_rd_mem_en), .mem_addr_o(ws_rd_mem_a), .mem_wdata_o(ws_rd_wd_unused),
     .mem_wstrb_o(ws_rd_ws_unused));
+  // WSPAD writers: DMA load and VEC (round-robin)
+  logic [1:0]           ws_wr_valid, ws_wr_ready, ws_wr_rsp_unused;
+  logic [2*WspadAW-1:0] ws_wr_addr;
+  logic [2*DW-1:0]      ws_wr_data;
+  logic [2*DW/8-1:0]    ws_wr_strb;
+  logic [WspadAW-1:0]   ws_wr_a;
+  logic [DW-1:0]        ws_wdata;
+  logic [DW/8-1:0]      ws_wstrb;
+  npu_mem_arb #(.N(2), .AW(WspadAW), .DW(DW), .Prio0(0)) u_ws_wr_arb (
+    .clk_i, .rst_ni(core_rst_n), .req_valid_i(ws_wr_valid), .req_ready_o(ws_wr_ready),
+    .req_addr_i(ws_wr_addr), .req_wdata_i(ws_wr_data), .req_wstrb_i(ws_wr_strb),
+    .rsp_valid_o(ws_wr_rsp_unused),
+    .mem_en_o(ws_wr_en), .mem_addr_o(ws_wr_a), .mem_wdata_o(ws_wdata), .mem_wstrb_o(ws_wstrb));
   npu_mem #(.Words(WspadWords), .DW(DW), .NumRd(1)) u_wspad (
     .clk_i, .rd_en_i(ws_rd_mem_en), .rd_addr_i(ws_rd_mem_a), .rd_data_o(ws_rdata),
-    .wr_en_i(ws_wr_en), .wr_addr_i(lw_addr[WspadAW-1:0]), .wr_data_i(lw_data),
-    .wr_strb_i(lw_strb));
+    .wr_en_i(ws_wr_en), .wr_addr_i(ws_wr_a), .wr_data_i(ws_wdata), .wr_strb_i(ws_wstrb));
 
   // ACC: read port 0 gemm (dedicated), read port 1 vec / DMA store; writer gemm.
   logic               acc_rd0_en, acc_rd1_en, acc_wr_en;
@@ -296,31 +306,25 @@ module npu_top #(
 
   // ------------------------------------------------------------ vector engine
   logic vec_stall;
-  logic vec_as_we_unused, vec_acc_we_unused, vec_wr_we_unused;
-  logic [DW-1:0]    vec_as_wdata_unused;
-  logic [DW/8-1:0]  vec_as_wstrb_unused;
-  logic [AccDW-1:0] vec_acc_wdata_unused;
-  logic [AccDW/8-1:0] vec_acc_wstrb_unused;
-
   npu_vec_engine #(
-    .Rows(Rows), .Cols(Cols), .BusBytes(BusBytes), .AspadAW(AspadAW), .AccAW(AccAW),
-    .MaxLen(VecMaxLen), .ReqChannels(ReqChannels)
+    .Cols(Cols), .BusBytes(BusBytes), .AspadAW(AspadAW), .WspadAW(WspadAW), .AccAW(AccAW),
+    .MaxLen(VecMaxLen), .Lanes(VecLanes)
   ) u_vec (
     .clk_i, .rst_ni(core_rst_n),
     .cmd_valid_i(vec_valid), .cmd_ready_o(vec_ready), .cmd_i(vc_cmd),
     .done_o(vec_done), .busy_o(vec_busy), .stall_o(vec_stall),
-    .aspad_rd_req_valid_o(as_rd_valid[0]), .aspad_rd_req_ready_i(as_rd_ready[0]),
-    .aspad_rd_req_we_o(vec_as_we_unused), .aspad_rd_req_addr_o(as_rd_addr[0 +: AspadAW]),
-    .aspad_rd_req_wdata_o(vec_as_wdata_unused), .aspad_rd_req_wstrb_o(vec_as_wstrb_unused),
-    .aspad_rd_rsp_valid_i(as_rd_rsp[0]), .aspad_rd_rsp_rdata_i(as_rdata[DW +: DW]),
-    .acc_rd_req_valid_o(acc_rd_valid[0]), .acc_rd_req_ready_i(acc_rd_ready[0]),
-    .acc_rd_req_we_o(vec_acc_we_unused), .acc_rd_req_addr_o(acc_rd_addr[0 +: AccAW]),
-    .acc_rd_req_wdata_o(vec_acc_wdata_unused), .acc_rd_req_wstrb_o(vec_acc_wstrb_unused),
-    .acc_rd_rsp_valid_i(acc_rd_rsp[0]), .acc_rd_rsp_rdata_i(acc_rdata[AccDW +: AccDW]),
-    .aspad_wr_req_valid_o(as_wr_valid[1]), .aspad_wr_req_ready_i(as_wr_ready[1]),
-    .aspad_wr_req_we_o(vec_wr_we_unused), .aspad_wr_req_addr_o(as_wr_addr[AspadAW +: AspadAW]),
-    .aspad_wr_req_wdata_o(as_wr_data[DW +: DW]), .aspad_wr_req_wstrb_o(as_wr_strb[DW/8 +: DW/8]),
-    .aspad_wr_rsp_valid_i(1'b0), .aspad_wr_rsp_rdata_i('0));
+    .aspad_rd_valid_o(as_rd_valid[0]), .aspad_rd_ready_i(as_rd_ready[0]),
+    .aspad_rd_addr_o(as_rd_addr[0 +: AspadAW]), .aspad_rd_rsp_valid_i(as_rd_rsp[0]),
+    .aspad_rd_rsp_data_i(as_rdata[DW +: DW]),
+    .acc_rd_valid_o(acc_rd_valid[0]), .acc_rd_ready_i(acc_rd_ready[0]),
+    .acc_rd_addr_o(acc_rd_addr[0 +: AccAW]), .acc_rd_rsp_valid_i(acc_rd_rsp[0]),
+    .acc_rd_rsp_data_i(acc_rdata[AccDW +: AccDW]),
+    .aspad_wr_valid_o(as_wr_valid[1]), .aspad_wr_ready_i(as_wr_ready[1]),
+    .aspad_wr_addr_o(as_wr_addr[AspadAW +: AspadAW]), .aspad_wr_data_o(as_wr_data[DW +: DW]),
+    .aspad_wr_strb_o(as_wr_strb[DW/8 +: DW/8]),
+    .wspad_wr_valid_o(ws_wr_valid[1]), .wspad_wr_ready_i(ws_wr_ready[1]),
+    .wspad_wr_addr_o(ws_wr_addr[WspadAW +: WspadAW]), .wspad_wr_data_o(ws_wr_data[DW +: DW]),
+    .wspad_wr_strb_o(ws_wr_strb[DW/8 +: DW/8]));
 
   // ------------------------------------------------------------ DMA
   // read channel: port 0 command fetch, port 1 DMA load
@@ -379,15 +383,18 @@ module npu_top #(
     .lw_space_o(lw_space));
   assign ld_err = dma_err(ld_err2);
 
-  // load writes: WSPAD directly, ASPAD through its write arbiter (client 0)
-  assign ws_wr_en   = lw_valid && (lw_space == npu_isa_pkg::SpaceWspad);
+  // load writes: ASPAD and WSPAD through their write arbiters (client 0)
+  assign ws_wr_valid[0] = lw_valid && (lw_space == npu_isa_pkg::SpaceWspad);
+  assign ws_wr_addr[0 +: WspadAW] = lw_addr[WspadAW-1:0];
+  assign ws_wr_data[0 +: DW]      = lw_data;
+  assign ws_wr_strb[0 +: DW/8]    = lw_strb;
   assign as_wr_valid[0] = lw_valid && (lw_space == npu_isa_pkg::SpaceAspad);
   assign as_wr_addr[0 +: AspadAW] = lw_addr[AspadAW-1:0];
   assign as_wr_data[0 +: DW]      = lw_data;
   assign as_wr_strb[0 +: DW/8]    = lw_strb;
-  assign lw_ready = (lw_space == npu_isa_pkg::SpaceWspad) ? 1'b1 : as_wr_ready[0];
+  assign lw_ready = (lw_space == npu_isa_pkg::SpaceWspad) ? ws_wr_ready[0] : as_wr_ready[0];
 
-  // store reads: ASPAD (read client 2) or ACC (read port 1, client 1; a bus
+  // store reads: ASPAD (read client 1) or ACC (read port 1, client 1; a bus
   // word is a slice of an ACC row, zero past 4*Cols bytes)
   logic               lr_valid, lr_ready, lr_rsp_valid, lr_we;
   logic [LocalAW-1:0] lr_addr;
@@ -455,9 +462,7 @@ module npu_top #(
     .macs_o(cnt_macs), .rd_bytes_o(cnt_rd_bytes), .wr_bytes_o(cnt_wr_bytes));
 
   logic unused;
-  assign unused = ^{vec_as_we_unused, vec_acc_we_unused, vec_wr_we_unused, vec_as_wdata_unused,
-                    vec_as_wstrb_unused, vec_acc_wdata_unused, vec_acc_wstrb_unused,
-                    lw_we, lr_we, lr_wdata_unused, lr_wstrb_unused, as_wr_rsp_unused,
+  assign unused = ^{ws_wr_rsp_unused, lw_we, lr_we, lr_wdata_unused, lr_wstrb_unused, as_wr_rsp_unused,
                     lw_addr[LocalAW-1:WspadAW], lr_addr[LocalAW-1:AspadAW], as_rd_wd_unused,
                     as_rd_ws_unused, ws_rd_rsp[0], ws_rd_ready[0], ws_rd_wd_unused, ws_rd_ws_unused, acc_rd_wd_unused, acc_rd_ws_unused,
                     ld_f, st_f, gemm_cmd};

@@ -12,42 +12,25 @@ rtl/gemm/npu_gemm_engine.sv
 # local memories
 rtl/mem/npu_mem.sv
 rtl/mem/npu_mem_arb.sv
-# vector engine
+# vector engine: arithmetic, the lane, streams, the scalar unit, checker and engine
 rtl/vec/vec_pkg.sv
-rtl/vec/fp32_fma.sv
-rtl/vec/fp32_max.sv
-rtl/vec/fp32_scale_pow2.sv
-rtl/vec/fp32_to_bf16.sv
-rtl/vec/bf16_to_fp32.sv
-rtl/vec/vec_i8_pkg.sv
-rtl/vec/vec_i8_pipe.sv
-rtl/vec/vec_i8_stage_regs.sv
-rtl/vec/vec_i8_row_pipe.sv
-rtl/vec/vec_i8_requant_lane.sv
-rtl/vec/vec_requant.sv
-rtl/vec/vec_eltwise_i8.sv
-rtl/vec/vec_gelu_i8.sv
-rtl/vec/vec_silu_i8.sv
-rtl/vec/vec_rsqrt_seed.sv
-rtl/vec/vec_recip_seed.sv
-rtl/vec/vec_rsqrt.sv
-rtl/vec/vec_eltwise_bf16.sv
-rtl/vec/vec_norm_bf16.sv
-rtl/vec/vec_layernorm_bf16.sv
-rtl/vec/vec_rmsnorm_bf16.sv
+rtl/vec/vec_tables_pkg.sv
 rtl/vec/fp32_add_comb.sv
-rtl/vec/fp32_acc.sv
-rtl/vec/vec_exp_neg_split.sv
-rtl/vec/vec_recip.sv
-rtl/vec/vec_act_lane.sv
-rtl/vec/vec_act_bf16.sv
-rtl/vec/vec_softmax_bf16.sv
-rtl/vec/int_div.sv
-rtl/vec/vec_softmax_i8.sv
-rtl/vec/vec_norm_i32.sv
-# vector engine top: checker and engine (VEC commands)
-rtl/vec/npu_vec_decode.sv
-rtl/vec/vec_addr_gen.sv
+rtl/vec/fp32_lt.sv
+rtl/vec/fp32_to_bf16.sv
+rtl/vec/vec_fmul.sv
+rtl/vec/vec_i2f.sv
+rtl/vec/vec_table_eval.sv
+rtl/vec/vec_exp2.sv
+rtl/vec/vec_sigmoid_rcp.sv
+rtl/vec/vec_tail.sv
+rtl/vec/vec_lane.sv
+rtl/vec/vec_job_iter.sv
+rtl/vec/vec_reader.sv
+rtl/vec/vec_seq.sv
+rtl/vec/vec_unpack.sv
+rtl/vec/vec_writer.sv
+rtl/vec/vec_scalar.sv
 rtl/vec/npu_vec_check.sv
 rtl/vec/npu_vec_engine.sv
 # DMA engines and AXI read mux

@@ -35,6 +35,7 @@ module npu_csr (
   // hardware configuration
   input  logic [7:0]  hw_rows_i,
   input  logic [7:0]  hw_cols_i,
+  input  logic [7:0]  hw_vec_lanes_i,
   input  logic [7:0]  hw_bus_bytes_i,
   input  logic [31:0] hw_aspad_words_i,
   input  logic [31:0] hw_wspad_words_i,
@@ -112,6 +113,7 @@ module npu_csr (
   assign hwif_in.HW_ROWS_COLS.ROWS.next      = hw_rows_i;
   assign hwif_in.HW_ROWS_COLS.COLS.next      = hw_cols_i;
   assign hwif_in.HW_ROWS_COLS.BUS_BYTES.next = hw_bus_bytes_i;
+  assign hwif_in.HW_ROWS_COLS.VEC_LANES.next = hw_vec_lanes_i;
   assign hwif_in.HW_ASPAD_WORDS.VALUE.next   = hw_aspad_words_i;
   assign hwif_in.HW_WSPAD_WORDS.VALUE.next   = hw_wspad_words_i;
   assign hwif_in.HW_ACC_ROWS.VALUE.next      = hw_acc_rows_i;

@@ -1019,6 +1019,7 @@ module npu_csr_reg (
             readback_data_var[7:0] = hwif_in.HW_ROWS_COLS.ROWS.next;
             readback_data_var[15:8] = hwif_in.HW_ROWS_COLS.COLS.next;
             readback_data_var[23:16] = hwif_in.HW_ROWS_COLS.BUS_BYTES.next;
+            readback_data_var[31:24] = hwif_in.HW_ROWS_COLS.VEC_LANES.next;
         end
         if(rd_mux_addr == 12'hc) begin
             readback_data_var[31:0] = hwif_in.HW_ASPAD_WORDS.VALUE.next;

@@ -21,9 +21,14 @@ package npu_csr_reg_pkg;
     } npu_csr__HW_ROWS_COLS__BUS_BYTES__in_t;
 
     typedef struct packed {
+        logic [7:0] next;
+    } npu_csr__HW_ROWS_COLS__VEC_LANES__in_t;
+
+    typedef struct packed {
         npu_csr__HW_ROWS_COLS__ROWS__in_t ROWS;
         npu_csr__HW_ROWS_COLS__COLS__in_t COLS;
         npu_csr__HW_ROWS_COLS__BUS_BYTES__in_t BUS_BYTES;
+        npu_csr__HW_ROWS_COLS__VEC_LANES__in_t VEC_LANES;
     } npu_csr__HW_ROWS_COLS__in_t;
 
     typedef struct packed {

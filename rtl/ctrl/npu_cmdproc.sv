@@ -12,7 +12,6 @@ module npu_cmdproc #(
   parameter int unsigned AccRows     = 256,
   parameter int unsigned AccWpr      = 2,
   parameter int unsigned VecMaxLen   = 64,
-  parameter int unsigned ReqChannels = 64,
   parameter int unsigned IdW         = 1,
   parameter int unsigned FetchDepth  = 8,
   localparam int unsigned DW         = BusBytes * 8,
@@ -111,8 +110,8 @@ module npu_cmdproc #(
     .is_vec_o(chk_vec), .is_barrier_o(chk_barrier));
 
   npu_vec_check #(
-    .Cols(Cols), .BusBytes(BusBytes), .AspadWords(AspadWords), .AccRows(AccRows),
-    .MaxLen(VecMaxLen), .ReqChannels(ReqChannels)
+    .Cols(Cols), .BusBytes(BusBytes), .AspadWords(AspadWords), .WspadWords(WspadWords),
+    .AccRows(AccRows), .MaxLen(VecMaxLen)
   ) u_vcheck (.cmd_i(f_cmd), .fault_o(vchk_fault), .code_o(vchk_code));
 
   // Fault order: the fetch entry's own fault (AXI response, ring or window

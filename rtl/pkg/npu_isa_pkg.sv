@@ -60,21 +60,26 @@ package npu_isa_pkg;
 
   // VEC word 0 bits 23:16. A value not listed is ILLEGAL_OPCODE.
   typedef enum logic [7:0] {
-    VfRequant = 8'd1,  // INT32 -> INT8, per-channel multiplier, shift, bias
-    VfReqParams = 8'd2,  // INT32 triples (mult bits 30:0, shift bits 5:0 signed, bias) per channel, n = 3 x channels <= 3 x ReqChannels; every row loads channels from 0 (the last row wins)
-    VfGeluI8 = 8'd3,  // I-BERT i-GELU + requantization
-    VfSiluI8 = 8'd4,  // table loaded by SILU_TABLE
-    VfSiluTable = 8'd5,  // 256 INT8 entries, entry i for x = i - 128
-    VfAddI8 = 8'd6,  // residual add with requantization
-    VfMulI8 = 8'd7,  // multiply with requantization
-    VfSoftmaxI8 = 8'd8,  // I-BERT integer softmax
-    VfSoftmaxBf16 = 8'd16,  // softmax with scale and causal mask
-    VfLayerNormBf16 = 8'd17,  // LayerNorm (gamma = aux, beta = aux2)
-    VfRmsNormBf16 = 8'd18,  // RMSNorm (gamma = aux)
-    VfGeluBf16 = 8'd19,  // GELU, tanh form
-    VfSiluBf16 = 8'd20,  // SiLU
+    VfRequant = 8'd1,  // int32 + bias, requantized (numerics.md Requantization), optionally through the LUT
+    VfParams = 8'd2,  // loads the parameter buffer: channel c gets P0..P2 = elements 3c..3c+2 of the row (n = 3 x channels, channels <= VecMaxLen); every row starts at channel 0
+    VfLutI8 = 8'd3,  // y = LUT[x + 128] (the INT8 activations: i-GELU, SiLU tables from the host)
+    VfLutLoad = 8'd4,  // loads the 256-entry LUT: entry i (for x = i - 128) = element i (n = 256)
+    VfAddI8 = 8'd5,  // requantize((a - za) ka + (b - zb) kb)
+    VfMulI8 = 8'd6,  // requantize((a - za)(b - zb))
+    VfSoftmaxI8 = 8'd7,  // integer softmax, base-2 exponent (output scale 2^-8)
+    VfLayernormI32 = 8'd8,  // integer LayerNorm, then gamma, beta and requantization
+    VfRmsnormI32 = 8'd9,  // integer RMSNorm, then gamma, beta and requantization
+    VfQuantI8 = 8'd10,  // clamp(rne(x * inv_scale) + zp)
+    VfSoftmaxBf16 = 8'd16,  // softmax(x scale) with an optional causal mask (column j kept iff j <= r + offset)
+    VfLayernormBf16 = 8'd17,  // LayerNorm
+    VfRmsnormBf16 = 8'd18,  // RMSNorm
+    VfGeluBf16 = 8'd19,  // GELU (tanh form) of the input rounded to BF16
+    VfSiluBf16 = 8'd20,  // SiLU of the input rounded to BF16
     VfAddBf16 = 8'd21,  // a + b
-    VfMulBf16 = 8'd22  // a x b
+    VfMulBf16 = 8'd22,  // a x b
+    VfCvtBf16 = 8'd23,  // x scale + bias: the FP32 -> BF16 (or INT32 -> BF16) epilogue of a GEMM
+    VfRopeBf16 = 8'd24,  // rotary embedding, rotate-half order: row r of aux holds cos_i at element i and sin_i at element n/2 + i (i < n/2); n/2 a multiple of src_group, aux_group = dst_group = src_group
+    VfSwigluBf16 = 8'd25  // silu(a) x b, a rounded to BF16
   } vec_func_e;
 
   // hdr: word 0 of every command
@@ -152,33 +157,34 @@ package npu_isa_pkg;
     opcode_e      opcode;  // w0[7:0]
   } cmd_gemm_t;
 
-  // VEC: func over `rows` rows of `n` elements. Element e of row r of a stream lives in word addr + r*row_stride + (e/group)*group_stride, lane e%group (blocked addressing; with group = Rows and group_stride = m this is the GEMM A layout). A written word holds its group's elements in lanes 0..group-1, the other lanes zero. gamma and beta use row stride 0.
+  // VEC: func over `rows` rows of `n` elements. Element e of row r of a stream lives in word addr + r*row_stride + (e/group)*group_stride, lane e%group (blocked addressing; with group = the GEMM K tile and group_stride = m this is the GEMM A layout). With dst_pairs (INT8 destinations), rows 2i and 2i+1 share word addr + i*row_stride + .., row 2i in the even bytes and row 2i+1 in the odd bytes of lane pairs (the INT8 W layout).
   typedef struct packed {
-    logic [63:0] rsvd_448;
-    logic [31:0] cfg3;  // w13[31:0] per func
-    logic [31:0] cfg2;  // w12[31:0] per func
-    logic [31:0] cfg1;  // w11[31:0] per func
-    logic [31:0] cfg0;  // w10[31:0] per func
-    logic [15:0] aux_group_stride;  // w9[31:16]
-    logic [15:0] aux_row_stride;  // w9[15:0] operand b; gamma/beta use row stride 0
+    logic [95:0] rsvd_416;
+    logic [31:0] cfg3;  // w12[31:0] per func
+    logic [31:0] cfg2;  // w11[31:0] per func
+    logic [31:0] cfg1;  // w10[31:0] per func
+    logic [31:0] cfg0;  // w9[31:0] per func
     logic [7:0]  rsvd_280;
-    logic [7:0]  aux_group;  // w8[23:16] elements per aux/aux2 word (>= 1)
+    logic [7:0]  aux_group;  // w8[23:16] elements per aux word (>= 1)
     logic [7:0]  dst_group;  // w8[15:8] elements per dst word (>= 1)
     logic [7:0]  src_group;  // w8[7:0] elements per src word (>= 1)
-    logic [15:0] n;  // w7[31:16] elements per row (1..VecMaxLen)
+    logic [15:0] n;  // w7[31:16] elements per row (1..VecMaxLen; PARAMS: 3 per channel; LUT_LOAD: 256)
     logic [15:0] rows;  // w7[15:0] rows (>= 1)
-    logic [7:0]  rsvd_216;
-    logic [23:0] aux2_addr;  // w6[23:0] ASPAD word of beta
-    logic [7:0]  rsvd_184;
-    logic [23:0] aux_addr;  // w5[23:0] ASPAD word of gamma or operand b
+    logic [15:0] aux_group_stride;  // w6[31:16]
+    logic [15:0] aux_row_stride;  // w6[15:0]
+    logic [5:0]  rsvd_186;
+    space_e      aux_space;  // w5[25:24] ASPAD or ACC
+    logic [23:0] aux_addr;  // w5[23:0]
     logic [15:0] dst_group_stride;  // w4[31:16]
     logic [15:0] dst_row_stride;  // w4[15:0]
-    logic [7:0]  rsvd_120;
-    logic [23:0] dst_addr;  // w3[23:0] ASPAD word
+    logic [4:0]  rsvd_123;
+    logic        dst_pairs;  // w3[26:26] pair-interleaved rows (INT8 destinations)
+    space_e      dst_space;  // w3[25:24] ASPAD or WSPAD
+    logic [23:0] dst_addr;  // w3[23:0]
     logic [15:0] src_group_stride;  // w2[31:16]
     logic [15:0] src_row_stride;  // w2[15:0]
     logic [5:0]  rsvd_58;
-    space_e      src_space;  // w1[25:24] ASPAD, or ACC for INT32 sources
+    space_e      src_space;  // w1[25:24] ASPAD or ACC
     logic [23:0] src_addr;  // w1[23:0]
     logic [7:0]  rsvd_24;
     vec_func_e   func;  // w0[23:16]
@@ -235,20 +241,25 @@ package npu_isa_pkg;
     i = '0;
     unique case (func)
       8'h01: i = '{1'b1, ElemI32, ElemI32, ElemNone, ElemNone, ElemI8, 2'd1, 1'b1};  // REQUANT
-      8'h02: i = '{1'b1, ElemI32, ElemNone, ElemNone, ElemNone, ElemNone, 2'd1, 1'b0};  // REQ_PARAMS
-      8'h03: i = '{1'b1, ElemI8, ElemNone, ElemNone, ElemNone, ElemI8, 2'd1, 1'b0};  // GELU_I8
-      8'h04: i = '{1'b1, ElemI8, ElemNone, ElemNone, ElemNone, ElemI8, 2'd1, 1'b0};  // SILU_I8
-      8'h05: i = '{1'b1, ElemI8, ElemNone, ElemNone, ElemNone, ElemNone, 2'd1, 1'b0};  // SILU_TABLE
-      8'h06: i = '{1'b1, ElemI8, ElemNone, ElemI8, ElemNone, ElemI8, 2'd1, 1'b0};  // ADD_I8
-      8'h07: i = '{1'b1, ElemI8, ElemNone, ElemI8, ElemNone, ElemI8, 2'd1, 1'b0};  // MUL_I8
-      8'h08: i = '{1'b1, ElemI8, ElemNone, ElemNone, ElemNone, ElemU8, 2'd3, 1'b0};  // SOFTMAX_I8
-      8'h10: i = '{1'b1, ElemBf16, ElemNone, ElemNone, ElemNone, ElemBf16, 2'd3, 1'b0};  // SOFTMAX_BF16
-      8'h11: i = '{1'b1, ElemBf16, ElemNone, ElemBf16, ElemNone, ElemBf16, 2'd3, 1'b0};  // LAYER_NORM_BF16
-      8'h12: i = '{1'b1, ElemBf16, ElemNone, ElemBf16, ElemNone, ElemBf16, 2'd2, 1'b0};  // RMS_NORM_BF16
-      8'h13: i = '{1'b1, ElemBf16, ElemNone, ElemNone, ElemNone, ElemBf16, 2'd1, 1'b0};  // GELU_BF16
-      8'h14: i = '{1'b1, ElemBf16, ElemNone, ElemNone, ElemNone, ElemBf16, 2'd1, 1'b0};  // SILU_BF16
-      8'h15: i = '{1'b1, ElemBf16, ElemNone, ElemBf16, ElemNone, ElemBf16, 2'd1, 1'b0};  // ADD_BF16
-      8'h16: i = '{1'b1, ElemBf16, ElemNone, ElemBf16, ElemNone, ElemBf16, 2'd1, 1'b0};  // MUL_BF16
+      8'h02: i = '{1'b1, ElemI32, ElemNone, ElemNone, ElemNone, ElemNone, 2'd1, 1'b0};  // PARAMS
+      8'h03: i = '{1'b1, ElemI8, ElemNone, ElemNone, ElemNone, ElemI8, 2'd1, 1'b0};  // LUT_I8
+      8'h04: i = '{1'b1, ElemI8, ElemNone, ElemNone, ElemNone, ElemNone, 2'd1, 1'b0};  // LUT_LOAD
+      8'h05: i = '{1'b1, ElemI8, ElemNone, ElemI8, ElemNone, ElemI8, 2'd1, 1'b0};  // ADD_I8
+      8'h06: i = '{1'b1, ElemI8, ElemNone, ElemI8, ElemNone, ElemI8, 2'd1, 1'b0};  // MUL_I8
+      8'h07: i = '{1'b1, ElemI8, ElemNone, ElemNone, ElemNone, ElemU8, 2'd3, 1'b0};  // SOFTMAX_I8
+      8'h08: i = '{1'b1, ElemI32, ElemI32, ElemNone, ElemNone, ElemI8, 2'd3, 1'b1};  // LAYERNORM_I32
+      8'h09: i = '{1'b1, ElemI32, ElemI32, ElemNone, ElemNone, ElemI8, 2'd2, 1'b1};  // RMSNORM_I32
+      8'h0A: i = '{1'b1, ElemBf16, ElemF32, ElemNone, ElemNone, ElemI8, 2'd1, 1'b0};  // QUANT_I8
+      8'h10: i = '{1'b1, ElemBf16, ElemF32, ElemNone, ElemNone, ElemBf16, 2'd3, 1'b0};  // SOFTMAX_BF16
+      8'h11: i = '{1'b1, ElemBf16, ElemF32, ElemNone, ElemNone, ElemBf16, 2'd3, 1'b1};  // LAYERNORM_BF16
+      8'h12: i = '{1'b1, ElemBf16, ElemF32, ElemNone, ElemNone, ElemBf16, 2'd2, 1'b1};  // RMSNORM_BF16
+      8'h13: i = '{1'b1, ElemBf16, ElemF32, ElemNone, ElemNone, ElemBf16, 2'd1, 1'b1};  // GELU_BF16
+      8'h14: i = '{1'b1, ElemBf16, ElemF32, ElemNone, ElemNone, ElemBf16, 2'd1, 1'b1};  // SILU_BF16
+      8'h15: i = '{1'b1, ElemBf16, ElemF32, ElemBf16, ElemF32, ElemBf16, 2'd1, 1'b0};  // ADD_BF16
+      8'h16: i = '{1'b1, ElemBf16, ElemF32, ElemBf16, ElemF32, ElemBf16, 2'd1, 1'b0};  // MUL_BF16
+      8'h17: i = '{1'b1, ElemBf16, ElemF32, ElemNone, ElemNone, ElemBf16, 2'd1, 1'b1};  // CVT_BF16
+      8'h18: i = '{1'b1, ElemBf16, ElemF32, ElemBf16, ElemNone, ElemBf16, 2'd1, 1'b0};  // ROPE_BF16
+      8'h19: i = '{1'b1, ElemBf16, ElemF32, ElemBf16, ElemF32, ElemBf16, 2'd1, 1'b0};  // SWIGLU_BF16
       default: i = '0;
     endcase
     return i;

@@ -2,7 +2,7 @@
 // fp32_add (= fp32_fma(a, 1.0, b)): DAZ inputs, RNE to a 24-bit significand
 // with unbounded exponent, then FTZ (tininess after rounding) or overflow to
 // Inf, canonical NaN, exact cancellation gives +0, (-0)+(-0) = -0.
-// Used where a sum must close a one-cycle loop (fp32_acc).
+// The adder of the lane stages A0 and AA, the reduction partials and the scalar unit.
 module fp32_add_comb (
   input  logic [31:0] a_i,
   input  logic [31:0] b_i,

@@ -1,701 +1,479 @@
-// Vector engine of the accelerator top: executes one VEC command (docs/isa.md,
-// VEC) at a time. Readers walk the blocked addressing of the src, aux (gamma /
-// operand b) and aux2 (beta) streams, fetch every word once through the ASPAD
-// (and, for INT32 sources, ACC) read ports into small word FIFOs, and feed one
-// element per cycle into the unit of the func (each instantiated with
-// Lanes = 1). The writer packs the unit's output elements into dst words
-// (lanes >= dst_group zero) and writes each word once. REQ_PARAMS and
-// SILU_TABLE feed the parameter ports of vec_requant and vec_silu_i8.
-// Commands arrive already checked by npu_vec_check.
+// Vector engine (docs/architecture.md, "The vector engine"): runs one VEC
+// command at a time over Lanes lanes. Two word readers (src, aux) feed a
+// beat sequencer; each beat (up to Lanes elements of one row) goes through
+// the lane pipeline (vec_lane, LaneStages stages) to the writer. Multi-pass
+// functions keep Slots rows in flight; the shared scalar unit (vec_scalar)
+// reduces a row's partials between its passes. The command was checked by
+// npu_vec_check before it gets here.
 module npu_vec_engine #(
-  parameter int unsigned Rows        = 16,
-  parameter int unsigned Cols        = 16,
-  parameter int unsigned BusBytes    = 32,
-  parameter int unsigned AspadAW     = 13,
-  parameter int unsigned AccAW       = 10,
-  parameter int unsigned MaxLen      = 1024,
-  parameter int unsigned ReqChannels = MaxLen,
-  localparam int unsigned DW         = BusBytes * 8,
-  localparam int unsigned AccDW      = Cols * 32
+  parameter int unsigned Cols     = 16,
+  parameter int unsigned BusBytes = 32,
+  parameter int unsigned AspadAW  = 13,
+  parameter int unsigned WspadAW  = 11,
+  parameter int unsigned AccAW    = 10,
+  parameter int unsigned MaxLen   = 1024,
+  parameter int unsigned Lanes    = 16,
+  localparam int unsigned DW      = BusBytes * 8,
+  localparam int unsigned AccDW   = Cols * 32
 ) (
   input  logic                  clk_i,
   input  logic                  rst_ni,
-  // Command: the raw 64-byte VEC command, word w = cmd_i[32*w +: 32].
+  // command (checked)
   input  logic                  cmd_valid_i,
   output logic                  cmd_ready_o,
-  input  logic [16*32-1:0]      cmd_i,
+  input  npu_isa_pkg::cmd_vec_t cmd_i,
   output logic                  done_o,
   output logic                  busy_o,
   output logic                  stall_o,
-  // ASPAD read client.
-  output logic                  aspad_rd_req_valid_o,
-  input  logic                  aspad_rd_req_ready_i,
-  output logic                  aspad_rd_req_we_o,
-  output logic [AspadAW-1:0]    aspad_rd_req_addr_o,
-  output logic [DW-1:0]         aspad_rd_req_wdata_o,
-  output logic [BusBytes-1:0]   aspad_rd_req_wstrb_o,
+  // ASPAD read client (a response one cycle after its handshake)
+  output logic                  aspad_rd_valid_o,
+  input  logic                  aspad_rd_ready_i,
+  output logic [AspadAW-1:0]    aspad_rd_addr_o,
   input  logic                  aspad_rd_rsp_valid_i,
-  input  logic [DW-1:0]         aspad_rd_rsp_rdata_i,
-  // ACC read client (one word = one ACC row).
-  output logic                  acc_rd_req_valid_o,
-  input  logic                  acc_rd_req_ready_i,
-  output logic                  acc_rd_req_we_o,
-  output logic [AccAW-1:0]      acc_rd_req_addr_o,
-  output logic [AccDW-1:0]      acc_rd_req_wdata_o,
-  output logic [Cols*4-1:0]     acc_rd_req_wstrb_o,
+  input  logic [DW-1:0]         aspad_rd_rsp_data_i,
+  // ACC read client (one word = one ACC row)
+  output logic                  acc_rd_valid_o,
+  input  logic                  acc_rd_ready_i,
+  output logic [AccAW-1:0]      acc_rd_addr_o,
   input  logic                  acc_rd_rsp_valid_i,
-  input  logic [AccDW-1:0]      acc_rd_rsp_rdata_i,
-  // ASPAD write client.
-  output logic                  aspad_wr_req_valid_o,
-  input  logic                  aspad_wr_req_ready_i,
-  output logic                  aspad_wr_req_we_o,
-  output logic [AspadAW-1:0]    aspad_wr_req_addr_o,
-  output logic [DW-1:0]         aspad_wr_req_wdata_o,
-  output logic [BusBytes-1:0]   aspad_wr_req_wstrb_o,
-  input  logic                  aspad_wr_rsp_valid_i,
-  input  logic [DW-1:0]         aspad_wr_rsp_rdata_i
+  input  logic [AccDW-1:0]      acc_rd_rsp_data_i,
+  // ASPAD and WSPAD write clients
+  output logic                  aspad_wr_valid_o,
+  input  logic                  aspad_wr_ready_i,
+  output logic [AspadAW-1:0]    aspad_wr_addr_o,
+  output logic [DW-1:0]         aspad_wr_data_o,
+  output logic [BusBytes-1:0]   aspad_wr_strb_o,
+  output logic                  wspad_wr_valid_o,
+  input  logic                  wspad_wr_ready_i,
+  output logic [WspadAW-1:0]    wspad_wr_addr_o,
+  output logic [DW-1:0]         wspad_wr_data_o,
+  output logic [BusBytes-1:0]   wspad_wr_strb_o
 );
+  import vec_pkg::*;
+  import npu_isa_pkg::*;
 
-  localparam int unsigned SrcW      = (DW > AccDW) ? DW : AccDW;
-  localparam int unsigned SrcAW     = (AspadAW > AccAW) ? AspadAW : AccAW;
-  localparam int unsigned FifoDepth = 4;
-  localparam int unsigned CredW     = $clog2(FifoDepth + 1);
-  localparam int unsigned ChanW     = (ReqChannels > 1) ? $clog2(ReqChannels) : 1;
-  localparam int unsigned ReqCntW   = $clog2(ReqChannels + 1);
-  localparam int unsigned RqMW      = vec_i8_pkg::ReqMultWidth;
-  localparam int unsigned RqSW      = vec_i8_pkg::ReqShiftWidth;
-  localparam int unsigned PackIdxW  = $clog2(DW);
+  localparam int unsigned Slots = (Lanes >= 8) ? 4 : 2;
+  localparam int unsigned SW    = $clog2(Slots);
+  localparam int unsigned NQ    = 16 / Lanes;
+  localparam int unsigned QW    = (NQ > 1) ? $clog2(NQ) : 1;
+  localparam int unsigned LS    = $clog2(Lanes);                 // 0 for one lane
+  localparam int unsigned LW    = (Lanes > 1) ? LS : 1;          // lane index width
+  localparam int unsigned NS    = LaneStages + 1;
+  localparam int unsigned WW    = (DW > AccDW) ? DW : AccDW;   // reader word
+  localparam int unsigned PWords = (MaxLen + Lanes - 1) / Lanes; // parameter buffer words
+  localparam int unsigned PAW   = (PWords > 1) ? $clog2(PWords) : 1;
+  localparam int unsigned ChW   = 72;                            // P0 32, P1 32, P2 8
 
-  // Unit numbers (npu_vec_decode).
-  localparam logic [3:0] URequant = 4'd0, UReqParams = 4'd1, UGeluI8 = 4'd2, USiluI8 = 4'd3,
-                         USiluTable = 4'd4, UEltI8 = 4'd5, USoftmaxI8 = 4'd6,
-                         USoftmaxBf = 4'd7, ULayerNorm = 4'd8, URmsNorm = 4'd9,
-                         UActBf = 4'd10, UEltBf = 4'd11;
-  localparam logic [1:0] TI8 = 2'd0, TBF = 2'd1;
-  localparam logic [1:0] SpaceAcc = 2'd2;
+  // ================================================================ command
+  typedef enum logic [1:0] {EIdle, EPro, ERun} est_e;
+  est_e            st_q;
+  cmd_vec_t        c;
+  vec_func_info_t  fi;
+  logic            start_run, run_q, accept;
 
-  // ---- command decode and registers ---------------------------------------------------
-  npu_isa_pkg::cmd_vec_t c;
-  assign c = cmd_i;
+  assign cmd_ready_o = (st_q == EIdle);
+  assign accept      = cmd_valid_i && cmd_ready_o;
+  assign busy_o      = (st_q != EIdle);
+  assign fi          = vec_func_info(c.func);
 
-  logic       d_legal, d_has_dst, d_has_aux, d_aux_rows, d_has_aux2;
-  logic [1:0] d_src_type, d_dst_type;
-  logic [3:0] d_unit;
+  // stream element types
+  elem_e st_t, at_t;
+  logic  src_acc, aux_acc, has_aux, has_dst, rope, one, wide_dst;
+  logic [1:0] s_eb, a_eb;
+  function automatic logic [1:0] eb_of(elem_e t);
+    return (t == ElemI8 || t == ElemU8) ? 2'd0 : (t == ElemBf16) ? 2'd1 : 2'd2;
+  endfunction
+  assign src_acc  = (c.src_space == SpaceAcc);
+  assign aux_acc  = (c.aux_space == SpaceAcc);
+  assign st_t     = src_acc ? fi.src_acc : fi.src_aspad;
+  assign at_t     = aux_acc ? fi.aux_acc : fi.aux_aspad;
+  assign s_eb     = eb_of(st_t);
+  assign a_eb     = eb_of(at_t);
+  assign has_aux  = (fi.aux_aspad != ElemNone);
+  assign has_dst  = (fi.dst != ElemNone);
+  assign rope     = (c.func == VfRopeBf16);
+  assign one      = (c.func == VfParams) || (c.func == VfLutLoad);
+  assign wide_dst = (fi.dst == ElemBf16);
 
-  npu_vec_decode u_dec (
-    .func_i     (c.func),
-    .legal_o    (d_legal),
-    .src_type_o (d_src_type),
-    .dst_type_o (d_dst_type),
-    .has_dst_o  (d_has_dst),
-    .has_aux_o  (d_has_aux),
-    .aux_rows_o (d_aux_rows),
-    .has_aux2_o (d_has_aux2),
-    .unit_o     (d_unit)
-  );
+  function automatic logic [31:0] sx16(logic [15:0] v);
+    return {{16{v[15]}}, v};
+  endfunction
 
-  logic        busy_q, accept;
-  logic [7:0]  func_q;
-  logic [3:0]  unit_q;
-  logic [1:0]  src_type_q, dst_type_q;
-  logic        has_dst_q, has_aux_q, has_aux2_q, src_acc_q;
-  logic [15:0] rows_q, n_q;
-  logic [7:0]  src_group_q, dst_group_q, aux_group_q;
-  logic [4*32-1:0] cfg_q;  // cfg0..cfg3
-  logic        done_d, done_q;
+  // constants of the lanes
+  logic [31:0] sc_kma;
+  vcmd_t       k;
+  always_comb begin
+    k = '0;
+    unique case (c.func)
+      VfRequant: begin k.req_p = 1'b1; k.zp = c.cfg0; end
+      VfAddI8, VfMulI8: begin
+        k.za = c.cfg0[7:0]; k.zb = c.cfg0[15:8];
+        k.kma = sx16(c.cfg1[15:0]); k.kmb = sx16(c.cfg1[31:16]);
+        k.mult = c.cfg2[30:0]; k.shift = c.cfg3[5:0]; k.zp = {{8{c.cfg3[31]}}, c.cfg3[31:8]};
+      end
+      VfSoftmaxI8: k.kma = c.cfg0;
+      VfLayernormI32, VfRmsnormI32: begin
+        k.mult = c.cfg1[30:0]; k.shift = c.cfg2[5:0]; k.zp = {{8{c.cfg2[31]}}, c.cfg2[31:8]};
+      end
+      VfQuantI8: begin k.kma = c.cfg0; k.zp = {{24{c.cfg1[7]}}, c.cfg1[7:0]}; end
+      VfSoftmaxBf16: k.kma = sc_kma;
+      VfGeluBf16: begin k.kmb = GeluA2; k.kaa = GeluB2; end
+      VfSiluBf16, VfSwigluBf16: k.kma = Log2e;
+      VfCvtBf16: k.kma = c.cfg0;
+      default: ;
+    endcase
+  end
 
-  assign cmd_ready_o = !busy_q;
-  assign accept      = cmd_valid_i && !busy_q;
-  assign busy_o      = busy_q;
-  assign done_o      = done_q;
+  // RoPE: word offsets of the second half, H * group_stride (H = n/2 / group)
+  logic [15:0] es_q, ed_q, half_n;
+  logic [23:0] hs_q, ha_q, hd_q;
+  logic        rope_done;
+  assign half_n    = c.n >> 1;
+  assign rope_done = !rope || ((es_q >= half_n) && (ed_q >= half_n));
+
+  logic sc_pro_busy, sc_idle;
+  logic seq_done, pipe_empty;
+  logic [NS-1:0] cp_valid;
+  assign pipe_empty = (cp_valid == '0);
+  assign start_run  = (st_q == EPro) && !sc_pro_busy && rope_done;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      busy_q      <= 1'b0;
-      done_q      <= 1'b0;
-      func_q      <= '0;
-      unit_q      <= '0;
-      src_type_q  <= '0;
-      dst_type_q  <= '0;
-      has_dst_q   <= 1'b0;
-      has_aux_q   <= 1'b0;
-      has_aux2_q  <= 1'b0;
-      src_acc_q   <= 1'b0;
-      rows_q      <= '0;
-      n_q         <= '0;
-      src_group_q <= '0;
-      dst_group_q <= '0;
-      aux_group_q <= '0;
-      cfg_q <= '0;
+      st_q <= EIdle; c <= '0; run_q <= 1'b0;
+      es_q <= '0; ed_q <= '0; hs_q <= '0; ha_q <= '0; hd_q <= '0;
     end else begin
-      done_q <= done_d;
-      if (accept) begin
-        busy_q      <= 1'b1;
-        func_q      <= c.func;
-        unit_q      <= d_unit;
-        src_type_q  <= d_src_type;
-        dst_type_q  <= d_dst_type;
-        has_dst_q   <= d_has_dst;
-        has_aux_q   <= d_has_aux;
-        has_aux2_q  <= d_has_aux2;
-        src_acc_q   <= (c.src_space == SpaceAcc);
-        rows_q      <= c.rows;
-        n_q         <= c.n;
-        src_group_q <= c.src_group;
-        dst_group_q <= c.dst_group;
-        aux_group_q <= c.aux_group;
-        cfg_q <= {c.cfg3, c.cfg2, c.cfg1, c.cfg0};
-      end else if (done_d) begin
-        busy_q <= 1'b0;
+      run_q <= start_run;
+      unique case (st_q)
+        EIdle: if (accept) begin
+          c    <= cmd_i;
+          st_q <= EPro;
+          es_q <= '0; ed_q <= '0; hs_q <= '0; ha_q <= '0; hd_q <= '0;
+        end
+        EPro: begin
+          if (es_q < half_n) begin
+            es_q <= es_q + 16'(c.src_group);
+            hs_q <= hs_q + 24'(c.src_group_stride);
+            ha_q <= ha_q + 24'(c.aux_group_stride);
+          end
+          if (ed_q < half_n) begin
+            ed_q <= ed_q + 16'(c.dst_group);
+            hd_q <= hd_q + 24'(c.dst_group_stride);
+          end
+          if (start_run) st_q <= ERun;
+        end
+        ERun: if (!run_q && seq_done && pipe_empty && sc_idle) st_q <= EIdle;
+        default: st_q <= EIdle;
+      endcase
+    end
+  end
+  assign done_o = (st_q == ERun) && !run_q && seq_done && pipe_empty && sc_idle;
+
+  // ================================================================ readers
+  logic [15:0] rows;
+  logic [1:0]  passes;
+  assign rows   = c.rows;
+  assign passes = fi.passes;
+
+  localparam int unsigned RDepth = 6;  // RoPE pops two words at once: 4 would starve it
+  localparam int unsigned CntW   = $clog2(RDepth + 1);
+  logic [1:0]          rq_valid, rq_ready, rs_valid, r_walk;
+  logic [23:0]         rq_addr [2];
+  logic [WW-1:0]       rs_data [2];
+  logic [CntW-1:0]     r_cnt [2];
+  logic [WW-1:0]       r_w0 [2], r_w1 [2];
+  logic [1:0]          r_pop [2];
+
+  vec_reader #(.Slots(Slots), .WW(WW), .Depth(RDepth)) u_src (
+    .clk_i, .rst_ni, .start_i(start_run), .rows_i(rows), .passes_i(passes), .n_i(c.n),
+    .group_i(c.src_group), .addr_i(c.src_addr), .row_stride_i(c.src_row_stride),
+    .group_stride_i(c.src_group_stride), .rope_i(rope), .hoff_i(hs_q),
+    .req_valid_o(rq_valid[0]), .req_ready_i(rq_ready[0]), .req_addr_o(rq_addr[0]),
+    .rsp_valid_i(rs_valid[0]), .rsp_data_i(rs_data[0]), .count_o(r_cnt[0]),
+    .word0_o(r_w0[0]), .word1_o(r_w1[0]), .pop_i(r_pop[0]), .walking_o(r_walk[0]));
+  vec_reader #(.Slots(Slots), .WW(WW), .Depth(RDepth)) u_aux (
+    .clk_i, .rst_ni, .start_i(start_run && has_aux), .rows_i(rows), .passes_i(passes),
+    .n_i(c.n), .group_i(c.aux_group), .addr_i(c.aux_addr), .row_stride_i(c.aux_row_stride),
+    .group_stride_i(c.aux_group_stride), .rope_i(rope), .hoff_i(ha_q),
+    .req_valid_o(rq_valid[1]), .req_ready_i(rq_ready[1]), .req_addr_o(rq_addr[1]),
+    .rsp_valid_i(rs_valid[1]), .rsp_data_i(rs_data[1]), .count_o(r_cnt[1]),
+    .word0_o(r_w0[1]), .word1_o(r_w1[1]), .pop_i(r_pop[1]), .walking_o(r_walk[1]));
+
+  // Ports: reader i uses ACC or ASPAD by its space; two readers on one port
+  // take turns. A port's response belongs to the reader it granted last cycle.
+  logic [1:0] r_acc;
+  logic       as_turn_q, acc_turn_q, as_gnt_q, acc_gnt_q;  // turn: reader 1 preferred
+  logic [1:0] as_req, acc_req, as_gnt, acc_gnt;
+  assign r_acc = {aux_acc, src_acc};
+  always_comb begin
+    as_req  = rq_valid & ~r_acc;
+    acc_req = rq_valid & r_acc;
+    as_gnt  = '0;
+    acc_gnt = '0;
+    if (as_req == 2'b11)   as_gnt = as_turn_q ? 2'b10 : 2'b01;
+    else                   as_gnt = as_req;
+    if (acc_req == 2'b11)  acc_gnt = acc_turn_q ? 2'b10 : 2'b01;
+    else                   acc_gnt = acc_req;
+  end
+  assign aspad_rd_valid_o = |as_gnt;
+  assign aspad_rd_addr_o  = AspadAW'(as_gnt[1] ? rq_addr[1] : rq_addr[0]);
+  assign acc_rd_valid_o   = |acc_gnt;
+  assign acc_rd_addr_o    = AccAW'(acc_gnt[1] ? rq_addr[1] : rq_addr[0]);
+  assign rq_ready = (as_gnt & {2{aspad_rd_ready_i}}) | (acc_gnt & {2{acc_rd_ready_i}});
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      as_turn_q <= 1'b0; acc_turn_q <= 1'b0; as_gnt_q <= 1'b0; acc_gnt_q <= 1'b0;
+    end else begin
+      if (aspad_rd_valid_o && aspad_rd_ready_i) begin
+        as_gnt_q  <= as_gnt[1];
+        as_turn_q <= !as_gnt[1];
+      end
+      if (acc_rd_valid_o && acc_rd_ready_i) begin
+        acc_gnt_q  <= acc_gnt[1];
+        acc_turn_q <= !acc_gnt[1];
       end
     end
   end
-
-  // ---- address generators of the four streams ------------------------------------------
-  logic               src_ag_valid, aux_ag_valid, aux2_ag_valid;
-  logic [SrcAW-1:0]   src_ag_addr;
-  logic [AspadAW-1:0] aux_ag_addr, aux2_ag_addr, dst_ag_addr;
-  logic               src_take, aux_take, aux2_take, dst_take, dst_ag_last;
-  logic               unused_src_last, unused_aux_last, unused_aux2_last, unused_dst_valid;
-
-  vec_addr_gen #(.AW(SrcAW)) u_src_ag (
-    .clk_i, .rst_ni,
-    .start_i        (accept),
-    .base_i         (SrcAW'(c.src_addr)),
-    .row_stride_i   (c.src_row_stride),
-    .group_stride_i (c.src_group_stride),
-    .group_i        (c.src_group),
-    .n_i            (c.n),
-    .rows_i         (c.rows),
-    .valid_o        (src_ag_valid),
-    .addr_o         (src_ag_addr),
-    .last_o         (unused_src_last),
-    .take_i         (src_take)
-  );
-
-  vec_addr_gen #(.AW(AspadAW)) u_aux_ag (
-    .clk_i, .rst_ni,
-    .start_i        (accept && d_has_aux),
-    .base_i         (AspadAW'(c.aux_addr)),
-    .row_stride_i   (d_aux_rows ? c.aux_row_stride : 16'd0),
-    .group_stride_i (c.aux_group_stride),
-    .group_i        (c.aux_group),
-    .n_i            (c.n),
-    .rows_i         (c.rows),
-    .valid_o        (aux_ag_valid),
-    .addr_o         (aux_ag_addr),
-    .last_o         (unused_aux_last),
-    .take_i         (aux_take)
-  );
-
-  vec_addr_gen #(.AW(AspadAW)) u_aux2_ag (
-    .clk_i, .rst_ni,
-    .start_i        (accept && d_has_aux2),
-    .base_i         (AspadAW'(c.aux2_addr)),
-    .row_stride_i   (16'd0),
-    .group_stride_i (c.aux_group_stride),
-    .group_i        (c.aux_group),
-    .n_i            (c.n),
-    .rows_i         (c.rows),
-    .valid_o        (aux2_ag_valid),
-    .addr_o         (aux2_ag_addr),
-    .last_o         (unused_aux2_last),
-    .take_i         (aux2_take)
-  );
-
-  vec_addr_gen #(.AW(AspadAW)) u_dst_ag (
-    .clk_i, .rst_ni,
-    .start_i        (accept && d_has_dst),
-    .base_i         (AspadAW'(c.dst_addr)),
-    .row_stride_i   (c.dst_row_stride),
-    .group_stride_i (c.dst_group_stride),
-    .group_i        (c.dst_group),
-    .n_i            (c.n),
-    .rows_i         (c.rows),
-    .valid_o        (unused_dst_valid),
-    .addr_o         (dst_ag_addr),
-    .last_o         (dst_ag_last),
-    .take_i         (dst_take)
-  );
-
-  // ---- read requests: credits, arbitration, request registers ---------------------------
-  // A stream may have at most FifoDepth words fetched or in flight and not
-  // yet consumed, so every response finds room in its FIFO.
-  logic [3*CredW-1:0] cred_q;
-  logic [2:0]       take, pop;
-  logic [2:0]       room;
-  logic             ar_valid_q, ar_load, rsp_id_valid;
-  logic [AspadAW-1:0] ar_addr_q;
-  logic [1:0]       ar_id_q, rsp_id_q;
-  logic             cr_valid_q, cr_load;
-  logic [AccAW-1:0] cr_addr_q;
-  logic             el_src_a, el_src_c, el_aux, el_aux2;
-
-  for (genvar s = 0; s < 3; s++) begin : g_room
-    assign room[s] = (32'(cred_q[s*CredW +: CredW]) < FifoDepth);
+  for (genvar i = 0; i < 2; i++) begin : g_rsp
+    logic as_hit, acc_hit;
+    assign as_hit     = aspad_rd_rsp_valid_i && (as_gnt_q == 1'(i));
+    assign acc_hit    = acc_rd_rsp_valid_i && (acc_gnt_q == 1'(i));
+    assign rs_valid[i] = as_hit || acc_hit;
+    assign rs_data[i]  = acc_hit ? WW'(acc_rd_rsp_data_i) : WW'(aspad_rd_rsp_data_i);
   end
 
-  assign ar_load  = !ar_valid_q || aspad_rd_req_ready_i;
-  assign cr_load  = !cr_valid_q || acc_rd_req_ready_i;
-  assign el_src_a = src_ag_valid && !src_acc_q && room[0];
-  assign el_src_c = src_ag_valid && src_acc_q && room[0];
-  assign el_aux   = aux_ag_valid && room[1];
-  assign el_aux2  = aux2_ag_valid && room[2];
+  // ================================================================ beats
+  logic  seq_valid, fire, en;
+  beat_t nb;
+  vec_seq #(.Lanes(Lanes), .Slots(Slots)) u_seq (
+    .clk_i, .rst_ni, .start_i(start_run), .rows_i(rows), .passes_i(passes), .n_i(c.n),
+    .src_group_i(c.src_group), .aux_group_i(c.aux_group), .dst_group_i(c.dst_group),
+    .has_aux_i(has_aux), .has_dst_i(has_dst), .rope_i(rope), .one_i(one),
+    .dst_addr_i(c.dst_addr), .dst_row_stride_i(c.dst_row_stride),
+    .dst_group_stride_i(c.dst_group_stride), .dst_pairs_i(c.dst_pairs), .dst_hoff_i(hd_q),
+    .mask_en_i(c.cfg1[0] && (c.func == VfSoftmaxI8 || c.func == VfSoftmaxBf16)),
+    .mask_off_i(c.cfg2), .valid_o(seq_valid), .ready_i(fire), .beat_o(nb),
+    .done_o(seq_done));
 
-  assign src_take  = (ar_load && el_src_a) || (cr_load && el_src_c);
-  assign aux_take  = ar_load && !el_src_a && el_aux;
-  assign aux2_take = ar_load && !el_src_a && !el_aux && el_aux2;
-  assign take      = {aux2_take, aux_take, src_take};
+  // slot scalars: results of the finished passes of each slot's row
+  logic [1:0]  sc_done_q [Slots];
+  logic [31:0] ra_q [Slots], rb_q [Slots];
+  logic [7:0]  rc_q [Slots];
+  logic        rnan_q [Slots];
 
+  logic [CntW-1:0] need;
+  logic            words_ok, scal_ok;
+  assign need     = rope ? CntW'(2) : CntW'(1);
+  assign words_ok = (r_cnt[0] >= need) && (!has_aux || (r_cnt[1] >= need));
+  assign scal_ok  = (nb.pass == 2'd1) || (sc_done_q[nb.slot[SW-1:0]] >= nb.pass - 2'd1);
+  assign fire     = (st_q == ERun) && seq_valid && words_ok && scal_ok && en;
+  assign r_pop[0] = fire ? nb.spop : 2'd0;
+  assign r_pop[1] = (fire && has_aux) ? nb.apop : 2'd0;
+  assign stall_o  = (st_q == ERun) && seq_valid && !fire;
+
+  // unpack the words of the beat
+  logic [Lanes*32-1:0] us0, us1, ua0, ua1;
+  vec_unpack #(.Lanes(Lanes), .WB(WW / 8)) u_us0 (
+    .word_i(r_w0[0]), .eb_i(s_eb), .bf16_i(st_t == ElemBf16), .delta_i(nb.sdelta), .lane_o(us0));
+  vec_unpack #(.Lanes(Lanes), .WB(WW / 8)) u_us1 (
+    .word_i(r_w1[0]), .eb_i(s_eb), .bf16_i(st_t == ElemBf16), .delta_i(nb.sdelta), .lane_o(us1));
+  vec_unpack #(.Lanes(Lanes), .WB(WW / 8)) u_ua0 (
+    .word_i(r_w0[1]), .eb_i(a_eb), .bf16_i(at_t == ElemBf16), .delta_i(nb.adelta), .lane_o(ua0));
+  vec_unpack #(.Lanes(Lanes), .WB(WW / 8)) u_ua1 (
+    .word_i(r_w1[1]), .eb_i(a_eb), .bf16_i(at_t == ElemBf16), .delta_i(nb.adelta), .lane_o(ua1));
+
+  // ================================================================ pipeline control
+  vctl_t [NS-1:0] cp_ctl;
+  beat_t          cp_beat [NS];
+  vctl_t          nctl;
+  always_comb begin
+    nctl      = '0;
+    nctl.u    = uop_of(c.func, nb.pass, c.cfg1[2:0], src_acc);
+    nctl.ra   = (nb.pass == 2'd1) ? 32'd0 : ra_q[nb.slot[SW-1:0]];
+    nctl.rb   = rb_q[nb.slot[SW-1:0]];
+    nctl.rc   = rc_q[nb.slot[SW-1:0]];
+    nctl.rnan = rnan_q[nb.slot[SW-1:0]];
+    nctl.half = nb.half;
+  end
+
+  // I1: the beat's lane inputs
+  logic [31:0] x_q [Lanes], a_q [Lanes], b_q [Lanes], p_q [Lanes];
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      ar_valid_q <= 1'b0;
-      ar_addr_q  <= '0;
-      ar_id_q    <= '0;
-      rsp_id_q   <= '0;
-      cr_valid_q <= 1'b0;
-      cr_addr_q  <= '0;
-      cred_q <= '0;
-    end else begin
-      if (ar_load) begin
-        ar_valid_q <= el_src_a || el_aux || el_aux2;
-        if (el_src_a) begin
-          ar_addr_q <= AspadAW'(src_ag_addr);
-          ar_id_q   <= 2'd0;
-        end else if (el_aux) begin
-          ar_addr_q <= aux_ag_addr;
-          ar_id_q   <= 2'd1;
-        end else begin
-          ar_addr_q <= aux2_ag_addr;
-          ar_id_q   <= 2'd2;
+      cp_valid <= '0;
+      cp_ctl   <= '0;
+      for (int s = 0; s < NS; s++) cp_beat[s] <= '0;
+      for (int l = 0; l < Lanes; l++) begin
+        x_q[l] <= '0; a_q[l] <= '0; b_q[l] <= '0; p_q[l] <= '0;
+      end
+    end else if (en) begin
+      cp_valid[0] <= fire;
+      if (fire) begin
+        cp_ctl[0]  <= nctl;
+        cp_beat[0] <= nb;
+        for (int l = 0; l < Lanes; l++) begin
+          x_q[l] <= nb.xsel ? us1[32*l +: 32] : us0[32*l +: 32];
+          p_q[l] <= nb.xsel ? us0[32*l +: 32] : us1[32*l +: 32];
+          a_q[l] <= ua0[32*l +: 32];
+          b_q[l] <= ua1[32*l +: 32];
         end
       end
-      if (ar_valid_q && aspad_rd_req_ready_i) rsp_id_q <= ar_id_q;
-      if (cr_load) begin
-        cr_valid_q <= el_src_c;
-        cr_addr_q  <= AccAW'(src_ag_addr);
-      end
-      for (int s = 0; s < 3; s++) begin
-        if (take[s] && !pop[s])      cred_q[s*CredW +: CredW] <= cred_q[s*CredW +: CredW] + 1'b1;
-        else if (pop[s] && !take[s]) cred_q[s*CredW +: CredW] <= cred_q[s*CredW +: CredW] - 1'b1;
+      for (int s = 1; s < NS; s++) begin
+        cp_valid[s] <= cp_valid[s-1];
+        cp_ctl[s]   <= cp_ctl[s-1];
+        cp_beat[s]  <= cp_beat[s-1];
       end
     end
   end
 
-  assign aspad_rd_req_valid_o = ar_valid_q;
-  assign aspad_rd_req_we_o    = 1'b0;
-  assign aspad_rd_req_addr_o  = ar_addr_q;
-  assign aspad_rd_req_wdata_o = '0;
-  assign aspad_rd_req_wstrb_o = '0;
-  assign acc_rd_req_valid_o   = cr_valid_q;
-  assign acc_rd_req_we_o      = 1'b0;
-  assign acc_rd_req_addr_o    = cr_addr_q;
-  assign acc_rd_req_wdata_o   = '0;
-  assign acc_rd_req_wstrb_o   = '0;
-  assign rsp_id_valid         = aspad_rd_rsp_valid_i;
-
-  // ---- word FIFOs ---------------------------------------------------------------------------
-  logic            src_empty, aux_empty, aux2_empty;
-  logic            src_empty_n, aux_empty_n, aux2_empty_n;
-  logic            unused_src_ready, unused_aux_ready, unused_aux2_ready;
-  logic [$clog2(FifoDepth+1)-1:0] unused_src_count, unused_aux_count, unused_aux2_count;
-  logic [SrcW-1:0] src_word;
-  logic [DW-1:0]   aux_word, aux2_word;
-
-  npu_fifo #(.Width(SrcW), .Depth(FifoDepth)) u_src_fifo (
-    .clk_i, .rst_ni, .clr_i(1'b0),
-    .in_valid_i  ((rsp_id_valid && rsp_id_q == 2'd0) || acc_rd_rsp_valid_i),
-    .in_ready_o  (unused_src_ready),
-    .in_data_i   (acc_rd_rsp_valid_i ? SrcW'(acc_rd_rsp_rdata_i) : SrcW'(aspad_rd_rsp_rdata_i)),
-    .out_valid_o (src_empty_n),
-    .out_ready_i (pop[0]),
-    .out_data_o  (src_word),
-    .count_o     (unused_src_count)
-  );
-  assign src_empty = !src_empty_n;
-
-  npu_fifo #(.Width(DW), .Depth(FifoDepth)) u_aux_fifo (
-    .clk_i, .rst_ni, .clr_i(1'b0),
-    .in_valid_i  (rsp_id_valid && rsp_id_q == 2'd1),
-    .in_ready_o  (unused_aux_ready),
-    .in_data_i   (aspad_rd_rsp_rdata_i),
-    .out_valid_o (aux_empty_n),
-    .out_ready_i (pop[1]),
-    .out_data_o  (aux_word),
-    .count_o     (unused_aux_count)
-  );
-  assign aux_empty = !aux_empty_n;
-
-  npu_fifo #(.Width(DW), .Depth(FifoDepth)) u_aux2_fifo (
-    .clk_i, .rst_ni, .clr_i(1'b0),
-    .in_valid_i  (rsp_id_valid && rsp_id_q == 2'd2),
-    .in_ready_o  (unused_aux2_ready),
-    .in_data_i   (aspad_rd_rsp_rdata_i),
-    .out_valid_o (aux2_empty_n),
-    .out_ready_i (pop[2]),
-    .out_data_o  (aux2_word),
-    .count_o     (unused_aux2_count)
-  );
-  assign aux2_empty = !aux2_empty_n;
-
-  // ---- element stream into the unit ----------------------------------------------------------
-  logic        cons_active_q;
-  logic [15:0] e_q, r_q;
-  logic [7:0]  src_lane_q, aux_lane_q;
-  logic        beat_valid, beat_ready, beat, in_last, cons_end;
-  logic [31:0] src32, aux32, aux232;
-  logic [15:0] src16, aux16, aux216;
-
-  assign in_last    = (e_q == n_q - 16'd1);
-  assign beat_valid = cons_active_q && !src_empty && (!has_aux_q || !aux_empty) &&
-                      (!has_aux2_q || !aux2_empty);
-  assign beat       = beat_valid && beat_ready;
-  assign cons_end   = beat && in_last && (r_q == rows_q - 16'd1);
-
-  assign pop[0] = beat && (in_last || src_lane_q == src_group_q - 8'd1);
-  assign pop[1] = beat && has_aux_q && (in_last || aux_lane_q == aux_group_q - 8'd1);
-  assign pop[2] = beat && has_aux2_q && (in_last || aux_lane_q == aux_group_q - 8'd1);
-
-  // Element extraction: INT8 byte, BF16 halfword, INT32 word at the lane.
-  function automatic logic [31:0] lane_elem(input logic [SrcW-1:0] word, input logic [7:0] lane,
-                                            input logic [1:0] t);
-    if (t == TI8)      lane_elem = 32'(word >> {lane, 3'b000});
-    else if (t == TBF) lane_elem = 32'(word >> {lane, 4'b0000});
-    else               lane_elem = 32'(word >> {lane, 5'b00000});
-  endfunction
-
-  function automatic logic [15:0] to16(input logic [15:0] v, input logic [1:0] t);
-    to16 = (t == TI8) ? {{8{v[7]}}, v[7:0]} : v;
-  endfunction
-
-  assign src32  = lane_elem(src_word, src_lane_q, src_type_q);
-  assign aux32  = lane_elem(SrcW'(aux_word), aux_lane_q, src_type_q);
-  assign aux232 = lane_elem(SrcW'(aux2_word), aux_lane_q, src_type_q);
-  assign src16  = to16(src32[15:0], src_type_q);
-  assign aux16  = to16(aux32[15:0], src_type_q);
-  assign aux216 = to16(aux232[15:0], src_type_q);
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      cons_active_q <= 1'b0;
-      e_q           <= '0;
-      r_q           <= '0;
-      src_lane_q    <= '0;
-      aux_lane_q    <= '0;
-    end else if (accept) begin
-      cons_active_q <= 1'b1;
-      e_q           <= '0;
-      r_q           <= '0;
-      src_lane_q    <= '0;
-      aux_lane_q    <= '0;
-    end else if (beat) begin
-      src_lane_q <= pop[0] ? '0 : src_lane_q + 8'd1;
-      aux_lane_q <= (in_last || aux_lane_q == aux_group_q - 8'd1) ? '0 : aux_lane_q + 8'd1;
-      if (in_last) begin
-        e_q <= '0;
-        r_q <= r_q + 16'd1;
-      end else begin
-        e_q <= e_q + 16'd1;
-      end
-      if (cons_end) cons_active_q <= 1'b0;
-    end
-  end
-
-  // ---- REQ_PARAMS: triples (mult, shift, bias) -> vec_requant parameter port -----------------
-  logic [1:0]       k_q, k;
-  logic [ChanW:0]   ch_q, ch;
-  logic [RqMW-1:0]  pmult_q;
-  logic [RqSW-1:0]  pshift_q;
-  logic             rq_wr_valid, rq_wr_ready;
-
-  assign k  = (e_q == '0) ? 2'd0 : k_q;
-  assign ch = (e_q == '0) ? '0 : ch_q;
-  assign rq_wr_valid = beat_valid && (unit_q == UReqParams) && (k == 2'd2);
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      k_q      <= '0;
-      ch_q     <= '0;
-      pmult_q  <= '0;
-      pshift_q <= '0;
-    end else if (beat && unit_q == UReqParams) begin
-      if (k == 2'd0) pmult_q <= src32[RqMW-1:0];
-      if (k == 2'd1) pshift_q <= src32[RqSW-1:0];
-      k_q  <= (k == 2'd2) ? 2'd0 : k + 2'd1;
-      ch_q <= (k == 2'd2) ? ch + 1'b1 : ch;
-    end
-  end
-
-  // ---- units ------------------------------------------------------------------------------
-  localparam int unsigned NU = 12;
-  logic [NU-1:0]    u_in_ready, u_out_valid, u_out_last;
-  logic [NU*16-1:0] u_out_data;
-  logic [NU-1:0]    unused_keep;
-  logic [15:0]      out16;
-  logic             out_valid, out_last, out_ready, out_hs;
-  logic             tbl_wr_ready;
-
-  function automatic logic sel(input logic [3:0] u, input logic [3:0] want);
-    sel = (u == want);
-  endfunction
-
-  // Sinks without an output stream.
-  assign u_in_ready[UReqParams]  = (k == 2'd2) ? rq_wr_ready : 1'b1;
-  assign u_in_ready[USiluTable]  = tbl_wr_ready;
-  assign u_out_valid[UReqParams] = 1'b0;
-  assign u_out_valid[USiluTable] = 1'b0;
-  assign u_out_last[UReqParams]  = 1'b0;
-  assign u_out_last[USiluTable]  = 1'b0;
-  assign u_out_data[UReqParams*16 +: 16] = '0;
-  assign u_out_data[USiluTable*16 +: 16] = '0;
-  assign unused_keep[UReqParams] = 1'b0;
-  assign unused_keep[USiluTable] = 1'b0;
-
-  vec_requant #(.Lanes(1), .MaxChannels(ReqChannels)) u_requant (
-    .clk_i, .rst_ni,
-    .cfg_channels_i   (ReqCntW'(n_q)),
-    .cfg_zero_point_i (cfg_q[31:0]),
-    .cfg_wr_valid_i   (rq_wr_valid),
-    .cfg_wr_ready_o   (rq_wr_ready),
-    .cfg_wr_addr_i    (ch[ChanW-1:0]),
-    .cfg_wr_mult_i    (pmult_q),
-    .cfg_wr_shift_i   (pshift_q),
-    .cfg_wr_bias_i    (src32),
-    .in_valid_i       (beat_valid && sel(unit_q, URequant)),
-    .in_ready_o       (u_in_ready[URequant]),
-    .in_data_i        (src32),
-    .in_keep_i        (1'b1),
-    .in_last_i        (in_last),
-    .out_valid_o      (u_out_valid[URequant]),
-    .out_ready_i      (out_ready && sel(unit_q, URequant)),
-    .out_data_o       (u_out_data[URequant*16 +: 16]),
-    .out_keep_o       (unused_keep[URequant]),
-    .out_last_o       (u_out_last[URequant])
-  );
-
-  vec_gelu_i8 #(.Lanes(1)) u_gelu_i8 (
-    .clk_i, .rst_ni,
-    .cfg_scale_q20_i  (cfg_q[22:0]),
-    .cfg_mult_i       (cfg_q[32 +: RqMW]),
-    .cfg_shift_i      (cfg_q[64 +: RqSW]),
-    .cfg_zero_point_i (cfg_q[127:96]),
-    .in_valid_i       (beat_valid && sel(unit_q, UGeluI8)),
-    .in_ready_o       (u_in_ready[UGeluI8]),
-    .in_data_i        (src16),
-    .in_keep_i        (1'b1),
-    .in_last_i        (in_last),
-    .out_valid_o      (u_out_valid[UGeluI8]),
-    .out_ready_i      (out_ready && sel(unit_q, UGeluI8)),
-    .out_data_o       (u_out_data[UGeluI8*16 +: 16]),
-    .out_keep_o       (unused_keep[UGeluI8]),
-    .out_last_o       (u_out_last[UGeluI8])
-  );
-
-  vec_silu_i8 #(.Lanes(1)) u_silu_i8 (
-    .clk_i, .rst_ni,
-    .tbl_wr_valid_i   (beat_valid && sel(unit_q, USiluTable)),
-    .tbl_wr_ready_o   (tbl_wr_ready),
-    .tbl_wr_addr_i    (e_q[7:0]),
-    .tbl_wr_data_i    (src32[7:0]),
-    .in_valid_i       (beat_valid && sel(unit_q, USiluI8)),
-    .in_ready_o       (u_in_ready[USiluI8]),
-    .in_data_i        (src16),
-    .in_keep_i        (1'b1),
-    .in_last_i        (in_last),
-    .out_valid_o      (u_out_valid[USiluI8]),
-    .out_ready_i      (out_ready && sel(unit_q, USiluI8)),
-    .out_data_o       (u_out_data[USiluI8*16 +: 16]),
-    .out_keep_o       (unused_keep[USiluI8]),
-    .out_last_o       (u_out_last[USiluI8])
-  );
-
-  vec_eltwise_i8 #(.Lanes(1)) u_elt_i8 (
-    .clk_i, .rst_ni,
-    .cfg_op_i         (func_q[0]),
-    .cfg_za_i         (cfg_q[7:0]),
-    .cfg_zb_i         (cfg_q[15:8]),
-    .cfg_ka_i         (cfg_q[47:32]),
-    .cfg_kb_i         (cfg_q[63:48]),
-    .cfg_mult_i       (cfg_q[64 +: RqMW]),
-    .cfg_shift_i      (cfg_q[96 +: RqSW]),
-    .cfg_zero_point_i ({{8{cfg_q[127]}}, cfg_q[127:104]}),
-    .in_valid_i       (beat_valid && sel(unit_q, UEltI8)),
-    .in_ready_o       (u_in_ready[UEltI8]),
-    .in_data_i        (src16),
-    .in_b_i           (aux16),
-    .in_keep_i        (1'b1),
-    .in_last_i        (in_last),
-    .out_valid_o      (u_out_valid[UEltI8]),
-    .out_ready_i      (out_ready && sel(unit_q, UEltI8)),
-    .out_data_o       (u_out_data[UEltI8*16 +: 16]),
-    .out_keep_o       (unused_keep[UEltI8]),
-    .out_last_o       (u_out_last[UEltI8])
-  );
-
-  vec_softmax_i8 #(.Lanes(1), .MaxLen(MaxLen)) u_softmax_i8 (
-    .clk_i, .rst_ni,
-    .cfg_scale_q20_i   (cfg_q[31:0]),
-    .cfg_mask_en_i     (cfg_q[32]),
-    .cfg_mask_row_i    (32'(r_q)),
-    .cfg_mask_offset_i (cfg_q[95:64]),
-    .in_valid_i        (beat_valid && sel(unit_q, USoftmaxI8)),
-    .in_ready_o        (u_in_ready[USoftmaxI8]),
-    .in_data_i         (src16),
-    .in_keep_i         (1'b1),
-    .in_last_i         (in_last),
-    .out_valid_o       (u_out_valid[USoftmaxI8]),
-    .out_ready_i       (out_ready && sel(unit_q, USoftmaxI8)),
-    .out_data_o        (u_out_data[USoftmaxI8*16 +: 16]),
-    .out_keep_o        (unused_keep[USoftmaxI8]),
-    .out_last_o        (u_out_last[USoftmaxI8])
-  );
-
-  vec_softmax_bf16 #(.Lanes(1), .MaxLen(MaxLen)) u_softmax_bf16 (
-    .clk_i, .rst_ni,
-    .cfg_scale_i       (cfg_q[31:0]),
-    .cfg_mask_en_i     (cfg_q[32]),
-    .cfg_mask_row_i    (32'(r_q)),
-    .cfg_mask_offset_i (cfg_q[95:64]),
-    .in_valid_i        (beat_valid && sel(unit_q, USoftmaxBf)),
-    .in_ready_o        (u_in_ready[USoftmaxBf]),
-    .in_data_i         (src16),
-    .in_keep_i         (1'b1),
-    .in_last_i         (in_last),
-    .out_valid_o       (u_out_valid[USoftmaxBf]),
-    .out_ready_i       (out_ready && sel(unit_q, USoftmaxBf)),
-    .out_data_o        (u_out_data[USoftmaxBf*16 +: 16]),
-    .out_keep_o        (unused_keep[USoftmaxBf]),
-    .out_last_o        (u_out_last[USoftmaxBf])
-  );
-
-  vec_layernorm_bf16 #(.Lanes(1), .MaxLen(MaxLen)) u_layernorm (
-    .clk_i, .rst_ni,
-    .cfg_eps_i    (cfg_q[31:0]),
-    .in_valid_i   (beat_valid && sel(unit_q, ULayerNorm)),
-    .in_ready_o   (u_in_ready[ULayerNorm]),
-    .in_data_i    (src16),
-    .in_gamma_i   (aux16),
-    .in_beta_i    (aux216),
-    .in_keep_i    (1'b1),
-    .in_last_i    (in_last),
-    .out_valid_o  (u_out_valid[ULayerNorm]),
-    .out_ready_i  (out_ready && sel(unit_q, ULayerNorm)),
-    .out_data_o   (u_out_data[ULayerNorm*16 +: 16]),
-    .out_keep_o   (unused_keep[ULayerNorm]),
-    .out_last_o   (u_out_last[ULayerNorm])
-  );
-
-  vec_rmsnorm_bf16 #(.Lanes(1), .MaxLen(MaxLen)) u_rmsnorm (
-    .clk_i, .rst_ni,
-    .cfg_eps_i    (cfg_q[31:0]),
-    .in_valid_i   (beat_valid && sel(unit_q, URmsNorm)),
-    .in_ready_o   (u_in_ready[URmsNorm]),
-    .in_data_i    (src16),
-    .in_gamma_i   (aux16),
-    .in_keep_i    (1'b1),
-    .in_last_i    (in_last),
-    .out_valid_o  (u_out_valid[URmsNorm]),
-    .out_ready_i  (out_ready && sel(unit_q, URmsNorm)),
-    .out_data_o   (u_out_data[URmsNorm*16 +: 16]),
-    .out_keep_o   (unused_keep[URmsNorm]),
-    .out_last_o   (u_out_last[URmsNorm])
-  );
-
-  vec_act_bf16 #(.Lanes(1)) u_act_bf16 (
-    .clk_i, .rst_ni,
-    .cfg_func_i   (func_q == 8'h14),
-    .in_valid_i   (beat_valid && sel(unit_q, UActBf)),
-    .in_ready_o   (u_in_ready[UActBf]),
-    .in_data_i    (src16),
-    .in_keep_i    (1'b1),
-    .in_last_i    (in_last),
-    .out_valid_o  (u_out_valid[UActBf]),
-    .out_ready_i  (out_ready && sel(unit_q, UActBf)),
-    .out_data_o   (u_out_data[UActBf*16 +: 16]),
-    .out_keep_o   (unused_keep[UActBf]),
-    .out_last_o   (u_out_last[UActBf])
-  );
-
-  vec_eltwise_bf16 #(.Lanes(1)) u_elt_bf16 (
-    .clk_i, .rst_ni,
-    .cfg_op_i     (func_q == 8'h16),
-    .in_valid_i   (beat_valid && sel(unit_q, UEltBf)),
-    .in_ready_o   (u_in_ready[UEltBf]),
-    .in_data_i    (src16),
-    .in_b_i       (aux16),
-    .in_keep_i    (1'b1),
-    .in_last_i    (in_last),
-    .out_valid_o  (u_out_valid[UEltBf]),
-    .out_ready_i  (out_ready && sel(unit_q, UEltBf)),
-    .out_data_o   (u_out_data[UEltBf*16 +: 16]),
-    .out_keep_o   (unused_keep[UEltBf]),
-    .out_last_o   (u_out_last[UEltBf])
-  );
-
-  assign beat_ready = u_in_ready[unit_q];
-  assign out_valid  = busy_q && u_out_valid[unit_q];
-  assign out_last   = u_out_last[unit_q];
-  assign out16      = u_out_data[unit_q*16 +: 16];
-
-  // ---- writer: pack output elements into dst words ------------------------------------------
-  logic [7:0]          wl_q;
-  logic [DW-1:0]       pack_q, pack_d;
-  logic                wr_valid_q, wr_final_q, word_done;
-  logic [AspadAW-1:0]  wr_addr_q;
-  logic [DW-1:0]       wr_data_q;
-
-  assign out_ready = busy_q && has_dst_q && (!wr_valid_q || aspad_wr_req_ready_i);
-  assign out_hs    = out_valid && out_ready;
-  assign word_done = out_hs && (out_last || wl_q == dst_group_q - 8'd1);
-  assign dst_take  = word_done;
-
+  // ================================================================ parameter buffer
+  // Word w of lane l's memory holds channel w*Lanes + l.
+  logic [Lanes*ChW-1:0]   pm_rd, pm_wd;
+  logic [Lanes*ChW/8-1:0] pm_ws;
+  logic [PAW-1:0]         pm_wa;
+  logic                   pm_we;
+  logic [15:0]            ch_q;     // PARAMS: channel and component of the beat in I1
+  logic [1:0]             comp_q;
+  logic [15:0]            ch;
+  logic [1:0]             comp;
+  logic [31:0]            xe;       // the element of a one-element beat
+  logic [LW-1:0]          l0;
+  assign l0   = (Lanes > 1) ? LW'(cp_beat[0].e0) : '0;
+  assign xe   = x_q[l0];
+  assign ch   = cp_beat[0].job_first ? 16'd0 : ch_q;
+  assign comp = cp_beat[0].job_first ? 2'd0 : comp_q;
   always_comb begin
-    pack_d = (wl_q == '0) ? '0 : pack_q;
-    if (dst_type_q == TI8) pack_d[PackIdxW'({wl_q, 3'b000}) +: 8] = out16[7:0];
-    else                   pack_d[PackIdxW'({wl_q, 4'b0000}) +: 16] = out16;
+    logic [LW-1:0] cl;
+    cl    = (Lanes > 1) ? LW'(ch) : '0;
+    pm_we = en && cp_valid[0] && (c.func == VfParams);
+    pm_wa = PAW'(ch >> LS);
+    pm_wd = '0;
+    pm_ws = '0;
+    for (int l = 0; l < Lanes; l++) begin
+      pm_wd[ChW*l +: ChW] = {8'(xe), xe, xe};
+      if (LW'(l) == cl) begin
+        unique case (comp)
+          2'd0:    pm_ws[9*l +: 9] = 9'b0_0000_1111;
+          2'd1:    pm_ws[9*l +: 9] = 9'b0_1111_0000;
+          default: pm_ws[9*l +: 9] = 9'b1_0000_0000;
+        endcase
+      end
+    end
   end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      ch_q <= '0; comp_q <= '0;
+    end else if (pm_we) begin
+      comp_q <= (comp == 2'd2) ? 2'd0 : comp + 2'd1;
+      ch_q   <= (comp == 2'd2) ? ch + 16'd1 : ch;
+    end
+  end
+  for (genvar l = 0; l < Lanes; l++) begin : g_params
+    npu_mem #(.Words(PWords), .DW(ChW), .NumRd(1)) u_params (
+      .clk_i, .rd_en_i(fire), .rd_addr_i(PAW'(nb.e0 >> LS)), .rd_data_o(pm_rd[ChW*l +: ChW]),
+      .wr_en_i(pm_we), .wr_addr_i(pm_wa), .wr_data_i(pm_wd[ChW*l +: ChW]),
+      .wr_strb_i(pm_ws[ChW/8*l +: ChW/8]));
+  end
+
+  // LUT_LOAD: entry e0 of every lane's LUT
+  logic lut_we;
+  assign lut_we = en && cp_valid[0] && (c.func == VfLutLoad);
+
+  // ================================================================ lanes
+  logic [SW-1:0]       rd_slot;
+  logic [QW-1:0]       rd_q;
+  logic [Lanes*64-1:0] rd_val;
+  logic [Lanes-1:0]    rd_seen, rd_nan;
+  logic [Lanes*16-1:0] y;
+  for (genvar l = 0; l < Lanes; l++) begin : g_lane
+    vec_lane #(.Lanes(Lanes), .Slots(Slots)) u_lane (
+      .clk_i, .rst_ni, .en_i(en), .cmd_i(k), .ctl_i(cp_ctl),
+      .x_i(x_q[l]), .a_i(a_q[l]), .b_i(b_q[l]), .p_i(p_q[l]),
+      .p0_i(pm_rd[ChW*l +: 32]), .p1_i(pm_rd[ChW*l + 32 +: 32]), .p2_i(pm_rd[ChW*l + 64 +: 6]),
+      .tap_en_i(cp_valid[6] && cp_beat[6].keep[l]),
+      .tap_first_i(cp_valid[6] && cp_beat[6].job_first),
+      .tap_slot_i(cp_beat[6].slot[SW-1:0]), .tap_q_i(QW'(cp_beat[6].q)),
+      .rd_slot_i(rd_slot), .rd_q_i(rd_q), .rd_val_o(rd_val[64*l +: 64]),
+      .rd_seen_o(rd_seen[l]), .rd_nan_o(rd_nan[l]),
+      .lut_we_i(lut_we), .lut_addr_i(cp_beat[0].e0[7:0]), .lut_data_i(xe[7:0]),
+      .y_o(y[16*l +: 16]));
+  end
+
+  // ================================================================ scalar unit
+  logic          res_valid, res_rnan;
+  logic [SW-1:0] res_slot;
+  logic [31:0]   res_ra, res_rb;
+  logic [7:0]    res_rc;
+  logic [3:0]    res_set;
+  logic          ev_valid;
+  assign ev_valid = en && cp_valid[6] && cp_beat[6].job_last && (cp_ctl[6].u.tap != TapNone);
+  vec_scalar #(.Lanes(Lanes), .Slots(Slots)) u_scalar (
+    .clk_i, .rst_ni, .pro_start_i(accept), .func_i(cmd_i.func), .n_i(cmd_i.n),
+    .cfg0_i(cmd_i.cfg0), .pro_busy_o(sc_pro_busy), .kma_o(sc_kma),
+    .ev_valid_i(ev_valid), .ev_slot_i(cp_beat[6].slot[SW-1:0]), .ev_pass_i(cp_beat[6].pass),
+    .rd_slot_o(rd_slot), .rd_q_o(rd_q), .rd_val_i(rd_val), .rd_seen_i(rd_seen),
+    .rd_nan_i(rd_nan), .res_valid_o(res_valid), .res_slot_o(res_slot), .res_ra_o(res_ra),
+    .res_rb_o(res_rb), .res_rc_o(res_rc), .res_rnan_o(res_rnan), .res_set_o(res_set),
+    .idle_o(sc_idle));
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      wl_q       <= '0;
-      pack_q     <= '0;
-      wr_valid_q <= 1'b0;
-      wr_final_q <= 1'b0;
-      wr_addr_q  <= '0;
-      wr_data_q  <= '0;
+      for (int s = 0; s < Slots; s++) begin
+        sc_done_q[s] <= '0; ra_q[s] <= '0; rb_q[s] <= '0; rc_q[s] <= '0; rnan_q[s] <= 1'b0;
+      end
     end else begin
-      if (accept) wl_q <= '0;
-      else if (out_hs) wl_q <= word_done ? '0 : wl_q + 8'd1;
-      if (out_hs) pack_q <= pack_d;
-      if (word_done) begin
-        wr_valid_q <= 1'b1;
-        wr_final_q <= dst_ag_last;
-        wr_addr_q  <= dst_ag_addr;
-        wr_data_q  <= pack_d;
-      end else if (aspad_wr_req_ready_i) begin
-        wr_valid_q <= 1'b0;
+      // a command starts from zero scalars (RMSNorm's mean stays 0)
+      if (start_run)
+        for (int s = 0; s < Slots; s++) begin
+          sc_done_q[s] <= '0; ra_q[s] <= '0; rb_q[s] <= '0; rc_q[s] <= '0; rnan_q[s] <= 1'b0;
+        end
+      if (fire && nb.pass == 2'd1 && nb.job_first) sc_done_q[nb.slot[SW-1:0]] <= '0;
+      if (res_valid) begin
+        sc_done_q[res_slot] <= sc_done_q[res_slot] + 2'd1;
+        if (res_set[0]) ra_q[res_slot]   <= res_ra;
+        if (res_set[1]) rb_q[res_slot]   <= res_rb;
+        if (res_set[2]) rc_q[res_slot]   <= res_rc;
+        if (res_set[3]) rnan_q[res_slot] <= res_rnan;
       end
     end
   end
 
-  assign aspad_wr_req_valid_o = wr_valid_q;
-  assign aspad_wr_req_we_o    = 1'b1;
-  assign aspad_wr_req_addr_o  = wr_addr_q;
-  assign aspad_wr_req_wdata_o = wr_data_q;
-  assign aspad_wr_req_wstrb_o = '1;
+  // ================================================================ writer
+  logic        w_valid, w_ready, w_as, w_ws;
+  logic [23:0] w_addr;
+  logic [DW-1:0] w_data;
+  logic [BusBytes-1:0] w_strb;
+  assign w_valid = cp_valid[NS-1] && has_dst && (cp_ctl[NS-1].u.tl != TlNone);
+  assign en      = !(w_valid && !w_ready);
+  vec_writer #(.Lanes(Lanes), .BusBytes(BusBytes)) u_writer (
+    .valid_i(w_valid), .ready_o(w_ready), .y_i(y), .beat_i(cp_beat[NS-1]), .wide_i(wide_dst),
+    .pairs_i(c.dst_pairs), .wspad_i(c.dst_space == SpaceWspad), .as_valid_o(w_as),
+    .as_ready_i(aspad_wr_ready_i), .ws_valid_o(w_ws), .ws_ready_i(wspad_wr_ready_i),
+    .addr_o(w_addr), .data_o(w_data), .strb_o(w_strb));
+  assign aspad_wr_valid_o = w_as;
+  assign aspad_wr_addr_o  = AspadAW'(w_addr);
+  assign aspad_wr_data_o  = w_data;
+  assign aspad_wr_strb_o  = w_strb;
+  assign wspad_wr_valid_o = w_ws;
+  assign wspad_wr_addr_o  = WspadAW'(w_addr);
+  assign wspad_wr_data_o  = w_data;
+  assign wspad_wr_strb_o  = w_strb;
 
-  // ---- completion and performance status ----------------------------------------------------
-  assign done_d  = (wr_valid_q && aspad_wr_req_ready_i && wr_final_q) ||
-                   (cons_end && !has_dst_q);
-  assign stall_o = busy_q && !beat && !out_hs;
+  logic unused;
+  assign unused = ^{r_walk, fi, c.rsvd_416, c.rsvd_280, c.rsvd_186, c.rsvd_123,
+                    c.rsvd_58, c.rsvd_24, c.push, c.pop, c.opcode, pm_rd, w_addr};
 
-  // Opcode, token bits and reserved command bits are the command processor's.
-  logic unused_cmd;
-  assign unused_cmd = ^c;  // reserved bits, opcode and tokens
-  logic unused_sig;
-  assign unused_sig = ^{unused_keep, unused_src_last, unused_aux_last, unused_aux2_last,
-                        unused_dst_valid, d_legal, aspad_wr_rsp_valid_i, aspad_wr_rsp_rdata_i,
-                        src32, aux32[31:16], aux232[31:16], cfg_q[63:33], cfg_q[31:23],
-                        cfg_q[95:64+RqMW], out_last, func_q, 32'(Rows)};
-
+`ifndef SYNTHESIS
+  initial begin
+    if (Lanes < 1 || Lanes > MaxLanes || (16 % Lanes) != 0)
+      $error("npu_vec_engine: Lanes (%0d) must divide 16", Lanes);
+    if (MaxLen > 4096) $error("npu_vec_engine: MaxLen (%0d) above 4096", MaxLen);
+  end
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      assert (!(res_valid && sc_done_q[res_slot] == 2'd3))
+        else $error("npu_vec_engine: slot %0d got a fourth reduction", res_slot);
+    end
+  end
+`endif
 endmodule

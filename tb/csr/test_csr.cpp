@@ -187,8 +187,9 @@ TEST_CASE("csr: identity and hardware configuration are read-only", "[csr]") {
     CsrBench b(seed);
     auto& d = b.dut();
     const std::uint32_t rows = b.rand32() & 0xFF, cols = b.rand32() & 0xFF,
-                        bus = b.rand32() & 0xFF;
+                        bus = b.rand32() & 0xFF, lanes = b.rand32() & 0xFF;
     d.hw_rows_i = rows;
+    d.hw_vec_lanes_i = lanes;
     d.hw_cols_i = cols;
     d.hw_bus_bytes_i = bus;
     d.hw_aspad_words_i = b.rand32();
@@ -197,7 +198,8 @@ TEST_CASE("csr: identity and hardware configuration are read-only", "[csr]") {
     d.hw_vec_maxlen_i = b.rand32();
     const std::uint32_t geom = (rows << NPU_CSR__HW_ROWS_COLS__ROWS_bp) |
                                (cols << NPU_CSR__HW_ROWS_COLS__COLS_bp) |
-                               (bus << NPU_CSR__HW_ROWS_COLS__BUS_BYTES_bp);
+                               (bus << NPU_CSR__HW_ROWS_COLS__BUS_BYTES_bp) |
+                               (lanes << NPU_CSR__HW_ROWS_COLS__VEC_LANES_bp);
     const std::vector<std::pair<Reg, std::uint32_t>> ro = {
         {NPU_CSR_REG(ID), NPU_CSR__ID__ID_reset},
         {NPU_CSR_REG(VERSION), NPU_CSR__VERSION__VERSION_reset},

@@ -1,4 +1,5 @@
-// Constrained-random command streams for npu_top (LOAD, STORE, GEMM, VEC, NOP) over
+// Constrained-random command streams for npu_top (LOAD, STORE, GEMM, VEC of every
+// func, NOP) over
 // the four queues (0 LOAD, 1 GEMM, 2 VEC, 3 STORE),
 // with the FENCEs a race-free stream needs and, optionally, a final illegal
 // command. DRAM: a random input region and a patterned output region, set up
@@ -9,6 +10,7 @@
 
 #include "npu/ref/accel_model.hpp"
 #include "npu/ref/vec_model.hpp"
+#include "vec_cmd_gen.hpp"
 
 #include <random>
 #include <stdexcept>
@@ -29,7 +31,6 @@ class RandomStream {
     cfg_.wspad_words = h.wspad_words;
     cfg_.acc_rows = h.acc_rows;
     cfg_.vec_maxlen = h.vec_maxlen;
-    cfg_.req_channels = h.vec_maxlen > 128 ? 128 : h.vec_maxlen;
     in_ = tb.dev().alloc(kRegionBytes);
     out_ = tb.dev().alloc(kRegionBytes);
     in_data_.resize(kRegionBytes);
@@ -56,6 +57,7 @@ class RandomStream {
       pending_.insert(pending_.end(), acc.list.begin(), acc.list.end());
       r.cmds.push_back(c);
     }
+    dump_locals(r);
     if (end_with_fault) r.cmds.push_back(illegal_command());
     return r;
   }
@@ -173,57 +175,59 @@ class RandomStream {
     return isa::nop(static_cast<isa::Queue>(pick(0, 3)), {});
   }
 
-  // A VEC command reading ASPAD words [0, 64) and writing [64, 128) (a dst
-  // overlapping its sources is undefined), element-wise or row functions.
+  // A VEC command of any func (vec_cmd_gen.hpp) inside the windows the other
+  // commands use (ASPAD words [0, 128), WSPAD [0, 64), ACC rows [0, 32)):
+  // src, aux and dst in disjoint thirds, so a dst never overlaps its sources.
+  // It computes on whatever earlier commands left there.
   isa::Command random_vec(Access& acc) {
-    static constexpr isa::VecFunc kFuncs[] = {
-        isa::VecFunc::GeluBf16, isa::VecFunc::SiluBf16, isa::VecFunc::AddBf16,
-        isa::VecFunc::MulBf16, isa::VecFunc::SoftmaxBf16, isa::VecFunc::RmsNormBf16,
-        isa::VecFunc::GeluI8, isa::VecFunc::SoftmaxI8};
-    isa::VecArgs v;
-    v.func = kFuncs[pick(0, 7)];
-    const bool i8 = v.func == isa::VecFunc::GeluI8 || v.func == isa::VecFunc::SoftmaxI8;
-    const unsigned epw = cfg_.bus_bytes / (i8 ? 1 : 2);
-    v.rows = pick(1, 3);
-    v.n = pick(1, std::min(cfg_.vec_maxlen, 24u));
-    const bool has_aux = v.func == isa::VecFunc::AddBf16 || v.func == isa::VecFunc::MulBf16 ||
-                         v.func == isa::VecFunc::RmsNormBf16;
-    // Every stream stays inside its 64-word region (retry, then fall back to
-    // dense groups, which always fit: at most 3 rows of 3 words).
-    auto stream = [&](std::uint32_t base, bool rows_share) {
-      isa::Stream st;
-      for (int attempt = 0; attempt < 20; ++attempt) {
-        st.group = attempt < 19 ? pick(1, epw) : epw;
-        st.group_stride = attempt < 19 ? pick(1, 2) : 1;
-        const unsigned groups = (v.n + st.group - 1) / st.group;
-        st.row_stride = rows_share ? 0 : groups * st.group_stride + (attempt < 19 ? pick(0, 2) : 0);
-        const unsigned span = (v.rows - 1) * st.row_stride + (groups - 1) * st.group_stride + 1;
-        if (span <= 64) {
-          st.addr = base + pick(0, 64 - span);
-          return st;
-        }
-      }
-      throw std::logic_error("random_vec: no stream layout fits 64 words");
+    ref::AccelConfig w = cfg_;
+    w.aspad_words = std::min(cfg_.aspad_words, 128u);
+    w.wspad_words = std::min(cfg_.wspad_words, 96u);
+    w.acc_rows = std::min(cfg_.acc_rows, 32u);
+    ref::LocalMemories scratch;
+    scratch.aspad.resize(std::size_t{w.aspad_words} * w.bus_bytes);
+    scratch.wspad.resize(std::size_t{w.wspad_words} * w.bus_bytes);
+    scratch.acc.resize(std::size_t{w.acc_rows} * w.cols);
+    VecCmdGen gen(w, rng_());
+    const auto& funcs = isa::kVecFuncValues;
+    const isa::VecCmd v = gen.make(funcs[pick(0, static_cast<unsigned>(funcs.size()) - 1)], scratch, 3, 24);
+    const isa::VecFuncInfo fi = isa::vec_func_info(static_cast<unsigned>(v.func));
+    auto res = [](isa::Space sp) { return sp == isa::Space::Acc ? kAcc : sp == isa::Space::Wspad ? kWspad : kAspad; };
+    auto last = [&](std::uint32_t a, std::uint32_t rs, std::uint32_t gs, std::uint32_t g, std::uint32_t rows) {  // highest word
+      return ref::vec_word_of(a, rs, gs, g, rows - 1, v.n - 1);
     };
-    v.src = stream(0, false);
-    v.dst = stream(64, false);
-    if (has_aux) v.aux = stream(0, v.func == isa::VecFunc::RmsNormBf16);
-    switch (v.func) {
-      case isa::VecFunc::SoftmaxBf16:
-        v.cfg = {0x3E000000u /* 0.125 */, pick(0, 1), static_cast<std::uint32_t>(pick(0, 6)) - 2, 0};
-        break;
-      case isa::VecFunc::SoftmaxI8: v.cfg = {1u << 17, pick(0, 1), pick(0, 4), 0}; break;
-      case isa::VecFunc::RmsNormBf16: v.cfg = {0x3727C5ACu /* 1e-5 */, 0, 0, 0}; break;
-      case isa::VecFunc::GeluI8: v.cfg = {1u << 18, 1u << 30, 0x3Eu /* -2 */, 0}; break;
-      default: break;
-    }
-    auto last = [&](const isa::Stream& st) {
-      return st.addr + (v.rows - 1) * st.row_stride + ((v.n - 1) / st.group) * st.group_stride;
-    };
-    acc.list.push_back({2, false, kAspad, v.src.addr, last(v.src)});
-    acc.list.push_back({2, true, kAspad, v.dst.addr, last(v.dst)});
-    if (has_aux) acc.list.push_back({2, false, kAspad, v.aux.addr, last(v.aux)});
-    return isa::vec(v);
+    acc.list.push_back({2, false, res(v.src_space), v.src_addr,
+                        last(v.src_addr, v.src_row_stride, v.src_group_stride, v.src_group, v.rows)});
+    if (fi.has_aux())
+      acc.list.push_back({2, false, res(v.aux_space), v.aux_addr,
+                          last(v.aux_addr, v.aux_row_stride, v.aux_group_stride, v.aux_group, v.rows)});
+    if (fi.has_dst())
+      acc.list.push_back({2, true, res(v.dst_space), v.dst_addr,
+                          last(v.dst_addr, v.dst_row_stride, v.dst_group_stride, v.dst_group,
+                             v.dst_pairs ? (v.rows + 1) / 2 : v.rows)});
+    return v.encode();
+  }
+
+  // FENCE, then ASPAD [0, 128), WSPAD [0, 96) and ACC [0, 32) into the output
+  // region, so every result a stream leaves on chip is compared.
+  void dump_locals(Result& r) {
+    const unsigned bb = cfg_.bus_bytes;
+    r.cmds.push_back(isa::fence());
+    isa::Transfer a;
+    a.dram_addr = out_.addr;
+    a.row_words = std::min(cfg_.aspad_words, 128u);
+    r.cmds.push_back(isa::store(a));
+    isa::Transfer ws;
+    ws.space = isa::Space::Wspad;
+    ws.dram_addr = out_.addr + 128 * bb;
+    ws.row_words = std::min(cfg_.wspad_words, 96u);  // VEC writes up to word 95
+    r.cmds.push_back(isa::store(ws));
+    isa::Transfer c;
+    c.space = isa::Space::Acc;
+    c.dram_addr = out_.addr + 224 * bb;
+    c.row_words = std::min(cfg_.acc_rows, 32u) * cfg_.acc_words_per_row();
+    r.cmds.push_back(isa::store(c));
+    r.cmds.push_back(isa::fence());  // done before a final illegal command stops the stream
   }
 
   isa::Command illegal_command() {

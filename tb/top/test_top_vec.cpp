@@ -1,17 +1,19 @@
-// Vector functions and a GEMM -> REQUANT -> GELU -> GEMM chain, DRAM to DRAM
-// through npu_top, checked bit-exactly against the reference functions
-// (npu::ref), computed on the host independently of the command model.
+// Every VEC function through npu_top, DRAM to DRAM, against the functional
+// model; and a GEMM -> REQUANT (through the i-GELU LUT) -> GEMM chain that stays
+// on chip, checked against the reference functions (npu::ref) computed on the
+// host independently of the command model.
 #include "gemm_flow.hpp"
 #include "top_bench.hpp"
+#include "vec_cmd_gen.hpp"
 
-#include "npu/ref/fp.hpp"
+#include "npu/ref/accel_model.hpp"
 #include "npu/ref/requant.hpp"
+#include "npu/ref/vec_model.hpp"
 #include "npu/ref/vector.hpp"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include <cstring>
 #include <random>
 #include <set>
 
@@ -22,160 +24,93 @@ namespace {
 
 constexpr std::uint64_t kTimeout = 2'000'000;
 
-std::uint32_t f32(float f) {
-  std::uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-}
-std::uint16_t bf16(float f) { return static_cast<std::uint16_t>(ref::fp32_to_bf16(f32(f))); }
-
-using Rows = std::vector<std::vector<std::uint16_t>>;
-
-// Rows of n BF16 elements, one row per ceil(n/8) bus words (lanes past n zero).
-std::vector<std::uint8_t> pack_rows(const Rows& rows, unsigned n, unsigned bb) {
-  const unsigned per = bb / 2, words = (n + per - 1) / per;
-  std::vector<std::uint8_t> out(rows.size() * words * bb, 0);
-  for (std::size_t r = 0; r < rows.size(); ++r)
-    for (unsigned e = 0; e < n; ++e) {
-      const std::size_t at = (r * words + e / per) * bb + (e % per) * 2;
-      out[at] = rows[r][e] & 0xFF;
-      out[at + 1] = rows[r][e] >> 8;
-    }
-  return out;
-}
-
-// Runs one BF16 row function: x (and gamma/beta) loaded, VEC, result stored.
-std::vector<std::uint8_t> run_rows(TopBench& tb, isa::VecFunc f, const Rows& x,
-                                   const std::vector<std::uint16_t>* gamma,
-                                   const std::vector<std::uint16_t>* beta,
-                                   std::array<std::uint32_t, 4> cfg) {
-  auto& dev = tb.dev();
-  dev.free_all();
-  const unsigned bb = dev.hw().bus_bytes, n = static_cast<unsigned>(x[0].size());
-  const unsigned per = bb / 2, words = (n + per - 1) / per, rows = static_cast<unsigned>(x.size());
-  const auto xin = pack_rows(x, n, bb);
-  const rt::Buffer xb = dev.alloc(xin.size()), yb = dev.alloc(xin.size());
-  const rt::Buffer gb = dev.alloc(2 * words * bb);
-  dev.upload(xb, xin);
-  std::vector<std::uint8_t> gbytes;
-  if (gamma) gbytes = pack_rows({*gamma}, n, bb);
-  if (beta) {
-    const auto b = pack_rows({*beta}, n, bb);
-    gbytes.insert(gbytes.end(), b.begin(), b.end());
-  }
-  if (!gbytes.empty()) dev.upload(gb, gbytes);
-
-  const std::uint32_t x_local = 0, y_local = rows * words, g_local = 2 * rows * words;
-  std::vector<isa::Command> cmds;
-  isa::Transfer t;
-  t.dram_addr = xb.addr;
-  t.dram_stride = words * bb;
-  t.rows = rows;
-  t.row_words = words;
-  t.local_addr = x_local;
-  t.local_stride = words;
-  cmds.push_back(isa::load(t));
-  if (!gbytes.empty()) {
-    isa::Transfer g;
-    g.dram_addr = gb.addr;
-    g.row_words = static_cast<unsigned>(gbytes.size() / bb);
-    g.local_addr = g_local;
-    cmds.push_back(isa::load(g));
-  }
-  isa::VecArgs v;
-  v.func = f;
-  v.rows = rows;
-  v.n = n;
-  v.src = {x_local, isa::Space::Aspad, words, 1, per};
-  v.dst = {y_local, isa::Space::Aspad, words, 1, per};
-  v.aux = {g_local, isa::Space::Aspad, 0, 1, per};
-  v.aux2_addr = g_local + words;
-  v.cfg = cfg;
-  // after the loads, before the store
-  cmds.push_back(isa::vec(v, isa::Deps{}.pop_from(isa::Queue::Load).push_to(isa::Queue::Store)));
-  isa::set_deps(cmds[cmds.size() - 2], isa::Deps{}.push_to(isa::Queue::Vec));
-  isa::Transfer s = t;
-  s.dram_addr = yb.addr;
-  s.local_addr = y_local;
-  cmds.push_back(isa::store(s, isa::Deps{}.pop_from(isa::Queue::Vec)));
-  const auto r = dev.run(cmds, kTimeout);
-  INFO(r.describe());
-  REQUIRE(r.ok());
-  return dev.download(yb, 0, xin.size());
-}
-
-void check_rows(const char* what, const Rows& want, const std::vector<std::uint8_t>& got,
-                unsigned bb, std::uint64_t seed) {
-  const unsigned n = static_cast<unsigned>(want[0].size());
-  const auto w = pack_rows(want, n, bb);
-  REQUIRE(w.size() == got.size());
-  const unsigned per = bb / 2, words = (n + per - 1) / per;
-  for (std::size_t i = 0; i + 1 < w.size(); i += 2)
-    if (w[i] != got[i] || w[i + 1] != got[i + 1]) {
-      const std::size_t row = i / (words * bb), e = (i % (words * bb)) / 2;
-      FAIL(fmt::format("{} seed {}: row {} element {}: expected 0x{:04x}, got 0x{:04x}", what,
-                       seed, row, e, w[i] | w[i + 1] << 8, got[i] | got[i + 1] << 8));
-    }
-}
-
-Rows random_rows(std::mt19937_64& rng, unsigned rows, unsigned n, float scale) {
-  std::normal_distribution<float> d(0.0f, scale);
-  Rows x(rows, std::vector<std::uint16_t>(n));
-  for (auto& r : x)
-    for (auto& e : r) e = bf16(d(rng));
-  return x;
+ref::AccelConfig accel_config(const rt::Device& dev) {
+  const auto& h = dev.hw();
+  ref::AccelConfig c;
+  c.rows = h.rows, c.cols = h.cols, c.bus_bytes = h.bus_bytes;
+  c.aspad_words = h.aspad_words, c.wspad_words = h.wspad_words, c.acc_rows = h.acc_rows;
+  c.vec_maxlen = h.vec_maxlen;
+  return c;
 }
 
 }  // namespace
 
-TEST_CASE("Softmax LayerNorm RMSNorm GELU and SiLU rows run DRAM to DRAM bit-exactly") {
+TEST_CASE("Every VEC function runs DRAM to DRAM through npu_top as the functional model says") {
   for (auto seed : tb::test_seeds({31, 32})) {
-    std::mt19937_64 rng(seed);
+    INFO("seed " << seed << " (replay: NPU_SEED=" << seed << ")");
     TopBench tb(16);
-    const unsigned bb = tb.dev().hw().bus_bytes;
-    const unsigned rows = 1 + rng() % 5, n = 1 + rng() % tb.dev().hw().vec_maxlen;
-    INFO(fmt::format("seed {} rows {} n {}", seed, rows, n));
-    const Rows x = random_rows(rng, rows, n, 3.0f);
-    std::vector<std::uint16_t> gamma = random_rows(rng, 1, n, 1.0f)[0];
-    std::vector<std::uint16_t> beta = random_rows(rng, 1, n, 0.5f)[0];
-    const std::uint32_t scale = f32(0.125f), eps = f32(1e-5f);
-    const std::int32_t offset = static_cast<std::int32_t>(rng() % 8) - 2;
-    {
-      Rows want;
-      for (unsigned r = 0; r < rows; ++r)
-        want.push_back(ref::softmax_bf16(x[r], scale, ref::CausalMask{r, offset}));
-      const auto got = run_rows(tb, isa::VecFunc::SoftmaxBf16, x, nullptr, nullptr,
-                                {scale, 1, static_cast<std::uint32_t>(offset), 0});
-      check_rows("softmax", want, got, bb, seed);
-    }
-    {
-      Rows want;
-      for (unsigned r = 0; r < rows; ++r) want.push_back(ref::layernorm_bf16(x[r], gamma, beta, eps));
-      check_rows("layernorm", want,
-                 run_rows(tb, isa::VecFunc::LayerNormBf16, x, &gamma, &beta, {eps, 0, 0, 0}), bb,
-                 seed);
-    }
-    {
-      Rows want;
-      for (unsigned r = 0; r < rows; ++r) want.push_back(ref::rmsnorm_bf16(x[r], gamma, eps));
-      check_rows("rmsnorm", want,
-                 run_rows(tb, isa::VecFunc::RmsNormBf16, x, &gamma, nullptr, {eps, 0, 0, 0}), bb,
-                 seed);
-    }
-    for (auto f : {isa::VecFunc::GeluBf16, isa::VecFunc::SiluBf16}) {
-      Rows want = x;
-      for (auto& r : want)
-        for (auto& e : r) e = f == isa::VecFunc::GeluBf16 ? ref::gelu_bf16(e) : ref::silu_bf16(e);
-      check_rows(f == isa::VecFunc::GeluBf16 ? "gelu" : "silu", want,
-                 run_rows(tb, f, x, nullptr, nullptr, {}), bb, seed);
+    auto& dev = tb.dev();
+    const ref::AccelConfig cfg = accel_config(dev);
+    const unsigned bb = cfg.bus_bytes;
+    tb::VecCmdGen gen(cfg, seed);
+    gen.set_acc_allowed(false);  // DMA fills ASPAD and WSPAD; ACC is the GEMM's
+    for (isa::VecFunc f : isa::kVecFuncValues) {
+      if (f == isa::VecFunc::Params || f == isa::VecFunc::LutLoad) continue;
+      INFO("func " << isa::name(f));
+      dev.free_all();
+      ref::LocalMemories mem;
+      mem.aspad.assign(std::size_t{cfg.aspad_words} * bb, 0);
+      mem.wspad.assign(std::size_t{cfg.wspad_words} * bb, 0);
+      mem.acc.assign(std::size_t{cfg.acc_rows} * cfg.cols, 0);
+      gen.fill(mem);
+      // parameters and LUT first (their streams at ASPAD 0), then the func
+      std::vector<isa::Command> vec;
+      const isa::VecFuncInfo fi = isa::vec_func_info(static_cast<unsigned>(f));
+      if (fi.params) vec.push_back(gen.params_for(f, cfg.vec_maxlen, mem).encode());
+      if (f == isa::VecFunc::Requant || f == isa::VecFunc::LutI8) vec.push_back(gen.lut_load(mem).encode());
+      ref::LocalMemories pre = mem;  // the parameter streams must survive the func's own inputs
+      const isa::VecCmd c = gen.make(f, mem, 4);
+      INFO(fmt::format("rows {} n {}", c.rows, c.n));
+      // images: ASPAD after the func's inputs, with the PARAMS/LUT words of pre kept
+      // (the func's src region starts at ASPAD 0 too, so run them from a copy at the top)
+      const rt::Buffer as = dev.alloc(mem.aspad.size()), ws = dev.alloc(mem.wspad.size());
+      const rt::Buffer as2 = dev.alloc(pre.aspad.size());
+      const rt::Buffer out_as = dev.alloc(mem.aspad.size()), out_ws = dev.alloc(mem.wspad.size());
+      dev.upload(as, mem.aspad);
+      dev.upload(ws, mem.wspad);
+      dev.upload(as2, pre.aspad);
+      std::vector<isa::Command> cmds;
+      if (!vec.empty()) {  // PARAMS / LUT_LOAD on the pre image
+        cmds.push_back(tb::load_buffer(as2, isa::Space::Aspad, 0, bb));
+        cmds.push_back(isa::fence());
+        cmds.insert(cmds.end(), vec.begin(), vec.end());
+        cmds.push_back(isa::fence());
+      }
+      cmds.push_back(tb::load_buffer(as, isa::Space::Aspad, 0, bb));
+      cmds.push_back(tb::load_buffer(ws, isa::Space::Wspad, 0, bb));
+      cmds.push_back(isa::fence());
+      cmds.push_back(c.encode());
+      cmds.push_back(isa::fence());
+      cmds.push_back(tb::store_buffer(out_as, isa::Space::Aspad, 0, bb));
+      cmds.push_back(tb::store_buffer(out_ws, isa::Space::Wspad, 0, bb));
+
+      ref::AccelModel model(cfg);
+      ref::install(model);
+      model.set_window(TopBench::kWindowBase, TopBench::kWindowSize);
+      for (const rt::Buffer* b : {&as, &ws, &as2})
+        model.write_dram(b->addr, dev.download(*b, 0, b->bytes));
+      const auto want_fault = model.run(cmds, [&dev](std::size_t i) { return dev.command_addr(i); });
+      REQUIRE_FALSE(want_fault);
+      const auto r = dev.run(cmds, kTimeout);
+      INFO(r.describe());
+      REQUIRE(r.ok());
+      for (const rt::Buffer* b : {&out_as, &out_ws}) {
+        const auto want = model.read_dram(b->addr, b->bytes);
+        const auto got = dev.download(*b, 0, b->bytes);
+        for (std::size_t i = 0; i < want.size(); ++i)
+          if (want[i] != got[i])
+            FAIL(fmt::format("{} word {} byte {}: RTL 0x{:02X}, model 0x{:02X} (run ended at cycle {})",
+                             b == &out_as ? "ASPAD" : "WSPAD", i / bb, i % bb, got[i], want[i], tb.cycle()));
+      }
     }
   }
 }
 
-TEST_CASE("A GEMM REQUANT GELU GEMM chain stays on chip and matches the reference") {
+TEST_CASE("A GEMM, REQUANT through the i-GELU LUT, GEMM chain stays on chip and matches the reference") {
   // small: 4x5 array, 16-byte words, INT8 K tiles of 2*Rows = 8. C1 = A1 (8x16) x
   // W1 (16x8): two K tiles, two N tiles; requantized per channel into the next
-  // GEMM's A layout (group = 2*Rows), i-GELU in place of layout, C2 = G (8x8) x W2 (8x5).
+  // GEMM's A layout (group = 2*Rows) and through the LUT of i-GELU on the way,
+  // C2 = G (8x8) x W2 (8x5).
   for (auto seed : tb::test_seeds({41, 42, 43})) {
     std::mt19937_64 rng(seed);
     TopBench tb(16);
@@ -201,6 +136,7 @@ TEST_CASE("A GEMM REQUANT GELU GEMM chain stays on chip and matches the referenc
     const ref::RequantParams gelu_out{1 << 30, -16, 0};  // Q.20 -> scale 1/8
 
     // host reference, from the ref functions directly
+    const auto lut = ref::gelu_i8_table(gelu_scale, gelu_out);
     const auto c1 = ref::gemm_i8(a1, w1);
     ref::Matrix<std::int8_t> g(M, N1);
     for (unsigned i = 0; i < M; ++i)
@@ -208,6 +144,7 @@ TEST_CASE("A GEMM REQUANT GELU GEMM chain stays on chip and matches the referenc
         const auto acc = static_cast<std::int32_t>(static_cast<std::uint32_t>(c1(i, j)) +
                                                    static_cast<std::uint32_t>(bias[j]));
         g(i, j) = ref::gelu_i8(ref::requantize(acc, rq[j]), gelu_scale, gelu_out);
+        REQUIRE(g(i, j) == ref::lut_i8(ref::requantize(acc, rq[j]), lut));
       }
     const auto c2 = ref::gemm_i8(g, w2);
     std::set<int> distinct;
@@ -219,14 +156,19 @@ TEST_CASE("A GEMM REQUANT GELU GEMM chain stays on chip and matches the referenc
     const auto a1_dev = compiler::pack_a_i8(a1, t);
     const auto w1_dev = compiler::pack_w_i8(w1, t);
     const auto w2_dev = compiler::pack_w_i8(w2, t);
+    // PARAMS channels: P0 multiplier, P1 bias, P2 shift; then the 256 LUT bytes
     std::vector<std::uint8_t> params(3 * N1 * 4);
     for (unsigned j = 0; j < N1; ++j) {
       const std::uint32_t v[3] = {static_cast<std::uint32_t>(rq[j].multiplier),
-                                  static_cast<std::uint32_t>(rq[j].shift) & 0x3F,
-                                  static_cast<std::uint32_t>(bias[j])};
+                                  static_cast<std::uint32_t>(bias[j]),
+                                  static_cast<std::uint32_t>(rq[j].shift) & 0x3F};
       for (unsigned k = 0; k < 3; ++k)
         for (unsigned b = 0; b < 4; ++b) params[(3 * j + k) * 4 + b] = v[k] >> (8 * b) & 0xFF;
     }
+    std::vector<std::uint8_t> lut_bytes(256);
+    for (unsigned i = 0; i < 256; ++i) lut_bytes[i] = static_cast<std::uint8_t>(lut[i]);
+    const rt::Buffer lb = dev.alloc(lut_bytes.size());
+    dev.upload(lb, lut_bytes);
     const rt::Buffer ab = dev.alloc(a1_dev.size()), w1b = dev.alloc(w1_dev.size());
     const rt::Buffer w2b = dev.alloc(w2_dev.size()), pb = dev.alloc(params.size());
     const unsigned wpr = t.acc_words_per_row();
@@ -239,11 +181,12 @@ TEST_CASE("A GEMM REQUANT GELU GEMM chain stays on chip and matches the referenc
     const auto load = [&](const rt::Buffer& b, isa::Space sp, std::uint32_t local) {
       return tb::load_buffer(b, sp, local, bb);
     };
-    const std::uint32_t kA1 = 0, kP = 64, kX = 128, kY = 192, kW1 = 0, kW2 = 64;
+    const std::uint32_t kA1 = 0, kP = 64, kL = 96, kY = 192, kW1 = 0, kW2 = 64;
     std::vector<isa::Command> cmds = {load(ab, isa::Space::Aspad, kA1),
                                       load(w1b, isa::Space::Wspad, kW1),
                                       load(w2b, isa::Space::Wspad, kW2),
-                                      load(pb, isa::Space::Aspad, kP), isa::fence()};
+                                      load(pb, isa::Space::Aspad, kP),
+                                      load(lb, isa::Space::Aspad, kL), isa::fence()};
     for (unsigned nt = 0; nt < 2; ++nt) {
       isa::GemmArgs gm;
       gm.a_addr = kA1;
@@ -258,28 +201,23 @@ TEST_CASE("A GEMM REQUANT GELU GEMM chain stays on chip and matches the referenc
       cmds.push_back(isa::gemm(gm, nt == 1 ? isa::Deps{}.push_to(isa::Queue::Vec) : isa::Deps{}));
     }
     isa::VecArgs p;
-    p.func = isa::VecFunc::ReqParams;
+    p.func = isa::VecFunc::Params;
     p.n = 3 * N1;
     p.src = {kP, isa::Space::Aspad, 0, 1, bb / 4};
     cmds.push_back(isa::vec(p));
+    isa::VecArgs lv;
+    lv.func = isa::VecFunc::LutLoad;
+    lv.n = 256;
+    lv.src = {kL, isa::Space::Aspad, 0, 1, bb};
+    cmds.push_back(isa::vec(lv));
     isa::VecArgs rqv;
     rqv.func = isa::VecFunc::Requant;
     rqv.rows = M;
     rqv.n = N1;
     rqv.src = {0, isa::Space::Acc, 1, M, t.cols};      // ACC [nt][m], Cols channels per row
-    rqv.dst = {kX, isa::Space::Aspad, 1, M, kd};       // A layout [kt][m], 2*Rows per word
-    rqv.cfg = {static_cast<std::uint32_t>(zp), 0, 0, 0};
-    cmds.push_back(isa::vec(rqv, isa::Deps{}.pop_from(isa::Queue::Gemm)));
-    isa::VecArgs gv;
-    gv.func = isa::VecFunc::GeluI8;
-    gv.rows = M;
-    gv.n = N1;
-    gv.src = {kX, isa::Space::Aspad, 1, M, kd};
-    gv.dst = {kY, isa::Space::Aspad, 1, M, kd};
-    gv.cfg = {gelu_scale, static_cast<std::uint32_t>(gelu_out.multiplier),
-              static_cast<std::uint32_t>(gelu_out.shift) & 0x3F,
-              static_cast<std::uint32_t>(gelu_out.zero_point)};
-    cmds.push_back(isa::vec(gv, isa::Deps{}.push_to(isa::Queue::Gemm)));
+    rqv.dst = {kY, isa::Space::Aspad, 1, M, kd};       // A layout [kt][m], 2*Rows per word
+    rqv.cfg = {static_cast<std::uint32_t>(zp), 1 /* through the LUT */, 0, 0};
+    cmds.push_back(isa::vec(rqv, isa::Deps{}.pop_from(isa::Queue::Gemm).push_to(isa::Queue::Gemm)));
     isa::GemmArgs g2;
     g2.a_addr = kY;
     g2.w_addr = kW2;

@@ -62,15 +62,23 @@ class TopBench {
   std::unique_ptr<rt::Device> device_;
 };
 
-// LOAD of a whole device buffer, as one row of bus words, to `local`.
-inline isa::Command load_buffer(const rt::Buffer& b, isa::Space space, std::uint32_t local,
-                                unsigned bus_bytes) {
+// A transfer of a whole device buffer, as one row of bus words, at `local`.
+inline isa::Transfer whole_buffer(const rt::Buffer& b, isa::Space space, std::uint32_t local,
+                                  unsigned bus_bytes) {
   isa::Transfer x;
   x.dram_addr = b.addr;
   x.row_words = static_cast<unsigned>(b.bytes / bus_bytes);
   x.space = space;
   x.local_addr = local;
-  return isa::load(x);
+  return x;
+}
+inline isa::Command load_buffer(const rt::Buffer& b, isa::Space space, std::uint32_t local,
+                                unsigned bus_bytes) {
+  return isa::load(whole_buffer(b, space, local, bus_bytes));
+}
+inline isa::Command store_buffer(const rt::Buffer& b, isa::Space space, std::uint32_t local,
+                                 unsigned bus_bytes) {
+  return isa::store(whole_buffer(b, space, local, bus_bytes));
 }
 
 // First differing element of two equally shaped matrices of raw bits, or

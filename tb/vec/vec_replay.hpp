@@ -1,8 +1,7 @@
-// Seed announcement and replay commands shared by the vector-engine stream
-// drivers (i8_stream.hpp, int_row_stream.hpp, bf16_row_stream.hpp,
-// v1_stream.hpp): each random test prints its seed, and each failure message
-// carries the command that reruns it with waves. No Catch2 dependency (the
-// benches use it too); vec_replay_catch.hpp adds the current-test forms.
+// Seed announcement and replay commands of the vector-engine tests: each
+// random test prints its seed, and each failure message carries the command
+// that reruns it with waves. No Catch2 dependency; vec_replay_catch.hpp adds
+// the current-test forms.
 #pragma once
 
 #include <fmt/format.h>

@@ -1,5 +1,4 @@
-// vec_replay.hpp for the running Catch2 test case (i8_stream.hpp,
-// int_row_stream.hpp).
+// vec_replay.hpp for the running Catch2 test case (test_vec_engine.cpp).
 #pragma once
 
 #include <catch2/catch.hpp>

@@ -75,6 +75,8 @@ TEST_CASE("softmax_bf16 / softmax_i8: argument checks", "[vec]") {
 }
 
 TEST_CASE("softmax_i8: masks and single element and saturation to 255", "[vec]") {
+  // (scales are base 2: 1 << 20 means a logit step of 1 halves the weight)
+  CHECK(softmax_i8({0, -1}, 1u << 20) == std::vector<uint8_t>{171, 85});  // 2/3, 1/3
   CHECK(softmax_i8({-5}, 1u << 20) == std::vector<uint8_t>{255});
   CHECK(softmax_i8({3, 100, 7}, 1u << 20, CausalMask{0, 0}) == std::vector<uint8_t>{255, 0, 0});
   CHECK(softmax_i8({3, 4}, 1u << 20, CausalMask{-1, 0}) == std::vector<uint8_t>{0, 0});
@@ -151,8 +153,8 @@ TEST_CASE("integer functions: fixed points and argument checks", "[vec]") {
   CHECK(gelu_i8_q20(-100, 1u << 16) == 0);
   // SiLU table: silu(0) = 0 -> zero point.
   const auto t = silu_i8_table(0x3D800000u, 0x41800000u, 7);  // S_in 1/16, 1/S_out 16
-  CHECK(silu_i8(0, t) == 7);
-  CHECK(silu_i8(127, t) == 127);
+  CHECK(lut_i8(0, t) == 7);
+  CHECK(lut_i8(127, t) == 127);
   CHECK_THROWS_AS(silu_i8_table(0u, 0x41800000u, 0), std::invalid_argument);
   // Integer norms: constant rows normalise to 0 -> output = requant(beta).
   const IntNormParams p{1, RequantParams{1 << 30, -15, 0}};  // 2^-16
@@ -161,9 +163,10 @@ TEST_CASE("integer functions: fixed points and argument checks", "[vec]") {
   CHECK(y == std::vector<int8_t>(5, 3));
   CHECK_THROWS_AS(norm_i32_q14({1 << 15}, true, 1), std::invalid_argument);
   CHECK_THROWS_AS(norm_i32_q14({1}, true, 0), std::invalid_argument);
-  // {-1, +1}: variance 1 (Q.16 65536) + eps 1 -> isqrt 256 -> exactly +-1.0 in Q.14.
-  CHECK(norm_i32_q14({-1, 1}, true, 1) == std::vector<int32_t>{-16384, 16384});
-  CHECK(norm_i32_q14({-3, 1}, true, 1) == std::vector<int32_t>{-16384, 16384});  // mean -1 (half up)
+  // {-1, +1}: variance 1 (Q.16 65536) + eps 1: +-16384 / sqrt(1 + 2^-16) = +-16383.875,
+  // floored (the table rsqrt is within 1 of it).
+  CHECK(norm_i32_q14({-1, 1}, true, 1) == std::vector<int32_t>{-16384, 16383});
+  CHECK(norm_i32_q14({-3, 1}, true, 1) == std::vector<int32_t>{-16384, 16383});  // mean -1 (half up)
 }
 
 TEST_CASE("integer norms: extreme rows stay inside their widths", "[vec]") {

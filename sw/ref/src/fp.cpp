@@ -144,6 +144,10 @@ bool is(const Operand& op, Operand::Kind kind) { return op.kind == kind; }
 
 }  // namespace
 
+uint32_t fp32_round(bool neg, unsigned __int128 sig, int lsb_exp) {
+  return round_to_fp32({neg, sig, lsb_exp, false});
+}
+
 uint32_t bf16_to_fp32(uint16_t b) {
   if (bf16_is_nan(b)) return kFp32CanonicalNan;
   if (bf16_is_zero(b)) return signed_zero(bf16_sign(b));  // DAZ

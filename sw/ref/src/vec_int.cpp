@@ -29,23 +29,13 @@ bool is_kept(std::size_t j, const std::optional<CausalMask>& mask) {
 
 int32_t wrap_i32(int64_t v) { return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(v))); }
 
-// I-BERT exp of X * 2^-20 for X <= 0, as Q.20: exp(r) ~ a (r + b)^2 + c on
-// (-ln2, 0] after X = r - q ln2.
-int64_t iexp_q20(int64_t x_q20) {
-  const int64_t q = (-x_q20) / kVecLn2Q20;  // operands >= 0: floor
-  const int64_t r = x_q20 + q * kVecLn2Q20;  // in (-ln2, 0]
-  const int64_t t = r + kVecIexpB;           // > 0
-  const int64_t p = ((kVecIexpA * (t * t)) >> 40) + kVecIexpC;
-  return q >= 32 ? 0 : (p >> q);
-}
-
 }  // namespace
 
-std::vector<uint8_t> softmax_i8(const std::vector<int8_t>& x, uint32_t scale_q20,
+std::vector<uint8_t> softmax_i8(const std::vector<int8_t>& x, uint32_t scale_log2_q20,
                                 const std::optional<CausalMask>& mask) {
   const std::size_t n = x.size();
   check_length(n, "softmax_i8");
-  check_scale(scale_q20);
+  check_scale(scale_log2_q20);
   std::vector<uint8_t> y(n, 0);
   bool any_kept = false;
   int32_t max = 0;
@@ -55,17 +45,24 @@ std::vector<uint8_t> softmax_i8(const std::vector<int8_t>& x, uint32_t scale_q20
     any_kept = true;
   }
   if (!any_kept) return y;
+  // e_j = 2^(-U/2^20), U = (max - x_j) * S2 >= 0, in Q.20: with T = -8U (Q.23),
+  // 2^(T/2^23) = 2^(T >> 23) * exp2_table(T mod 2^23) / 2^23.
   std::vector<int64_t> e(n, 0);
   int64_t sum = 0;
   for (std::size_t j = 0; j < n; ++j) {
     if (!is_kept(j, mask)) continue;
-    e[j] = iexp_q20(int64_t{x[j] - max} * scale_q20);  // X in [-255 * 2^22, 0]
+    const int64_t t = -8 * (int64_t{max - x[j]} * scale_log2_q20);  // > -2^34
+    const int64_t k = t >> 23;                                       // <= 0
+    const int64_t sh = 3 - k;
+    e[j] = sh >= 24 ? 0 : (table_exp2(static_cast<uint32_t>(t & 0x7FFFFF)) >> sh);
     sum += e[j];
   }
-  const int64_t factor = (int64_t{1} << 52) / sum;  // sum >= p(0) ~ 2^20
+  // 1/sum = rcp.y * 2^(-24 - rcp.b); y_j = e_j / sum in Q.8, rounded half up.
+  const FixedRecip r = fixed_rcp(static_cast<uint64_t>(sum));  // sum >= 2^20
+  const int sh = r.b + 16;
   for (std::size_t j = 0; j < n; ++j) {
     if (!is_kept(j, mask)) continue;
-    const int64_t out = (e[j] * factor + (int64_t{1} << 43)) >> 44;  // round half up
+    const int64_t out = (e[j] * r.y + (int64_t{1} << (sh - 1))) >> sh;
     y[j] = static_cast<uint8_t>(out > 255 ? 255 : out);
   }
   return y;
@@ -84,6 +81,12 @@ int32_t gelu_i8_q20(int8_t x, uint32_t scale_q20) {
 
 int8_t gelu_i8(int8_t x, uint32_t scale_q20, const RequantParams& out) {
   return requantize(gelu_i8_q20(x, scale_q20), out);
+}
+
+std::array<int8_t, 256> gelu_i8_table(uint32_t scale_q20, const RequantParams& out) {
+  std::array<int8_t, 256> t{};
+  for (int x = -128; x < 128; ++x) t[static_cast<std::size_t>(x + 128)] = gelu_i8(static_cast<int8_t>(x), scale_q20, out);
+  return t;
 }
 
 std::array<int8_t, 256> silu_i8_table(uint32_t in_scale, uint32_t inv_out_scale, int32_t zero_point) {
@@ -115,21 +118,27 @@ std::vector<int32_t> norm_i32_q14(const std::vector<int32_t>& x, bool subtract_m
     if (v > kVecNormMaxAbsInput || v < -kVecNormMaxAbsInput) throw std::invalid_argument("norm_i32: |x| >= 2^15");
     sum += v;
   }
-  const auto n64 = static_cast<int64_t>(n);
-  // Mean in Q.8, rounded half up; D = x - mean in Q.8 (|D| < 2^24).
-  const int64_t mean_q8 = subtract_mean ? floor_div(512 * sum + n64, 2 * n64) : 0;
+  // 1/n = rn.y * 2^(-24 - rn.b) from the reciprocal table.
+  const FixedRecip rn = fixed_rcp(n);
+  // Mean in Q.8, ~ (512 sum + n) / (2n) (rounded half up), from the table reciprocal.
+  const int64_t mean_q8 = subtract_mean ? ((512 * sum + static_cast<int64_t>(n)) * rn.y) >> (25 + rn.b) : 0;
   uint64_t sq = 0;  // sum of D^2 (Q.16), < 2^60
   for (int32_t v : x) {
     const int64_t d = int64_t{v} * 256 - mean_q8;
     sq += static_cast<uint64_t>(d * d);
   }
-  const uint64_t var_q16 = sq / n + eps_q16;                         // variance + eps, Q.16, >= 1
-  const auto sd_q8 = static_cast<int64_t>(isqrt_newton(var_q16));  // sqrt, Q.8, >= 1
-  const int64_t factor = (int64_t{1} << 54) / sd_q8;
+  // Variance ~ sq / n in Q.16, from the top 32 bits of sq.
+  const int bits = sq == 0 ? 0 : 64 - __builtin_clzll(sq);
+  const int sq_shift = bits > 32 ? bits - 32 : 0;
+  const uint64_t prod = (sq >> sq_shift) * rn.y;  // < 2^56
+  const int shift = sq_shift - 24 - rn.b;
+  const uint64_t var_q16 = shift >= 0 ? prod << shift : prod >> -shift;
+  // 1/sqrt(var + eps) = rs.y * 2^(-24 - rs.b); z = D * 2^14 / sd = (D * rs.y) >> (10 + rs.b).
+  const FixedRecip rs = fixed_rsqrt(var_q16 + eps_q16);
   std::vector<int32_t> y(n);
   for (std::size_t j = 0; j < n; ++j) {
     const int64_t d = int64_t{x[j]} * 256 - mean_q8;
-    y[j] = static_cast<int32_t>((d * factor) >> 40);  // D / sd in Q.14, |y| < 2^21
+    y[j] = static_cast<int32_t>((d * rs.y) >> (10 + rs.b));  // Q.14, |y| < 2^21
   }
   return y;
 }

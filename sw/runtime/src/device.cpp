@@ -56,6 +56,7 @@ Device::Device(Transport& t, Options o) : t_(t), opt_(o) {
   hw_.rows = rc & 0xFF;
   hw_.cols = rc >> 8 & 0xFF;
   hw_.bus_bytes = rc >> 16 & 0xFF;
+  hw_.vec_lanes = rc >> 24 & 0xFF;
   hw_.aspad_words = reg(NPU_REG(HW_ASPAD_WORDS));
   hw_.wspad_words = reg(NPU_REG(HW_WSPAD_WORDS));
   hw_.acc_rows = reg(NPU_REG(HW_ACC_ROWS));

@@ -104,24 +104,38 @@ struct Stream {
 struct VecArgs {
   VecFunc func = VecFunc::GeluBf16;
   Stream src, dst, aux;
-  std::uint32_t aux2_addr = 0;
+  bool dst_pairs = false;  // INT8 dst: rows 2i, 2i+1 share words (even / odd bytes)
   unsigned rows = 1, n = 1;
   std::array<std::uint32_t, 4> cfg{};
 };
 inline Command vec(const VecArgs& v, Deps d = {}) {
-  Command c;
-  c.w[0] = word0(Op::Vec, static_cast<unsigned>(v.func), d);
-  c.w[1] = local(v.src.addr, v.src.space);
-  c.w[2] = pack16(v.src.row_stride, v.src.group_stride);
-  c.w[3] = v.dst.addr & 0xFFFFFF;
-  c.w[4] = pack16(v.dst.row_stride, v.dst.group_stride);
-  c.w[5] = v.aux.addr & 0xFFFFFF;
-  c.w[6] = v.aux2_addr & 0xFFFFFF;
-  c.w[7] = pack16(v.rows, v.n);
-  c.w[8] = (v.src.group & 0xFF) | (v.dst.group & 0xFF) << 8 | (v.aux.group & 0xFF) << 16;
-  c.w[9] = pack16(v.aux.row_stride, v.aux.group_stride);
-  for (unsigned i = 0; i < 4; ++i) c.w[10 + i] = v.cfg[i];
-  return c;
+  VecCmd c;
+  c.pop = d.pop;
+  c.push = d.push;
+  c.func = v.func;
+  c.src_addr = v.src.addr & 0xFFFFFF;
+  c.src_space = v.src.space;
+  c.src_row_stride = v.src.row_stride & 0xFFFF;
+  c.src_group_stride = v.src.group_stride & 0xFFFF;
+  c.dst_addr = v.dst.addr & 0xFFFFFF;
+  c.dst_space = v.dst.space;
+  c.dst_pairs = v.dst_pairs;
+  c.dst_row_stride = v.dst.row_stride & 0xFFFF;
+  c.dst_group_stride = v.dst.group_stride & 0xFFFF;
+  c.aux_addr = v.aux.addr & 0xFFFFFF;
+  c.aux_space = v.aux.space;
+  c.aux_row_stride = v.aux.row_stride & 0xFFFF;
+  c.aux_group_stride = v.aux.group_stride & 0xFFFF;
+  c.rows = v.rows & 0xFFFF;
+  c.n = v.n & 0xFFFF;
+  c.src_group = v.src.group & 0xFF;
+  c.dst_group = v.dst.group & 0xFF;
+  c.aux_group = v.aux.group & 0xFF;
+  c.cfg0 = v.cfg[0];
+  c.cfg1 = v.cfg[1];
+  c.cfg2 = v.cfg[2];
+  c.cfg3 = v.cfg[3];
+  return c.encode();
 }
 
 inline Command nop(Queue q, Deps d) {

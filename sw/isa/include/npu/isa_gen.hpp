@@ -195,62 +195,77 @@ inline constexpr bool is_valid(Elem v) {
 
 // VEC word 0 bits 23:16. A value not listed is ILLEGAL_OPCODE.
 enum class VecFunc : std::uint8_t {
-  Requant = 1,  // INT32 -> INT8, per-channel multiplier, shift, bias
-  ReqParams = 2,  // INT32 triples (mult bits 30:0, shift bits 5:0 signed, bias) per channel, n = 3 x channels <= 3 x ReqChannels; every row loads channels from 0 (the last row wins)
-  GeluI8 = 3,  // I-BERT i-GELU + requantization
-  SiluI8 = 4,  // table loaded by SILU_TABLE
-  SiluTable = 5,  // 256 INT8 entries, entry i for x = i - 128
-  AddI8 = 6,  // residual add with requantization
-  MulI8 = 7,  // multiply with requantization
-  SoftmaxI8 = 8,  // I-BERT integer softmax
-  SoftmaxBf16 = 16,  // softmax with scale and causal mask
-  LayerNormBf16 = 17,  // LayerNorm (gamma = aux, beta = aux2)
-  RmsNormBf16 = 18,  // RMSNorm (gamma = aux)
-  GeluBf16 = 19,  // GELU, tanh form
-  SiluBf16 = 20,  // SiLU
+  Requant = 1,  // int32 + bias, requantized (numerics.md Requantization), optionally through the LUT
+  Params = 2,  // loads the parameter buffer: channel c gets P0..P2 = elements 3c..3c+2 of the row (n = 3 x channels, channels <= VecMaxLen); every row starts at channel 0
+  LutI8 = 3,  // y = LUT[x + 128] (the INT8 activations: i-GELU, SiLU tables from the host)
+  LutLoad = 4,  // loads the 256-entry LUT: entry i (for x = i - 128) = element i (n = 256)
+  AddI8 = 5,  // requantize((a - za) ka + (b - zb) kb)
+  MulI8 = 6,  // requantize((a - za)(b - zb))
+  SoftmaxI8 = 7,  // integer softmax, base-2 exponent (output scale 2^-8)
+  LayernormI32 = 8,  // integer LayerNorm, then gamma, beta and requantization
+  RmsnormI32 = 9,  // integer RMSNorm, then gamma, beta and requantization
+  QuantI8 = 10,  // clamp(rne(x * inv_scale) + zp)
+  SoftmaxBf16 = 16,  // softmax(x scale) with an optional causal mask (column j kept iff j <= r + offset)
+  LayernormBf16 = 17,  // LayerNorm
+  RmsnormBf16 = 18,  // RMSNorm
+  GeluBf16 = 19,  // GELU (tanh form) of the input rounded to BF16
+  SiluBf16 = 20,  // SiLU of the input rounded to BF16
   AddBf16 = 21,  // a + b
   MulBf16 = 22,  // a x b
+  CvtBf16 = 23,  // x scale + bias: the FP32 -> BF16 (or INT32 -> BF16) epilogue of a GEMM
+  RopeBf16 = 24,  // rotary embedding, rotate-half order: row r of aux holds cos_i at element i and sin_i at element n/2 + i (i < n/2); n/2 a multiple of src_group, aux_group = dst_group = src_group
+  SwigluBf16 = 25,  // silu(a) x b, a rounded to BF16
 };
-inline constexpr std::array<VecFunc, 15> kVecFuncValues = {VecFunc::Requant, VecFunc::ReqParams, VecFunc::GeluI8, VecFunc::SiluI8, VecFunc::SiluTable, VecFunc::AddI8, VecFunc::MulI8, VecFunc::SoftmaxI8, VecFunc::SoftmaxBf16, VecFunc::LayerNormBf16, VecFunc::RmsNormBf16, VecFunc::GeluBf16, VecFunc::SiluBf16, VecFunc::AddBf16, VecFunc::MulBf16};
+inline constexpr std::array<VecFunc, 20> kVecFuncValues = {VecFunc::Requant, VecFunc::Params, VecFunc::LutI8, VecFunc::LutLoad, VecFunc::AddI8, VecFunc::MulI8, VecFunc::SoftmaxI8, VecFunc::LayernormI32, VecFunc::RmsnormI32, VecFunc::QuantI8, VecFunc::SoftmaxBf16, VecFunc::LayernormBf16, VecFunc::RmsnormBf16, VecFunc::GeluBf16, VecFunc::SiluBf16, VecFunc::AddBf16, VecFunc::MulBf16, VecFunc::CvtBf16, VecFunc::RopeBf16, VecFunc::SwigluBf16};
 inline constexpr unsigned kVecFuncBits = 8;
 // The name docs/isa.md uses; unknown values give "UNKNOWN(<n>)".
 inline std::string name(VecFunc v) {
   switch (v) {
     case VecFunc::Requant: return "REQUANT";
-    case VecFunc::ReqParams: return "REQ_PARAMS";
-    case VecFunc::GeluI8: return "GELU_I8";
-    case VecFunc::SiluI8: return "SILU_I8";
-    case VecFunc::SiluTable: return "SILU_TABLE";
+    case VecFunc::Params: return "PARAMS";
+    case VecFunc::LutI8: return "LUT_I8";
+    case VecFunc::LutLoad: return "LUT_LOAD";
     case VecFunc::AddI8: return "ADD_I8";
     case VecFunc::MulI8: return "MUL_I8";
     case VecFunc::SoftmaxI8: return "SOFTMAX_I8";
+    case VecFunc::LayernormI32: return "LAYERNORM_I32";
+    case VecFunc::RmsnormI32: return "RMSNORM_I32";
+    case VecFunc::QuantI8: return "QUANT_I8";
     case VecFunc::SoftmaxBf16: return "SOFTMAX_BF16";
-    case VecFunc::LayerNormBf16: return "LAYER_NORM_BF16";
-    case VecFunc::RmsNormBf16: return "RMS_NORM_BF16";
+    case VecFunc::LayernormBf16: return "LAYERNORM_BF16";
+    case VecFunc::RmsnormBf16: return "RMSNORM_BF16";
     case VecFunc::GeluBf16: return "GELU_BF16";
     case VecFunc::SiluBf16: return "SILU_BF16";
     case VecFunc::AddBf16: return "ADD_BF16";
     case VecFunc::MulBf16: return "MUL_BF16";
+    case VecFunc::CvtBf16: return "CVT_BF16";
+    case VecFunc::RopeBf16: return "ROPE_BF16";
+    case VecFunc::SwigluBf16: return "SWIGLU_BF16";
   }
   return "UNKNOWN(" + std::to_string(static_cast<unsigned>(v)) + ")";
 }
 inline constexpr bool is_valid(VecFunc v) {
   switch (v) {
     case VecFunc::Requant:
-    case VecFunc::ReqParams:
-    case VecFunc::GeluI8:
-    case VecFunc::SiluI8:
-    case VecFunc::SiluTable:
+    case VecFunc::Params:
+    case VecFunc::LutI8:
+    case VecFunc::LutLoad:
     case VecFunc::AddI8:
     case VecFunc::MulI8:
     case VecFunc::SoftmaxI8:
+    case VecFunc::LayernormI32:
+    case VecFunc::RmsnormI32:
+    case VecFunc::QuantI8:
     case VecFunc::SoftmaxBf16:
-    case VecFunc::LayerNormBf16:
-    case VecFunc::RmsNormBf16:
+    case VecFunc::LayernormBf16:
+    case VecFunc::RmsnormBf16:
     case VecFunc::GeluBf16:
     case VecFunc::SiluBf16:
     case VecFunc::AddBf16:
     case VecFunc::MulBf16:
+    case VecFunc::CvtBf16:
+    case VecFunc::RopeBf16:
+    case VecFunc::SwigluBf16:
       return true;
   }
   return false;
@@ -488,33 +503,35 @@ struct GemmCmd {
   }
 };
 
-// VEC: func over `rows` rows of `n` elements. Element e of row r of a stream lives in word addr + r*row_stride + (e/group)*group_stride, lane e%group (blocked addressing; with group = Rows and group_stride = m this is the GEMM A layout). A written word holds its group's elements in lanes 0..group-1, the other lanes zero. gamma and beta use row stride 0.
+// VEC: func over `rows` rows of `n` elements. Element e of row r of a stream lives in word addr + r*row_stride + (e/group)*group_stride, lane e%group (blocked addressing; with group = the GEMM K tile and group_stride = m this is the GEMM A layout). With dst_pairs (INT8 destinations), rows 2i and 2i+1 share word addr + i*row_stride + .., row 2i in the even bytes and row 2i+1 in the odd bytes of lane pairs (the INT8 W layout).
 struct VecCmd {
   static constexpr Op kOp = Op::Vec;
   std::uint32_t pop = 0;  // token mask: consume one token from each queue set
   std::uint32_t push = 0;  // token mask: send one token to each queue set when done
   VecFunc func = VecFunc{};
   std::uint32_t src_addr = 0;
-  Space src_space = Space{};  // ASPAD, or ACC for INT32 sources
+  Space src_space = Space{};  // ASPAD or ACC
   std::uint32_t src_row_stride = 0;
   std::uint32_t src_group_stride = 0;
-  std::uint32_t dst_addr = 0;  // ASPAD word
+  std::uint32_t dst_addr = 0;
+  Space dst_space = Space{};  // ASPAD or WSPAD
+  bool dst_pairs = false;  // pair-interleaved rows (INT8 destinations)
   std::uint32_t dst_row_stride = 0;
   std::uint32_t dst_group_stride = 0;
-  std::uint32_t aux_addr = 0;  // ASPAD word of gamma or operand b
-  std::uint32_t aux2_addr = 0;  // ASPAD word of beta
+  std::uint32_t aux_addr = 0;
+  Space aux_space = Space{};  // ASPAD or ACC
+  std::uint32_t aux_row_stride = 0;
+  std::uint32_t aux_group_stride = 0;
   std::uint32_t rows = 0;  // rows (>= 1)
-  std::uint32_t n = 0;  // elements per row (1..VecMaxLen)
+  std::uint32_t n = 0;  // elements per row (1..VecMaxLen; PARAMS: 3 per channel; LUT_LOAD: 256)
   std::uint32_t src_group = 0;  // elements per src word (>= 1)
   std::uint32_t dst_group = 0;  // elements per dst word (>= 1)
-  std::uint32_t aux_group = 0;  // elements per aux/aux2 word (>= 1)
-  std::uint32_t aux_row_stride = 0;  // operand b; gamma/beta use row stride 0
-  std::uint32_t aux_group_stride = 0;
+  std::uint32_t aux_group = 0;  // elements per aux word (>= 1)
   std::uint32_t cfg0 = 0;  // per func
   std::uint32_t cfg1 = 0;  // per func
   std::uint32_t cfg2 = 0;  // per func
   std::uint32_t cfg3 = 0;  // per func
-  static constexpr std::array<FieldDesc, 24> kFields = {{
+  static constexpr std::array<FieldDesc, 26> kFields = {{
       {"opcode", 0, 0, 8},
       {"pop", 0, 8, 4},
       {"push", 0, 12, 4},
@@ -524,21 +541,23 @@ struct VecCmd {
       {"src_row_stride", 2, 0, 16},
       {"src_group_stride", 2, 16, 16},
       {"dst_addr", 3, 0, 24},
+      {"dst_space", 3, 24, 2},
+      {"dst_pairs", 3, 26, 1},
       {"dst_row_stride", 4, 0, 16},
       {"dst_group_stride", 4, 16, 16},
       {"aux_addr", 5, 0, 24},
-      {"aux2_addr", 6, 0, 24},
+      {"aux_space", 5, 24, 2},
+      {"aux_row_stride", 6, 0, 16},
+      {"aux_group_stride", 6, 16, 16},
       {"rows", 7, 0, 16},
       {"n", 7, 16, 16},
       {"src_group", 8, 0, 8},
       {"dst_group", 8, 8, 8},
       {"aux_group", 8, 16, 8},
-      {"aux_row_stride", 9, 0, 16},
-      {"aux_group_stride", 9, 16, 16},
-      {"cfg0", 10, 0, 32},
-      {"cfg1", 11, 0, 32},
-      {"cfg2", 12, 0, 32},
-      {"cfg3", 13, 0, 32},
+      {"cfg0", 9, 0, 32},
+      {"cfg1", 10, 0, 32},
+      {"cfg2", 11, 0, 32},
+      {"cfg3", 12, 0, 32},
   }};
   // Throws std::invalid_argument naming the field when a value does not fit its bits.
   Command encode() const {
@@ -552,21 +571,23 @@ struct VecCmd {
     put_field(c, "VEC", "src_row_stride", 2, 0, 16, src_row_stride);
     put_field(c, "VEC", "src_group_stride", 2, 16, 16, src_group_stride);
     put_field(c, "VEC", "dst_addr", 3, 0, 24, dst_addr);
+    put_field(c, "VEC", "dst_space", 3, 24, 2, static_cast<std::uint32_t>(dst_space));
+    put_field(c, "VEC", "dst_pairs", 3, 26, 1, dst_pairs);
     put_field(c, "VEC", "dst_row_stride", 4, 0, 16, dst_row_stride);
     put_field(c, "VEC", "dst_group_stride", 4, 16, 16, dst_group_stride);
     put_field(c, "VEC", "aux_addr", 5, 0, 24, aux_addr);
-    put_field(c, "VEC", "aux2_addr", 6, 0, 24, aux2_addr);
+    put_field(c, "VEC", "aux_space", 5, 24, 2, static_cast<std::uint32_t>(aux_space));
+    put_field(c, "VEC", "aux_row_stride", 6, 0, 16, aux_row_stride);
+    put_field(c, "VEC", "aux_group_stride", 6, 16, 16, aux_group_stride);
     put_field(c, "VEC", "rows", 7, 0, 16, rows);
     put_field(c, "VEC", "n", 7, 16, 16, n);
     put_field(c, "VEC", "src_group", 8, 0, 8, src_group);
     put_field(c, "VEC", "dst_group", 8, 8, 8, dst_group);
     put_field(c, "VEC", "aux_group", 8, 16, 8, aux_group);
-    put_field(c, "VEC", "aux_row_stride", 9, 0, 16, aux_row_stride);
-    put_field(c, "VEC", "aux_group_stride", 9, 16, 16, aux_group_stride);
-    put_field(c, "VEC", "cfg0", 10, 0, 32, cfg0);
-    put_field(c, "VEC", "cfg1", 11, 0, 32, cfg1);
-    put_field(c, "VEC", "cfg2", 12, 0, 32, cfg2);
-    put_field(c, "VEC", "cfg3", 13, 0, 32, cfg3);
+    put_field(c, "VEC", "cfg0", 9, 0, 32, cfg0);
+    put_field(c, "VEC", "cfg1", 10, 0, 32, cfg1);
+    put_field(c, "VEC", "cfg2", 11, 0, 32, cfg2);
+    put_field(c, "VEC", "cfg3", 12, 0, 32, cfg3);
     return c;
   }
   static VecCmd decode(const Command& c) {
@@ -579,21 +600,23 @@ struct VecCmd {
     r.src_row_stride = get_field(c, 2, 0, 16);
     r.src_group_stride = get_field(c, 2, 16, 16);
     r.dst_addr = get_field(c, 3, 0, 24);
+    r.dst_space = static_cast<Space>(get_field(c, 3, 24, 2));
+    r.dst_pairs = get_field(c, 3, 26, 1) != 0;
     r.dst_row_stride = get_field(c, 4, 0, 16);
     r.dst_group_stride = get_field(c, 4, 16, 16);
     r.aux_addr = get_field(c, 5, 0, 24);
-    r.aux2_addr = get_field(c, 6, 0, 24);
+    r.aux_space = static_cast<Space>(get_field(c, 5, 24, 2));
+    r.aux_row_stride = get_field(c, 6, 0, 16);
+    r.aux_group_stride = get_field(c, 6, 16, 16);
     r.rows = get_field(c, 7, 0, 16);
     r.n = get_field(c, 7, 16, 16);
     r.src_group = get_field(c, 8, 0, 8);
     r.dst_group = get_field(c, 8, 8, 8);
     r.aux_group = get_field(c, 8, 16, 8);
-    r.aux_row_stride = get_field(c, 9, 0, 16);
-    r.aux_group_stride = get_field(c, 9, 16, 16);
-    r.cfg0 = get_field(c, 10, 0, 32);
-    r.cfg1 = get_field(c, 11, 0, 32);
-    r.cfg2 = get_field(c, 12, 0, 32);
-    r.cfg3 = get_field(c, 13, 0, 32);
+    r.cfg0 = get_field(c, 9, 0, 32);
+    r.cfg1 = get_field(c, 10, 0, 32);
+    r.cfg2 = get_field(c, 11, 0, 32);
+    r.cfg3 = get_field(c, 12, 0, 32);
     return r;
   }
 };
@@ -708,34 +731,44 @@ inline constexpr VecFuncInfo vec_func_info(unsigned func) {
   switch (func) {
     case 1:  // REQUANT
       return {true, Elem::I32, Elem::I32, Elem::None, Elem::None, Elem::I8, 1, true};
-    case 2:  // REQ_PARAMS
+    case 2:  // PARAMS
       return {true, Elem::I32, Elem::None, Elem::None, Elem::None, Elem::None, 1, false};
-    case 3:  // GELU_I8
+    case 3:  // LUT_I8
       return {true, Elem::I8, Elem::None, Elem::None, Elem::None, Elem::I8, 1, false};
-    case 4:  // SILU_I8
-      return {true, Elem::I8, Elem::None, Elem::None, Elem::None, Elem::I8, 1, false};
-    case 5:  // SILU_TABLE
+    case 4:  // LUT_LOAD
       return {true, Elem::I8, Elem::None, Elem::None, Elem::None, Elem::None, 1, false};
-    case 6:  // ADD_I8
+    case 5:  // ADD_I8
       return {true, Elem::I8, Elem::None, Elem::I8, Elem::None, Elem::I8, 1, false};
-    case 7:  // MUL_I8
+    case 6:  // MUL_I8
       return {true, Elem::I8, Elem::None, Elem::I8, Elem::None, Elem::I8, 1, false};
-    case 8:  // SOFTMAX_I8
+    case 7:  // SOFTMAX_I8
       return {true, Elem::I8, Elem::None, Elem::None, Elem::None, Elem::U8, 3, false};
+    case 8:  // LAYERNORM_I32
+      return {true, Elem::I32, Elem::I32, Elem::None, Elem::None, Elem::I8, 3, true};
+    case 9:  // RMSNORM_I32
+      return {true, Elem::I32, Elem::I32, Elem::None, Elem::None, Elem::I8, 2, true};
+    case 10:  // QUANT_I8
+      return {true, Elem::Bf16, Elem::F32, Elem::None, Elem::None, Elem::I8, 1, false};
     case 16:  // SOFTMAX_BF16
-      return {true, Elem::Bf16, Elem::None, Elem::None, Elem::None, Elem::Bf16, 3, false};
-    case 17:  // LAYER_NORM_BF16
-      return {true, Elem::Bf16, Elem::None, Elem::Bf16, Elem::None, Elem::Bf16, 3, false};
-    case 18:  // RMS_NORM_BF16
-      return {true, Elem::Bf16, Elem::None, Elem::Bf16, Elem::None, Elem::Bf16, 2, false};
+      return {true, Elem::Bf16, Elem::F32, Elem::None, Elem::None, Elem::Bf16, 3, false};
+    case 17:  // LAYERNORM_BF16
+      return {true, Elem::Bf16, Elem::F32, Elem::None, Elem::None, Elem::Bf16, 3, true};
+    case 18:  // RMSNORM_BF16
+      return {true, Elem::Bf16, Elem::F32, Elem::None, Elem::None, Elem::Bf16, 2, true};
     case 19:  // GELU_BF16
-      return {true, Elem::Bf16, Elem::None, Elem::None, Elem::None, Elem::Bf16, 1, false};
+      return {true, Elem::Bf16, Elem::F32, Elem::None, Elem::None, Elem::Bf16, 1, true};
     case 20:  // SILU_BF16
-      return {true, Elem::Bf16, Elem::None, Elem::None, Elem::None, Elem::Bf16, 1, false};
+      return {true, Elem::Bf16, Elem::F32, Elem::None, Elem::None, Elem::Bf16, 1, true};
     case 21:  // ADD_BF16
-      return {true, Elem::Bf16, Elem::None, Elem::Bf16, Elem::None, Elem::Bf16, 1, false};
+      return {true, Elem::Bf16, Elem::F32, Elem::Bf16, Elem::F32, Elem::Bf16, 1, false};
     case 22:  // MUL_BF16
-      return {true, Elem::Bf16, Elem::None, Elem::Bf16, Elem::None, Elem::Bf16, 1, false};
+      return {true, Elem::Bf16, Elem::F32, Elem::Bf16, Elem::F32, Elem::Bf16, 1, false};
+    case 23:  // CVT_BF16
+      return {true, Elem::Bf16, Elem::F32, Elem::None, Elem::None, Elem::Bf16, 1, true};
+    case 24:  // ROPE_BF16
+      return {true, Elem::Bf16, Elem::F32, Elem::Bf16, Elem::None, Elem::Bf16, 1, false};
+    case 25:  // SWIGLU_BF16
+      return {true, Elem::Bf16, Elem::F32, Elem::Bf16, Elem::F32, Elem::Bf16, 1, false};
     default:
       return {};
   }

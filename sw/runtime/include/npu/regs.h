@@ -33,6 +33,9 @@ extern "C" {
 #define NPU_CSR__HW_ROWS_COLS__BUS_BYTES_bm 0xff0000
 #define NPU_CSR__HW_ROWS_COLS__BUS_BYTES_bp 16
 #define NPU_CSR__HW_ROWS_COLS__BUS_BYTES_bw 8
+#define NPU_CSR__HW_ROWS_COLS__VEC_LANES_bm 0xff000000
+#define NPU_CSR__HW_ROWS_COLS__VEC_LANES_bp 24
+#define NPU_CSR__HW_ROWS_COLS__VEC_LANES_bw 8
 
 // reg - npu_csr.HW_ASPAD_WORDS
 #define NPU_CSR__HW_ASPAD_WORDS__VALUE_bm 0xffffffff

@@ -18,7 +18,6 @@ namespace npu::ref {
 struct AccelConfig {
   unsigned rows = 4, cols = 5, bus_bytes = 16;
   unsigned aspad_words = 1024, wspad_words = 256, acc_rows = 256, vec_maxlen = 64;
-  unsigned req_channels = 64;   // REQUANT channels: min(vec_maxlen, 128) in npu_top
   unsigned acc_words_per_row() const;
 };
 

@@ -17,5 +17,8 @@ uint32_t fp32_add(uint32_t a, uint32_t b);                // a + b
 uint32_t fp32_mul(uint32_t a, uint32_t b);                // a * b
 uint32_t fp32_fma(uint32_t a, uint32_t b, uint32_t c);    // a*b + c, single rounding
 uint32_t bf16_mac(uint16_t a, uint16_t b, uint32_t acc);  // acc + a*b: the PE operation
+// The contract's rounding of an exact nonzero value (-1)^neg * sig * 2^lsb_exp:
+// RNE to 24 bits with unbounded exponent, then overflow to Inf / flush to zero.
+uint32_t fp32_round(bool neg, unsigned __int128 sig, int lsb_exp);
 
 }  // namespace npu::ref

@@ -18,6 +18,7 @@ namespace npu::rt {
 struct HwConfig {
   unsigned rows = 0, cols = 0, bus_bytes = 0;
   unsigned aspad_words = 0, wspad_words = 0, acc_rows = 0, vec_maxlen = 0;
+  unsigned vec_lanes = 0;  // VEC elements per cycle
   // Bus words per ACC row in the DMA view (docs/isa.md §2).
   unsigned acc_words_per_row() const;
 };

@@ -1,0 +1,76 @@
+// Whole-accelerator figures on `base` (npu_top 16x16, BusBytes 32, 16 vector
+// lanes), memory latency 100: (1) the M = 1, K = N = 576 GEMM (one decode-step
+// projection of SmolLM2) in INT8 and BF16, DRAM to DRAM, bit-exact; (2) a
+// GEMM and a softmax on chip, each alone and both at once (GEMM and VEC
+// queues run concurrently), cycles from doorbell to done. Run by `make bench`.
+#include "gemm_flow.hpp"
+#include "top_bench.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+using namespace npu;
+
+namespace {
+
+tb::TopBenchOptions options() {
+  tb::TopBenchOptions o;
+  o.mem.read_latency = 100;
+  o.mem.write_latency = 100;
+  o.waves = "";
+  return o;
+}
+
+std::uint64_t run_cycles(tb::TopBench& b, const std::vector<isa::Command>& cmds) {
+  const auto r = b.dev().run(cmds, 50'000'000);
+  if (!r.ok()) throw std::runtime_error("bench_top: " + r.describe());
+  return r.cycles;
+}
+
+}  // namespace
+
+int main() {
+  tb::TopBench bench(32, options());
+  const auto t = bench.target();
+  fmt::print("npu_top base ({}x{}, BusBytes {}, {} vector lanes), memory latency 100\n", t.rows, t.cols,
+             t.bus_bytes, bench.dev().hw().vec_lanes);
+
+  // (1) M = 1 GEMM, K = N = 576
+  std::uint64_t cyc[2] = {0, 0};
+  for (int i = 0; i < 2; ++i) {
+    compiler::GemmShape s;
+    s.m = 1, s.k = 576, s.n = 576;
+    s.type = i == 0 ? compiler::DType::Int8 : compiler::DType::Bf16;
+    const auto run = tb::run_gemm(bench, s, 7, 50'000'000);
+    if (!run.result.ok()) throw std::runtime_error("bench_top: GEMM " + run.result.describe());
+    if (run.mismatch) throw std::runtime_error("bench_top: GEMM mismatch " + *run.mismatch);
+    cyc[i] = run.result.cycles;
+    fmt::print("GEMM M=1 K=576 N=576 {:<4}: {:>7} cycles, {} commands, DMA read {} bytes, bit-exact\n",
+               i == 0 ? "INT8" : "BF16", cyc[i], run.commands, run.counters.dma_rd_bytes);
+  }
+  fmt::print("INT8 / BF16 cycles: {:.3f}\n", double(cyc[0]) / double(cyc[1]));
+
+  // (2) GEMM and softmax on chip: A at ASPAD [0, 2048), scores at [4096, 5632), probabilities at 6000
+  isa::GemmArgs g;
+  g.bf16 = true;
+  g.m = 512, g.k_tiles = 4, g.n_tiles = 2;
+  g.a_addr = 0, g.a_kstride = 512;
+  g.w_addr = 0, g.w_kstride = t.rows, g.w_nstride = 4 * t.rows;
+  g.acc_addr = 0, g.acc_nstride = 512;
+  isa::VecArgs v;
+  v.func = isa::VecFunc::SoftmaxBf16;
+  v.rows = 96, v.n = 256;
+  v.src = {4096, isa::Space::Aspad, 16, 1, 16};
+  v.dst = {6000, isa::Space::Aspad, 16, 1, 16};
+  v.cfg = {0x3DB504F3u /* 1/sqrt(64) * 0.71 */, 0, 0, 0};
+  const std::uint64_t gemm = run_cycles(bench, {isa::gemm(g)});
+  const std::uint64_t soft = run_cycles(bench, {isa::vec(v)});
+  const std::uint64_t both = run_cycles(bench, {isa::gemm(g), isa::vec(v)});
+  fmt::print("GEMM BF16 m=512 k_tiles=4 n_tiles=2 alone: {:>7} cycles\n", gemm);
+  fmt::print("SOFTMAX_BF16 96 rows x 256 alone:          {:>7} cycles ({:.2f} element-passes/cycle)\n", soft,
+             96.0 * 256 * 3 / double(soft));
+  fmt::print("both at once (GEMM and VEC queues):        {:>7} cycles = {:.3f} x the longer alone\n", both,
+             double(both) / double(std::max(gemm, soft)));
+  return 0;
+}
