@@ -9,6 +9,8 @@
 # gates). `synth-coarse` entries stop after yosys' coarse pass (word-level
 # cells, no gate mapping or ABC): they prove that a unit elaborates and
 # synthesizes without latches in seconds where gate mapping takes half an hour.
+# `synth-ondemand` entries (the 16-lane engine: hours in WebAssembly yosys)
+# run only with NPU_SYNTH_ONDEMAND=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: scripts/synth.sh <outdir> [module ...]}
@@ -71,6 +73,7 @@ for entry in "${tops[@]}"; do
     synth) ;;
     synth-coarse) coarse=1 ;;
     synth-nightly) [ "${NPU_SYNTH_NIGHTLY:-0}" = 1 ] || continue ;;
+    synth-ondemand) [ "${NPU_SYNTH_ONDEMAND:-0}" = 1 ] || continue ;;
     *) continue ;;
   esac
   if [ "$only" != "  " ] && [[ "$only" != *" $top "* ]]; then continue; fi
