@@ -120,8 +120,8 @@ int main(int argc, char** argv) {
         stream(cfg, fi.dst, Space::Aspad, 6000, n, c.dst_addr, c.dst_row_stride, c.dst_group_stride,
                c.dst_group);
       }
-      if (k.f == VecFunc::RopeBf16) c.aux_group = c.dst_group = c.src_group = std::min(c.src_group, c.aux_group);
-      if (k.f == VecFunc::RopeBf16) {  // streams with the common group
+      if (k.f == VecFunc::RopeBf16) {  // all three streams with the common group
+        c.aux_group = c.dst_group = c.src_group = std::min(c.src_group, c.aux_group);
         c.src_row_stride = (n + c.src_group - 1) / c.src_group;
         c.aux_row_stride = c.dst_row_stride = c.src_row_stride;
       }

@@ -33,7 +33,6 @@ class VecEngineHarness {
 
   SimControl<Model>& sim() { return sim_; }
   const WriteLog& writes() const { return log_; }
-  std::uint64_t busy_cycles() const { return busy_; }
 
   // Runs c (checked) on mem; returns its cycles from the command handshake
   // to done. Throws SimTimeout after `limit` cycles.
@@ -81,7 +80,6 @@ class VecEngineHarness {
 
     const bool cmd_hs = d.cmd_valid_i && d.cmd_ready_o;
     done = accepted && d.done_o;
-    if (d.busy_o) ++busy_;
     const bool as_rd = d.aspad_rd_valid_o && d.aspad_rd_ready_i;
     const bool acc_rd = d.acc_rd_valid_o && d.acc_rd_ready_i;
     const std::uint32_t as_a = d.aspad_rd_addr_o, acc_a = d.acc_rd_addr_o;
@@ -132,7 +130,6 @@ class VecEngineHarness {
   std::vector<std::uint8_t> as_data_;
   std::vector<std::uint32_t> acc_data_;
   WriteLog log_;
-  std::uint64_t busy_ = 0;
 };
 
 }  // namespace npu::tb
