@@ -6,7 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 debs=(build-essential cmake verilator catch2 libfmt-dev libyaml-cpp-dev
-      gtkwave python3 python3-venv python3-pip python3-dev git)  # python3-dev: libpython for cocotb
+      gtkwave yosys python3 python3-venv python3-pip python3-dev git)  # python3-dev: libpython for cocotb; yosys: native synthesis back end
 
 missing=()
 for p in "${debs[@]}"; do

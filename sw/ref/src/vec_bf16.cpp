@@ -158,6 +158,11 @@ int8_t quant_i8(uint32_t x, uint32_t inv_scale, int32_t zero_point) {
   return static_cast<int8_t>(v < -128 ? -128 : (v > 127 ? 127 : v));
 }
 
+uint16_t cvt_f32(uint32_t x, uint32_t scale, std::optional<uint32_t> bias) {
+  const uint32_t w = fp32_mul(x, scale);
+  return fp32_to_bf16(bias ? fp32_add(w, *bias) : w);
+}
+
 std::vector<uint16_t> softmax_bf16(const std::vector<uint16_t>& x, uint32_t scale,
                                    const std::optional<CausalMask>& mask) {
   return softmax_f32(widen(x), scale, mask);

@@ -254,10 +254,9 @@ VecModel::WordWrites VecModel::compute(const isa::Command& cmd, const LocalMemor
             case VecFunc::MulBf16: yv[e] = fp32_to_bf16(fp32_mul(v, a[r][e])); break;
             case VecFunc::SwigluBf16: yv[e] = swiglu_f32(v, a[r][e]); break;
             case VecFunc::CvtBf16: {
-              std::uint32_t w = int_cvt ? i32_to_fp32(static_cast<std::int32_t>(v)) : v;
-              w = fp32_mul(w, (c.cfg1 & 1u) ? p0[e] : c.cfg0);
-              if (c.cfg1 & 2u) w = fp32_add(w, p1[e]);
-              yv[e] = fp32_to_bf16(w);
+              const std::uint32_t w = int_cvt ? i32_to_fp32(static_cast<std::int32_t>(v)) : v;
+              yv[e] = cvt_f32(w, (c.cfg1 & 1u) ? p0[e] : c.cfg0,
+                              (c.cfg1 & 2u) ? std::optional<std::uint32_t>(p1[e]) : std::nullopt);
               break;
             }
             default: throw std::logic_error("VecModel: unhandled func " + isa::name(func));

@@ -87,6 +87,9 @@ uint16_t swiglu_f32(uint32_t gate, uint32_t up);  // silu(narrow(gate)) * up
 // h + i (i < h = n/2), BF16.
 std::vector<uint16_t> rope_f32(const std::vector<uint32_t>& x, const std::vector<uint16_t>& cs);
 int8_t quant_i8(uint32_t x, uint32_t inv_scale, int32_t zero_point);
+// CVT_BF16 of an FP32 element: narrow(add(mul(x, scale), bias)); without a
+// bias there is no add (adding +0 would turn -0 into +0).
+uint16_t cvt_f32(uint32_t x, uint32_t scale, std::optional<uint32_t> bias = std::nullopt);
 
 // BF16 forms (widen, then the FP32 function).
 std::vector<uint16_t> softmax_bf16(const std::vector<uint16_t>& x, uint32_t scale,
