@@ -23,14 +23,7 @@ class RandomStream {
   static constexpr std::size_t kRegionBytes = 16 * 1024;
 
   RandomStream(TopBench& tb, std::uint64_t seed) : tb_(tb), rng_(seed) {
-    const auto& h = tb.dev().hw();
-    cfg_.rows = h.rows;
-    cfg_.cols = h.cols;
-    cfg_.bus_bytes = h.bus_bytes;
-    cfg_.aspad_words = h.aspad_words;
-    cfg_.wspad_words = h.wspad_words;
-    cfg_.acc_rows = h.acc_rows;
-    cfg_.vec_maxlen = h.vec_maxlen;
+    cfg_ = tb.accel_config();
     in_ = tb.dev().alloc(kRegionBytes);
     out_ = tb.dev().alloc(kRegionBytes);
     in_data_.resize(kRegionBytes);

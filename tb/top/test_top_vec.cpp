@@ -24,15 +24,6 @@ namespace {
 
 constexpr std::uint64_t kTimeout = 2'000'000;
 
-ref::AccelConfig accel_config(const rt::Device& dev) {
-  const auto& h = dev.hw();
-  ref::AccelConfig c;
-  c.rows = h.rows, c.cols = h.cols, c.bus_bytes = h.bus_bytes;
-  c.aspad_words = h.aspad_words, c.wspad_words = h.wspad_words, c.acc_rows = h.acc_rows;
-  c.vec_maxlen = h.vec_maxlen;
-  return c;
-}
-
 }  // namespace
 
 TEST_CASE("Every VEC function runs DRAM to DRAM through npu_top as the functional model says") {
@@ -40,7 +31,7 @@ TEST_CASE("Every VEC function runs DRAM to DRAM through npu_top as the functiona
     INFO("seed " << seed << " (replay: NPU_SEED=" << seed << ")");
     TopBench tb(16);
     auto& dev = tb.dev();
-    const ref::AccelConfig cfg = accel_config(dev);
+    const ref::AccelConfig cfg = tb.accel_config();
     const unsigned bb = cfg.bus_bytes;
     tb::VecCmdGen gen(cfg, seed);
     gen.set_acc_allowed(false);  // DMA fills ASPAD and WSPAD; ACC is the GEMM's

@@ -4,6 +4,8 @@
 #pragma once
 
 #include "npu/compiler/gemm.hpp"
+#include "npu/compiler/layer.hpp"  // target_of
+#include "npu/ref/accel_model.hpp"
 #include "npu/ref/matrix.hpp"
 #include "npu/runtime/device.hpp"
 #include "sim_transport.hpp"
@@ -45,17 +47,16 @@ class TopBench {
   SimTransport& transport() { return transport_; }
   std::uint64_t cycle() const { return transport_.cycles(); }
 
-  compiler::Target target() const {
+  // The device's sizes as the functional model and the compiler see them.
+  ref::AccelConfig accel_config() const {
     const auto& h = device_->hw();
-    compiler::Target t;
-    t.rows = h.rows;
-    t.cols = h.cols;
-    t.bus_bytes = h.bus_bytes;
-    t.aspad_words = h.aspad_words;
-    t.wspad_words = h.wspad_words;
-    t.acc_rows = h.acc_rows;
-    return t;
+    ref::AccelConfig c;
+    c.rows = h.rows, c.cols = h.cols, c.bus_bytes = h.bus_bytes;
+    c.aspad_words = h.aspad_words, c.wspad_words = h.wspad_words, c.acc_rows = h.acc_rows;
+    c.vec_maxlen = h.vec_maxlen;
+    return c;
   }
+  compiler::Target target() const { return compiler::target_of(accel_config()); }
 
  private:
   SimTransport transport_;
