@@ -16,8 +16,8 @@
 # (word-level cells only: elaborates without latches in seconds),
 # `synth-nightly` (NPU_SYNTH_NIGHTLY=1: the whole accelerator), `ecp5-nightly`
 # (NPU_SYNTH_NIGHTLY=1: synth_ecp5, checked against the LUT4/MULT18X18D
-# budget given as LUT4<=n MULT18<=n among the parameters) and
-# `synth-ondemand` (NPU_SYNTH_ONDEMAND=1).
+# budget given as LUT4<=n MULT18<=n among the parameters), `synth-ondemand`
+# and `ecp5-ondemand` (NPU_SYNTH_ONDEMAND=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: scripts/synth.sh <outdir> [module ...]}
@@ -132,6 +132,7 @@ for entry in "${tops[@]}"; do
     synth-nightly) [ "${NPU_SYNTH_NIGHTLY:-0}" = 1 ] || continue; mode=gates ;;
     ecp5-nightly) [ "${NPU_SYNTH_NIGHTLY:-0}" = 1 ] || continue; mode=ecp5 ;;
     synth-ondemand) [ "${NPU_SYNTH_ONDEMAND:-0}" = 1 ] || continue; mode=gates ;;
+    ecp5-ondemand) [ "${NPU_SYNTH_ONDEMAND:-0}" = 1 ] || continue; mode=ecp5 ;;
     *) continue ;;
   esac
   if [ "$only" != "  " ] && [[ "$only" != *" $top "* ]]; then continue; fi

@@ -52,6 +52,7 @@ inline ref::LayerWeightsBf16 random_weights(const ref::LayerShape& s, LayerRand&
   w.wo = r.matrix(q, d, 0, sd(q));
   w.w1 = r.matrix(d, f, 0, sd(d));
   w.w2 = r.matrix(f, d, 0, sd(f));
+  if (s.act == ref::LayerActivation::SwiGlu) w.w3 = r.matrix(d, f, 0, sd(d));  // the up branch
   if (biases) {
     w.bq = r.fp32s(q, 0.1), w.bk = r.fp32s(kv, 0.1), w.bv = r.fp32s(kv, 0.1);
     w.bo = r.fp32s(d, 0.1), w.b1 = r.fp32s(f, 0.1), w.b2 = r.fp32s(d, 0.1);

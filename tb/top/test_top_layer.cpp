@@ -1,7 +1,8 @@
-// A compiled transformer layer (npu::compiler::compile_encoder_layer_bf16)
-// runs DRAM to DRAM through the Verilated npu_top and equals, bit for bit,
-// the direct layer reference (npu::ref::encoder_layer_bf16), which is written
-// from the op-level functions and never sees the command stream.
+// Compiled transformer layers (npu::compiler::compile_encoder_layer_bf16,
+// CompiledDecoder) run DRAM to DRAM through the Verilated npu_top and equal,
+// bit for bit, the direct layer reference (npu::ref::encoder_layer_bf16,
+// decoder_layer_bf16), which is written from the op-level functions and never
+// sees the command stream.
 #include "npu/compiler/layer.hpp"
 #include "npu/compiler/model_desc.hpp"
 #include "npu/ref/layer.hpp"
@@ -29,6 +30,23 @@ std::uint64_t layer_timeout(const ref::LayerShape& s, unsigned T, const ref::Acc
   const std::uint64_t words = (d * (q + 2 * kv) + q * d + 2 * d * f) * 2 / c.bus_bytes + 4 * t * d;
   const std::uint64_t elems = 8 * t * (d + f) + 3 * s.heads * t * t;
   return 4 * (macs / (c.rows * c.cols) + words + elems + 2000 * cmds);
+}
+
+// Uploads x, runs the layer's commands within `timeout` cycles and requires
+// its output (in `buf`) to equal `want` bit for bit.
+void run_and_compare(TopBench& tb, const rt::Buffer& buf, const compiler::CompiledLayer& cl,
+                     const ref::Matrix<std::uint16_t>& x, const ref::Matrix<std::uint16_t>& want,
+                     std::uint64_t timeout) {
+  auto& dev = tb.dev();
+  dev.upload(buf, cl.pack_input(x), cl.input.addr - buf.addr);
+  INFO(fmt::format("{} commands, timeout {} cycles", cl.cmds.size(), timeout));
+  const auto res = dev.run(cl.cmds, timeout);
+  INFO(res.describe());
+  REQUIRE(res.ok());
+  const auto got = cl.unpack_output(dev.download(buf, cl.output.addr - buf.addr, cl.output.bytes));
+  const auto bad = ref::first_mismatch(got, want, "y");
+  INFO(fmt::format("{} (run ended at cycle {})", bad.value_or("equal"), tb.cycle()));
+  REQUIRE_FALSE(bad);
 }
 
 }  // namespace
@@ -61,16 +79,45 @@ TEST_CASE("A compiled BF16 encoder layer runs on npu_top and equals the direct l
       const rt::Buffer buf = dev.alloc(bytes, 64);
       const compiler::CompiledLayer cl = compiler::compile_encoder_layer_bf16(s, w, static_cast<int>(T), cfg, buf.addr);
       dev.upload(buf, cl.weights_image, cl.weights.addr - buf.addr);
-      dev.upload(buf, cl.pack_input(x), cl.input.addr - buf.addr);
-      const std::uint64_t timeout = layer_timeout(s, T, cfg, cl.cmds.size());
-      INFO(fmt::format("{} commands, timeout {} cycles", cl.cmds.size(), timeout));
-      const auto res = dev.run(cl.cmds, timeout);
-      INFO(res.describe());
-      REQUIRE(res.ok());
-      const auto got = cl.unpack_output(dev.download(buf, cl.output.addr - buf.addr, cl.output.bytes));
-      const auto bad = ref::first_mismatch(got, want, "y");
-      INFO(fmt::format("{} (run ended at cycle {})", bad.value_or("equal"), tb.cycle()));
-      REQUIRE_FALSE(bad);
+      run_and_compare(tb, buf, cl, x, want, layer_timeout(s, T, cfg, cl.cmds.size()));
+    }
+  }
+}
+
+TEST_CASE("A compiled BF16 decoder layer runs prefill and decode steps on npu_top bit for bit, KV cache in DRAM") {
+  const compiler::ModelDesc md = compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/test-decoder.yaml");
+  const ref::LayerShape s = compiler::layer_shape(md);
+  const auto T = static_cast<unsigned>(md.seq_len);
+  constexpr unsigned kDecodes = 2;
+  for (auto seed : tb::test_seeds({43})) {
+    INFO("seed " << seed << " (replay: NPU_SEED=" << seed << ")");
+    TopBench tb(16);
+    auto& dev = tb.dev();
+    const ref::AccelConfig cfg = tb.accel_config();
+    tb::LayerRand r(seed);
+    const ref::LayerWeightsBf16 w = random_weights(s, r, false);
+    // Packed once for the size, then at the buffer the device gives it.
+    const std::uint32_t bytes = compiler::CompiledDecoder(s, w, T + kDecodes, cfg).dram_bytes;
+    const rt::Buffer buf = dev.alloc(bytes, 64);
+    const compiler::CompiledDecoder dec(s, w, T + kDecodes, cfg, buf.addr);
+    dev.upload(buf, dec.weights_image, dec.weights.addr - buf.addr);
+    ref::KvCache cache;
+    for (unsigned step = 0; step <= kDecodes; ++step) {
+      const unsigned L = static_cast<unsigned>(cache.length()), n = step == 0 ? T : 1;
+      INFO("cache length " << L << ", tokens " << n);
+      const ref::Matrix<std::uint16_t> x = r.matrix(n, s.d_model, 0, 1);
+      const ref::Matrix<std::uint16_t> want = ref::decoder_layer_bf16(x, s, w, cache);
+      const compiler::CompiledLayer cl = dec.step(L, n);
+      run_and_compare(tb, buf, cl, x, want, layer_timeout(s, L + n, cfg, cl.cmds.size()));
+      const auto region = dev.download(buf, dec.cache.addr - buf.addr, dec.cache.bytes);
+      for (unsigned g = 0; g < s.kv_heads; ++g) {
+        const auto len = static_cast<unsigned>(cache.length());
+        const auto bad_k = ref::first_mismatch(dec.cache.k(region, g, len), cache.k[g], fmt::format("cache.k{}", g));
+        const auto bad_v = ref::first_mismatch(dec.cache.v(region, g, len), cache.v[g], fmt::format("cache.v{}", g));
+        INFO(bad_k.value_or("cache K equal") << "; " << bad_v.value_or("cache V equal"));
+        REQUIRE_FALSE(bad_k);
+        REQUIRE_FALSE(bad_v);
+      }
     }
   }
 }

@@ -9,6 +9,7 @@
 #include "npu/ref/accel_model.hpp"
 #include "npu/ref/layer.hpp"
 #include "npu/ref/vec_model.hpp"
+#include "layer_test_configs.hpp"
 #include "random_layer.hpp"
 
 #include <catch2/catch.hpp>
@@ -26,17 +27,13 @@ using namespace npu;
 using Bf16 = ref::Matrix<std::uint16_t>;
 using tb::random_weights;
 
+using test::base_config;
+using test::fault_text;
+using test::small_config;
+
 namespace {
 
 const std::string kModels = NPU_MODELS_DIR;
-
-ref::AccelConfig small_config() { return ref::AccelConfig{}; }  // configs/small.yaml
-ref::AccelConfig base_config() {                                // configs/base.yaml
-  ref::AccelConfig c;
-  c.rows = 16, c.cols = 16, c.bus_bytes = 32;
-  c.aspad_words = 8192, c.wspad_words = 2048, c.acc_rows = 1024, c.vec_maxlen = 1024;
-  return c;
-}
 
 struct LayerRun {
   Bf16 got;
@@ -80,9 +77,7 @@ void check_layer(const ref::LayerShape& s, unsigned T, const ref::AccelConfig& c
   const Bf16 want = ref::encoder_layer_bf16(x, s, w, &trace);
   const LayerRun run = run_layer(s, w, x, cfg, trace);
   CAPTURE(run.commands);
-  INFO("fault: " << (run.fault ? isa::fault_name(run.fault->code) + " at command " +
-                                     std::to_string((run.fault->cmd_addr - 0x1000) / 64)
-                               : std::string("none")));
+  INFO("fault: " << fault_text(run.fault));
   REQUIRE_FALSE(run.fault);
   INFO("first differing intermediate: " << run.first_bad_step.value_or("none"));
   const auto bad = ref::first_mismatch(run.got, want, "y");

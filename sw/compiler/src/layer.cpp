@@ -21,7 +21,7 @@ constexpr std::uint32_t kFp32One = 0x3F800000u;
 unsigned ceil_div(unsigned a, unsigned b) { return (a + b - 1) / b; }
 
 [[noreturn]] void fail(const std::string& what) {
-  throw std::invalid_argument("compile_encoder_layer_bf16: " + what);
+  throw std::invalid_argument("layer compiler: " + what);
 }
 
 void check_u16(unsigned v, const char* field) {
@@ -119,39 +119,76 @@ struct ParamSet {
   std::vector<std::uint32_t> p0, p1;
 };
 
+// DRAM address of the PARAMS blob of (parameter set, first channel, channels).
+using BlobMap = std::map<std::tuple<const ParamSet*, unsigned, unsigned>, std::uint32_t>;
+
 // Everything the emitters share.
 struct Ctx {
   const ref::AccelConfig& cfg;
   Target t;
   DramImage& dram;
   CmdStream& cmds;
-  std::uint32_t params_stage = 0;  // ASPAD words for one PARAMS row
-  std::map<std::tuple<const ParamSet*, unsigned, unsigned>, std::uint32_t> blobs{};
+  std::uint32_t params_stage;  // ASPAD words for one PARAMS row
+  BlobMap& blobs;
+  bool frozen = false;  // the image is shared and complete: every blob must exist already
+  // PARAMS blobs hold one channel per word (key (ps, 0, 0)): any channel range is a
+  // word range of one blob, so a shared image serves every blocking.
+  bool word_per_channel = false;
 };
 
-// LOAD + PARAMS of channels [c0, c0+n) of `ps` (blob packed once, reused).
-void emit_params(Ctx& x, const ParamSet& ps, unsigned c0, unsigned n) {
-  const unsigned per_word = x.cfg.bus_bytes / 4, words = ceil_div(3 * n, per_word);
+// The PARAMS blob of channels [c0, c0+n) of `ps`, appended to the image once.
+std::uint32_t params_blob(DramImage& dram, BlobMap& blobs, unsigned bus, const ParamSet& ps, unsigned c0,
+                          unsigned n, bool frozen) {
+  const unsigned per_word = bus / 4, words = ceil_div(3 * n, per_word);
   auto key = std::make_tuple(&ps, c0, n);
-  auto it = x.blobs.find(key);
-  if (it == x.blobs.end()) {
-    std::vector<std::uint8_t> b(std::size_t{words} * x.cfg.bus_bytes, 0);
+  auto it = blobs.find(key);
+  if (it == blobs.end()) {
+    if (frozen) throw std::logic_error("layer compiler: a PARAMS blob missing from a shared image");
+    std::vector<std::uint8_t> b(std::size_t{words} * bus, 0);
     for (unsigned e = 0; e < n; ++e) {
       const std::uint32_t v[3] = {ps.p0.empty() ? 0 : ps.p0.at(c0 + e), ps.p1.empty() ? 0 : ps.p1.at(c0 + e), 0};
       for (unsigned k = 0; k < 3; ++k)
         for (unsigned i = 0; i < 4; ++i) b[(3 * e + k) * 4 + i] = static_cast<std::uint8_t>(v[k] >> (8 * i));
     }
-    it = x.blobs.emplace(key, x.dram.put(b)).first;
+    it = blobs.emplace(key, dram.put(b)).first;
   }
+  return it->second;
+}
+
+// The PARAMS blob of all channels of `ps`, channel c in word c (P0, P1, P2 in lanes 0..2).
+std::uint32_t params_blob_words(DramImage& dram, BlobMap& blobs, unsigned bus, const ParamSet& ps, bool frozen) {
+  const auto key = std::make_tuple(&ps, 0u, 0u);
+  auto it = blobs.find(key);
+  if (it == blobs.end()) {
+    if (frozen) throw std::logic_error("layer compiler: a PARAMS blob missing from a shared image");
+    const std::size_t n = std::max(ps.p0.size(), ps.p1.size());
+    std::vector<std::uint8_t> b(n * bus, 0);
+    for (std::size_t e = 0; e < n; ++e) {
+      const std::uint32_t v[2] = {ps.p0.empty() ? 0 : ps.p0.at(e), ps.p1.empty() ? 0 : ps.p1.at(e)};
+      for (unsigned k = 0; k < 2; ++k)
+        for (unsigned i = 0; i < 4; ++i) b[e * bus + 4 * k + i] = static_cast<std::uint8_t>(v[k] >> (8 * i));
+    }
+    it = blobs.emplace(key, dram.put(b)).first;
+  }
+  return it->second;
+}
+
+// LOAD + PARAMS of channels [c0, c0+n) of `ps` (blob packed once, reused).
+void emit_params(Ctx& x, const ParamSet& ps, unsigned c0, unsigned n) {
+  const unsigned per_word = x.cfg.bus_bytes / 4;
+  const unsigned words = x.word_per_channel ? n : ceil_div(3 * n, per_word);
   isa::Transfer tr;
-  tr.dram_addr = it->second;
+  tr.dram_addr = x.word_per_channel
+                     ? params_blob_words(x.dram, x.blobs, x.cfg.bus_bytes, ps, x.frozen) + c0 * x.cfg.bus_bytes
+                     : params_blob(x.dram, x.blobs, x.cfg.bus_bytes, ps, c0, n, x.frozen);
+  check_u16(words, "PARAMS LOAD words");
   tr.row_words = words;
   tr.space = Space::Aspad;
   tr.local_addr = x.params_stage;
   x.cmds.add(isa::load(tr));
   isa::VecArgs v;
   v.func = VecFunc::Params;
-  v.src = {x.params_stage, Space::Aspad, 0, 1, per_word};
+  v.src = {x.params_stage, Space::Aspad, 0, 1, x.word_per_channel ? 3u : per_word};
   v.rows = 1;
   v.n = 3 * n;
   x.cmds.add(isa::vec(v));
@@ -199,8 +236,8 @@ void emit_vec_rowwise(Ctx& x, const VecOp& op, const Placement& src, const Place
 }
 
 // The VEC epilogue of a matmul block: called with the ACC block (rows m0..,
-// columns c0.. of the result).
-using Epilogue = std::function<void(const Placement& acc_block, unsigned m0, unsigned c0)>;
+// columns c0.. of the result) and, for a matmul pair, the second chain's block.
+using Epilogue = std::function<void(const Placement& acc_block, const Placement* acc2, unsigned m0, unsigned c0)>;
 
 // One K segment of a matmul: A (ASPAD, A layout) times W packed in DRAM
 // (pack_w_bf16 of a k x n matrix). Segments accumulate in order, so their
@@ -219,17 +256,23 @@ struct Window {
 // tiles of one block fit the WSPAD window and the C block fits the ACC window;
 // each finished block goes through `epi` before the next overwrites ACC.
 // N blocks are whole multiples of lcm(Rows, Cols) columns so that every
-// epilogue starts on a word of an A-layout or ACC stream.
+// epilogue starts on a word of an A-layout or ACC stream. With `parts2` (a
+// second chain over the same rows and n, e.g. SwiGLU's W3 next to W1) both
+// chains' blocks are in ACC together when the epilogue runs.
 void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Window wsp, Window acc,
-                 const Epilogue& epi) {
+                 const Epilogue& epi, const std::vector<MatmulPart>& parts2 = {}) {
   const Target& t = x.t;
   const unsigned rows = parts.front().a.rows, nt_n = ceil_div(n, t.cols);
+  std::vector<const std::vector<MatmulPart>*> chains{&parts};
+  if (!parts2.empty()) chains.push_back(&parts2);
+  acc.size /= static_cast<unsigned>(chains.size());  // each chain's share of the ACC window
   unsigned kt_max = 0;
-  for (const auto& p : parts) {
-    if (p.a.space != Space::Aspad || p.a.group != t.rows || p.a.row_stride != 1 || p.a.rows != rows)
-      throw std::logic_error("emit_matmul: A must be in the A layout");
-    kt_max = std::max(kt_max, ceil_div(p.k, t.rows));
-  }
+  for (const auto* chain : chains)
+    for (const auto& p : *chain) {
+      if (p.a.space != Space::Aspad || p.a.group != t.rows || p.a.row_stride != 1 || p.a.rows != rows)
+        throw std::logic_error("emit_matmul: A must be in the A layout, every part with the same rows");
+      kt_max = std::max(kt_max, ceil_div(p.k, t.rows));
+    }
   const unsigned align = std::lcm(t.rows, t.cols) / t.cols;  // N tiles per aligned block
   const auto round = [&](unsigned tiles) { return tiles >= nt_n ? nt_n : tiles / align * align; };
   // Prefer whole K in WSPAD; else K chunks of one aligned N block.
@@ -249,39 +292,43 @@ void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Windo
     const unsigned mr = std::min(m_blk, rows - m0);
     for (unsigned nt0 = 0; nt0 < nt_n; nt0 += n_blk) {
       const unsigned nc = std::min(n_blk, nt_n - nt0);
-      bool first = true;
-      for (const auto& p : parts) {
-        const unsigned kt_n = ceil_div(p.k, t.rows);
-        for (unsigned kt0 = 0; kt0 < kt_n; kt0 += k_blk) {
-          const unsigned kc = std::min(k_blk, kt_n - kt0);
-          isa::Transfer tw;  // W [nt][kt][r]: nc N tiles of kc K tiles each
-          tw.dram_addr = p.w_dram + (nt0 * kt_n + kt0) * t.rows * t.bus_bytes;
-          tw.dram_stride = kt_n * t.rows * t.bus_bytes;
-          tw.rows = nc;
-          tw.row_words = kc * t.rows;
-          tw.space = Space::Wspad;
-          tw.local_addr = wsp.addr;
-          tw.local_stride = kc * t.rows;
-          x.cmds.add(isa::load(tw));
-          isa::GemmArgs g;
-          g.bf16 = true;
-          g.accumulate = !first;
-          g.a_addr = p.a.word(m0, kt0 * t.rows);
-          g.a_kstride = p.a.group_stride;
-          g.w_addr = wsp.addr;
-          g.w_kstride = t.rows;
-          g.w_nstride = kc * t.rows;
-          g.acc_addr = acc.addr;
-          g.acc_nstride = mr;
-          g.m = mr;
-          g.k_tiles = kc;
-          g.n_tiles = nc;
-          x.cmds.add(isa::gemm(g));
-          first = false;
+      for (std::size_t ci = 0; ci < chains.size(); ++ci) {
+        const std::uint32_t acc_addr = acc.addr + static_cast<std::uint32_t>(ci) * acc.size;
+        bool first = true;
+        for (const auto& p : *chains[ci]) {
+          const unsigned kt_n = ceil_div(p.k, t.rows);
+          for (unsigned kt0 = 0; kt0 < kt_n; kt0 += k_blk) {
+            const unsigned kc = std::min(k_blk, kt_n - kt0);
+            isa::Transfer tw;  // W [nt][kt][r]: nc N tiles of kc K tiles each
+            tw.dram_addr = p.w_dram + (nt0 * kt_n + kt0) * t.rows * t.bus_bytes;
+            tw.dram_stride = kt_n * t.rows * t.bus_bytes;
+            tw.rows = nc;
+            tw.row_words = kc * t.rows;
+            tw.space = Space::Wspad;
+            tw.local_addr = wsp.addr;
+            tw.local_stride = kc * t.rows;
+            x.cmds.add(isa::load(tw));
+            isa::GemmArgs g;
+            g.bf16 = true;
+            g.accumulate = !first;
+            g.a_addr = p.a.word(m0, kt0 * t.rows);
+            g.a_kstride = p.a.group_stride;
+            g.w_addr = wsp.addr;
+            g.w_kstride = t.rows;
+            g.w_nstride = kc * t.rows;
+            g.acc_addr = acc_addr;
+            g.acc_nstride = mr;
+            g.m = mr;
+            g.k_tiles = kc;
+            g.n_tiles = nc;
+            x.cmds.add(isa::gemm(g));
+            first = false;
+          }
         }
       }
-      const unsigned c0 = nt0 * t.cols;
-      epi(acc_layout(acc.addr, mr, std::min(nc * t.cols, n - c0), t), m0, c0);
+      const unsigned c0 = nt0 * t.cols, cols = std::min(nc * t.cols, n - c0);
+      const Placement acc2 = acc_layout(acc.addr + acc.size, mr, cols, t);
+      epi(acc_layout(acc.addr, mr, cols, t), chains.size() > 1 ? &acc2 : nullptr, m0, c0);
     }
   }
 }
@@ -296,10 +343,14 @@ struct HeadPlaces {
 };
 
 // S = Q_h K_g^T (ACC), P = SOFTMAX_BF16(S, scale) row by row, O_h = CVT(P V_g),
-// in row blocks that fit the ACC window.
-void emit_attention_head(Ctx& x, const HeadPlaces& hp, unsigned hd, Window acc) {
+// in row blocks that fit the ACC window. The keys are the kt.rows positions
+// (N); with `causal`, query row r keeps keys j <= r + *causal. Q and K^T may
+// carry zero pad columns (q.cols >= hd): the K of Q.K^T is q.cols.
+void emit_attention_head(Ctx& x, const HeadPlaces& hp, unsigned hd, Window acc,
+                         std::optional<unsigned> causal = std::nullopt) {
   const Target& t = x.t;
-  const unsigned T = hp.q.rows, nt_s = ceil_div(T, t.cols), nt_o = ceil_div(hd, t.cols);
+  const unsigned T = hp.q.rows, N = hp.kt.rows;
+  const unsigned nt_s = ceil_div(N, t.cols), nt_o = ceil_div(hd, t.cols);
   const unsigned m_blk = std::min(T, acc.size / std::max(nt_s, nt_o));
   if (m_blk == 0) fail("ACC too small for one attention row");
   for (unsigned m0 = 0; m0 < T; m0 += m_blk) {
@@ -309,7 +360,7 @@ void emit_attention_head(Ctx& x, const HeadPlaces& hp, unsigned hd, Window acc) 
     s.w_transposed = true;
     s.a_addr = hp.q.word(m0, 0);
     s.a_kstride = hp.q.group_stride;
-    s.k_tiles = ceil_div(hd, t.rows);
+    s.k_tiles = ceil_div(hp.q.cols, t.rows);
     s.w_addr = hp.kt.addr;
     s.w_kstride = hp.kt.group_stride;
     s.n_tiles = nt_s;
@@ -320,15 +371,15 @@ void emit_attention_head(Ctx& x, const HeadPlaces& hp, unsigned hd, Window acc) 
     x.cmds.add(isa::gemm(s));
     VecOp sm;
     sm.func = VecFunc::SoftmaxBf16;
-    sm.cfg = {ref::attention_scale_fp32(hd), 0, 0, 0};
+    sm.cfg = {ref::attention_scale_fp32(hd), causal ? 1u : 0u, causal ? *causal + m0 : 0u, 0};
     sm.whole_row = true;
-    emit_vec_rowwise(x, sm, acc_layout(acc.addr, mr, T, t), hp.p.sub(m0, 0, mr, T));
+    emit_vec_rowwise(x, sm, acc_layout(acc.addr, mr, N, t), hp.p.sub(m0, 0, mr, N));
 
     isa::GemmArgs o;
     o.bf16 = true;
     o.a_addr = hp.p.word(m0, 0);
     o.a_kstride = hp.p.group_stride;
-    o.k_tiles = ceil_div(T, t.rows);
+    o.k_tiles = ceil_div(N, t.rows);
     o.w_addr = hp.v.addr;
     o.w_kstride = t.rows;
     o.n_tiles = nt_o;
@@ -379,7 +430,7 @@ VecOp cvt_op(const ParamSet& bias) {
 
 // A matmul epilogue that applies `op` into columns of `dst`.
 Epilogue into(Ctx& x, VecOp op, const Placement& dst) {
-  return [&x, op, dst](const Placement& acc, unsigned m0, unsigned c0) {
+  return [&x, op, dst](const Placement& acc, const Placement*, unsigned m0, unsigned c0) {
     VecOp o = op;
     o.param_col0 = c0;
     emit_vec_rowwise(x, o, acc, dst.sub(m0, c0, acc.rows, acc.cols));
@@ -441,7 +492,9 @@ ref::Matrix<std::uint16_t> CompiledLayer::unpack_output(const std::vector<std::u
   ref::Matrix<std::uint16_t> y(seq_len, d_model);
   for (unsigned r = 0; r < seq_len; ++r)
     for (unsigned e = 0; e < d_model; ++e) {
-      const std::size_t at = std::size_t{r} * out_row_words * bus_bytes + 2 * e;
+      const std::size_t at = output_a_layout
+                                 ? (std::size_t{e / target.rows} * seq_len + r) * bus_bytes + 2 * (e % target.rows)
+                                 : std::size_t{r} * out_row_words * bus_bytes + 2 * e;
       y(r, e) = static_cast<std::uint16_t>(b[at] | b[at + 1] << 8);
     }
   return y;
@@ -555,7 +608,8 @@ CompiledLayer compile_encoder_layer_bf16(const ref::LayerShape& s, const ref::La
   const Placement y_pl{Space::Aspad, aspad.take(T * out.out_row_words, "y"), out.out_row_words, 1, epw, T, d};
 
   CmdStream cmds;
-  Ctx x{cfg, t, img, cmds, params_stage};
+  BlobMap blobs;
+  Ctx x{cfg, t, img, cmds, params_stage, blobs};
 
   // The DRAM regions after the constant image; the zero row for V padding first.
   std::optional<std::uint32_t> zeros;
@@ -647,6 +701,409 @@ CompiledLayer compile_encoder_layer_bf16(const ref::LayerShape& s, const ref::La
                 {"f2", f2_pl}, {"r2", r2_pl}, {"y", y_pl}, {"q.last", q_pl}, {"p.last", p_pl},
                 {"k.last", kt_pl}, {"v.last", v_pl}};
   for (unsigned h = 0; h < H; ++h) out.probes["o.h" + std::to_string(h)] = o_pl[h];
+  return out;
+}
+
+// ---- decoder ------------------------------------------------------------------------
+
+// Everything a decoder step reads from the shared image, packed once.
+struct CompiledDecoder::Packed {
+  ref::LayerShape s;
+  ref::AccelConfig cfg;
+  Target t;
+  unsigned capacity = 0;
+  unsigned hp = 0;      // padded half head: a multiple of Rows, >= hd/2
+  unsigned kw = 0;      // words of one padded Q/K row (2hp / Rows): K tiles of Q.K^T
+  unsigned kphys = 0;   // GEMM columns of one padded Q/K head (kw N tiles, Rows of every Cols used)
+  std::vector<std::uint32_t> wq, wk, wv, wo;
+  std::uint32_t w1 = 0, w3 = 0, w2 = 0;
+  std::uint32_t cs_table = 0;  // RoPE cs rows of positions 0..capacity-1, kw words each
+  std::uint32_t zeros = 0;     // Rows zero words: the K padding of P x V
+  ParamSet norm1, norm2;
+  std::vector<ParamSet> bq, bk, bv;  // Q/K biases in the padded head order; empty p1: no bias
+  ParamSet bo, b1, b2;
+  BlobMap blobs;
+  KvCacheLayout cache;
+  DramRegion input, output;
+};
+
+namespace {
+
+[[noreturn]] void dec_fail(const std::string& what) {
+  throw std::invalid_argument("compile_decoder_layer_bf16: " + what);
+}
+
+// Padded column of head column c (c < hd): each half starts on a multiple of Rows.
+unsigned rope_col(unsigned c, unsigned hd, unsigned hp) { return c < hd / 2 ? c : hp + c - hd / 2; }
+
+// Columns c0..c0+hd-1 of w as one padded RoPE head: padded column pc goes to
+// GEMM column (pc / Rows) * Cols + pc % Rows, every other column is +0, so the
+// accumulator is an ACC stream of group Rows (what ROPE_BF16 needs to write
+// the group-Rows A and K^T layouts).
+Bf16 rope_head_columns(const Bf16& w, unsigned c0, unsigned hd, unsigned hp, const Target& t) {
+  Bf16 y(w.rows(), (2 * hp / t.rows) * t.cols);
+  for (std::size_t r = 0; r < y.rows(); ++r)
+    for (std::size_t c = 0; c < y.cols(); ++c) y(r, c) = 0;
+  for (unsigned c = 0; c < hd; ++c) {
+    const unsigned pc = rope_col(c, hd, hp), col = pc / t.rows * t.cols + pc % t.rows;
+    for (std::size_t r = 0; r < w.rows(); ++r) y(r, col) = w(r, c0 + c);
+  }
+  return y;
+}
+
+// An epilogue: ROPE_BF16 of the whole padded head (src ACC, group Rows) into
+// dst with cs rows aux. With a bias the source is CVT_BF16(acc, bias) in
+// `tmp` (ROPE_BF16 has no bias; numerics.md: one more rounding).
+Epilogue rope_into(Ctx& x, const Placement& dst, const Placement& cs, unsigned kphys, const ParamSet& bias,
+                   const Placement& tmp) {
+  return [&x, dst, cs, kphys, &bias, tmp](const Placement& acc, const Placement*, unsigned m0, unsigned c0) {
+    if (c0 != 0 || acc.cols != kphys) dec_fail("a RoPE head does not fit one matmul block (WSPAD or ACC too small)");
+    Placement src{Space::Acc, acc.addr, 1, acc.group_stride, x.t.rows, acc.rows, dst.cols};
+    if (!bias.p1.empty()) {
+      const Placement t = tmp.sub(m0, 0, acc.rows, dst.cols);
+      emit_vec_rowwise(x, cvt_op(bias), src, t);
+      src = t;
+    }
+    VecOp op;
+    op.func = VecFunc::RopeBf16;
+    op.whole_row = true;
+    const Placement aux = cs.sub(m0, 0, acc.rows, cs.cols);
+    emit_vec_rowwise(x, op, src, dst.sub(m0, 0, acc.rows, dst.cols), &aux);
+  };
+}
+
+// The accumulator block with an optional bias applied: acc itself, or
+// CVT_BF16(acc, bias) into the matching block of tmp (the VEC functions that
+// read an accumulator have no bias of their own).
+Placement biased(Ctx& x, const Placement& acc, const ParamSet& bias, const Placement& tmp, unsigned m0,
+                 unsigned c0) {
+  if (bias.p1.empty()) return acc;
+  VecOp cv = cvt_op(bias);
+  cv.param_col0 = c0;
+  const Placement out = tmp.sub(m0, c0, acc.rows, acc.cols);
+  emit_vec_rowwise(x, cv, acc, out);
+  return out;
+}
+
+// An epilogue: the residual dst = resid(acc, bias, res) of numerics.md:
+// ADD_BF16(acc, res), or with a bias CVT_BF16(acc, bias) into tmp, then ADD_BF16(tmp, res).
+Epilogue resid_into(Ctx& x, const Placement& dst, const Placement& res, const ParamSet& bias, const Placement& tmp) {
+  return [&x, dst, res, &bias, tmp](const Placement& acc, const Placement*, unsigned m0, unsigned c0) {
+    const Placement src = biased(x, acc, bias, tmp, m0, c0);
+    VecOp add;
+    add.func = VecFunc::AddBf16;
+    const Placement a = res.sub(m0, c0, acc.rows, acc.cols);
+    emit_vec_rowwise(x, add, src, dst.sub(m0, c0, acc.rows, acc.cols), &a);
+  };
+}
+
+isa::Transfer transfer(std::uint32_t dram, std::uint32_t dram_stride, unsigned rows, unsigned row_words, Space sp,
+                       std::uint32_t local, std::uint32_t local_stride) {
+  check_u16(rows, "transfer rows");
+  check_u16(row_words, "transfer row words");
+  isa::Transfer tr;
+  tr.dram_addr = dram;
+  tr.dram_stride = dram_stride;
+  tr.rows = rows;
+  tr.row_words = row_words;
+  tr.space = sp;
+  tr.local_addr = local;
+  tr.local_stride = local_stride;
+  return tr;
+}
+
+// Positions 0..n-1 of one cached head: padded column col(c) of position p is
+// lane col % lanes of word p of DRAM row col / lanes.
+Bf16 read_cache(const std::vector<std::uint8_t>& b, std::uint32_t base, std::uint32_t region, unsigned n,
+                unsigned hd, unsigned lanes, unsigned bus, std::uint32_t row_bytes,
+                const std::function<unsigned(unsigned)>& col) {
+  Bf16 y(n, hd);
+  for (unsigned p = 0; p < n; ++p)
+    for (unsigned c = 0; c < hd; ++c) {
+      const unsigned pc = col(c);
+      const std::size_t at =
+          (base - region) + std::size_t{pc / lanes} * row_bytes + std::size_t{p} * bus + 2 * (pc % lanes);
+      y(p, c) = static_cast<std::uint16_t>(b.at(at) | b.at(at + 1) << 8);
+    }
+  return y;
+}
+}  // namespace
+
+Bf16 KvCacheLayout::k(const std::vector<std::uint8_t>& b, unsigned g, unsigned n) const {
+  const unsigned hd = head_dim, h = half;
+  return read_cache(b, k_addr(g), addr, n, hd, rows, bus_bytes, row_bytes(),
+                    [hd, h](unsigned c) { return rope_col(c, hd, h); });
+}
+Bf16 KvCacheLayout::v(const std::vector<std::uint8_t>& b, unsigned g, unsigned n) const {
+  return read_cache(b, v_addr(g), addr, n, head_dim, cols, bus_bytes, row_bytes(), [](unsigned c) { return c; });
+}
+
+CompiledDecoder::CompiledDecoder(const ref::LayerShape& s, const ref::LayerWeightsBf16& w, unsigned capacity,
+                                 const ref::AccelConfig& cfg, std::uint32_t base) {
+  if (s.kind != ref::LayerKind::Decoder) dec_fail("shape is not a decoder");
+  if (!s.rope) dec_fail("only RoPE decoders are lowered");
+  if (s.heads == 0 || s.kv_heads == 0 || s.heads % s.kv_heads != 0) dec_fail("heads must be a multiple of kv_heads");
+  if (s.head_dim == 0 || s.head_dim % 2 != 0) dec_fail("RoPE needs an even head_dim");
+  if (capacity == 0) dec_fail("capacity must be positive");
+  auto p = std::make_shared<Packed>();
+  p->s = s;
+  p->cfg = cfg;
+  p->t = target_of(cfg);
+  p->capacity = capacity;
+  const Target& t = p->t;
+  if (t.bus_bytes < 2 * t.rows || t.bus_bytes < 2 * t.cols) dec_fail("bus_bytes must be >= 2*rows and >= 2*cols");
+  if (t.rows > t.cols) dec_fail("ROPE_BF16 from ACC with group Rows needs Rows <= Cols");
+  if (base % t.bus_bytes != 0) dec_fail("dram_base must be a multiple of bus_bytes");
+  if (t.bus_bytes < 12) dec_fail("bus_bytes must hold one PARAMS channel (3 words of 32 bits)");
+  const auto d = static_cast<unsigned>(s.d_model), hd = static_cast<unsigned>(s.head_dim);
+  const auto H = static_cast<unsigned>(s.heads), G = static_cast<unsigned>(s.kv_heads);
+  const auto F = static_cast<unsigned>(s.ffn);
+  const auto mat = [](const Bf16& m, std::size_t r, std::size_t c, const char* name) {
+    if (m.rows() != r || m.cols() != c)
+      dec_fail(std::string(name) + " is " + std::to_string(m.rows()) + "x" + std::to_string(m.cols()) +
+               ", expected " + std::to_string(r) + "x" + std::to_string(c));
+  };
+  mat(w.wq, d, H * hd, "Wq");
+  mat(w.wk, d, G * hd, "Wk");
+  mat(w.wv, d, G * hd, "Wv");
+  mat(w.wo, H * hd, d, "Wo");
+  mat(w.w1, d, F, "W1");
+  mat(w.w2, F, d, "W2");
+  if (s.act == ref::LayerActivation::SwiGlu) mat(w.w3, d, F, "W3");
+  const bool layernorm = s.norm == ref::LayerNormKind::LayerNorm;
+  if (w.gamma1.size() != d || w.gamma2.size() != d) dec_fail("gamma1/gamma2 must have d_model elements");
+  if (layernorm && (w.beta1.size() != d || w.beta2.size() != d)) dec_fail("beta1/beta2 must have d_model elements");
+  const auto vec = [](std::size_t len, std::size_t want, const char* name) {
+    if (len != want && len != 0)
+      dec_fail(std::string(name) + " has length " + std::to_string(len) + ", expected " + std::to_string(want));
+  };
+  vec(w.bq.size(), H * hd, "bq");
+  vec(w.bk.size(), G * hd, "bk");
+  vec(w.bv.size(), G * hd, "bv");
+  vec(w.bo.size(), d, "bo");
+  vec(w.b1.size(), F, "b1");
+  vec(w.b2.size(), d, "b2");
+
+  p->hp = ceil_div(hd / 2, t.rows) * t.rows;
+  p->kw = 2 * p->hp / t.rows;
+  p->kphys = p->kw * t.cols;
+
+  DramImage img(base, t.bus_bytes);
+  for (unsigned h = 0; h < H; ++h) {
+    p->wq.push_back(img.put(pack_w_bf16(rope_head_columns(w.wq, h * hd, hd, p->hp, t), t)));
+    p->wo.push_back(img.put(pack_w_bf16(row_block(w.wo, h * hd, hd), t)));
+  }
+  for (unsigned g = 0; g < G; ++g) {
+    p->wk.push_back(img.put(pack_w_bf16(rope_head_columns(w.wk, g * hd, hd, p->hp, t), t)));
+    p->wv.push_back(img.put(pack_w_bf16(columns(w.wv, g * hd, hd), t)));
+  }
+  p->w1 = img.put(pack_w_bf16(w.w1, t));
+  if (s.act == ref::LayerActivation::SwiGlu) p->w3 = img.put(pack_w_bf16(w.w3, t));
+  p->w2 = img.put(pack_w_bf16(w.w2, t));
+  {
+    // cs(pos) in the padded head layout: cos_i at i, sin_i at hp + i; the pads are +0.
+    std::vector<std::uint8_t> b(std::size_t{capacity} * p->kw * t.bus_bytes, 0);
+    for (unsigned pos = 0; pos < capacity; ++pos) {
+      const std::vector<std::uint16_t> cs = ref::rope_table_bf16(pos, hd, s.rope_theta);
+      for (unsigned e = 0; e < hd; ++e) {
+        const unsigned pc = rope_col(e, hd, p->hp);
+        const std::size_t at = (std::size_t{pos} * p->kw + pc / t.rows) * t.bus_bytes + 2 * (pc % t.rows);
+        b[at] = static_cast<std::uint8_t>(cs[e]);
+        b[at + 1] = static_cast<std::uint8_t>(cs[e] >> 8);
+      }
+    }
+    p->cs_table = img.put(b);
+  }
+  p->zeros = img.put(std::vector<std::uint8_t>(std::size_t{t.rows} * t.bus_bytes, 0));
+  p->norm1 = {widen(w.gamma1), widen(w.beta1)};
+  p->norm2 = {widen(w.gamma2), widen(w.beta2)};
+  // A Q/K bias in the padded head order (pads +0: the pad columns stay +0).
+  const auto padded_bias = [&](const std::vector<std::uint32_t>& b, unsigned c0) {
+    ParamSet ps;
+    if (b.empty()) return ps;
+    ps.p1.assign(2 * p->hp, 0);
+    for (unsigned c = 0; c < hd; ++c) ps.p1[rope_col(c, hd, p->hp)] = b[c0 + c];
+    return ps;
+  };
+  for (unsigned h = 0; h < H; ++h) p->bq.push_back(padded_bias(w.bq, h * hd));
+  for (unsigned g = 0; g < G; ++g) {
+    p->bk.push_back(padded_bias(w.bk, g * hd));
+    p->bv.push_back({{}, slice(w.bv, g * hd, hd)});
+  }
+  p->bo = {{}, w.bo}, p->b1 = {{}, w.b1}, p->b2 = {{}, w.b2};
+  if (d > cfg.vec_maxlen) dec_fail("a norm row of d_model " + std::to_string(d) + " exceeds vec_maxlen");
+  // One channel per word: the blobs serve every step's blocking.
+  std::vector<const ParamSet*> sets{&p->norm1, &p->norm2, &p->bo, &p->b1, &p->b2};
+  for (const auto* v : {&p->bq, &p->bk, &p->bv})
+    for (const auto& ps : *v) sets.push_back(&ps);
+  for (const ParamSet* ps : sets)
+    if (!ps->p0.empty() || !ps->p1.empty()) params_blob_words(img, p->blobs, t.bus_bytes, *ps, false);
+
+  KvCacheLayout& kv = p->cache;
+  kv.kv_heads = G, kv.head_dim = hd, kv.capacity = capacity, kv.half = p->hp;
+  kv.k_rows = p->kw, kv.v_rows = ceil_div(hd, t.cols);
+  kv.rows = t.rows, kv.cols = t.cols, kv.bus_bytes = t.bus_bytes;
+  kv.addr = img.end();
+  kv.bytes = G * (kv.k_rows + kv.v_rows) * kv.row_bytes();
+  p->input = {kv.addr + kv.bytes, a_words(capacity, d, t) * t.bus_bytes};
+  p->output = {p->input.addr + p->input.bytes, p->input.bytes};
+
+  dram_base = base;
+  weights = {base, img.end() - base};
+  weights_image = std::move(img.bytes());
+  cache = kv;
+  input = p->input;
+  output = p->output;
+  dram_bytes = output.addr + output.bytes - base;
+  p_ = std::move(p);
+}
+
+CompiledLayer CompiledDecoder::step(unsigned L, unsigned T) const {
+  const Packed& p = *p_;
+  const ref::LayerShape& s = p.s;
+  const Target& t = p.t;
+  const ref::AccelConfig& cfg = p.cfg;
+  if (T == 0) dec_fail("tokens must be positive");
+  const unsigned N = L + T;
+  if (N > p.capacity) dec_fail("positions " + std::to_string(N) + " exceed the cache capacity " +
+                               std::to_string(p.capacity));
+  const auto d = static_cast<unsigned>(s.d_model), hd = static_cast<unsigned>(s.head_dim);
+  const auto H = static_cast<unsigned>(s.heads), G = static_cast<unsigned>(s.kv_heads);
+  const auto F = static_cast<unsigned>(s.ffn), group = H / G;
+  const KvCacheLayout& kv = p.cache;
+  const unsigned pw = 2 * p.hp;  // padded Q/K head width
+
+  // ---- on-chip placement ----
+  SpadAlloc aspad("ASPAD", t.aspad_words), wspad("WSPAD", t.wspad_words);
+  const unsigned n_cols = ceil_div(N, t.cols) * t.cols, n_rows = ceil_div(N, t.rows) * t.rows;
+  // K_g^T (padded head) and V_g of all N positions stay in WSPAD (top) for the heads of group g.
+  const Placement kt_pl{Space::Wspad, wspad.take_top(p.kw * n_cols, "K^T of one KV head"), 1, n_cols, t.rows, N, pw};
+  const Placement v_pl{Space::Wspad, wspad.take_top(kv.v_rows * n_rows, "V of one KV head"), 1, n_rows, t.cols, N, hd};
+  const Window wsp_win{0, wspad.free()}, acc_win{0, t.acc_rows};
+
+  const unsigned channels = std::min(cfg.vec_maxlen, std::max({d, F, pw}));
+  const std::uint32_t params_stage = aspad.take(channels, "PARAMS staging");  // one channel per word
+  const auto take_a = [&](unsigned rows, unsigned cols, const std::string& what) {
+    return a_layout(aspad.take(a_words(rows, cols, t), what), rows, cols, t);
+  };
+  const Placement x_pl = take_a(T, d, "x"), n1_pl = take_a(T, d, "n1");
+  const Placement cs_pl{Space::Aspad, aspad.take(T * p.kw, "cs rows"), p.kw, 1, t.rows, T, pw};
+  const Placement q_pl = take_a(T, pw, "q of one head"), p_pl = take_a(T, N, "p of one head");
+  std::vector<Placement> o_pl;
+  for (unsigned h = 0; h < H; ++h) o_pl.push_back(take_a(T, hd, "o.h" + std::to_string(h)));
+  const Placement r1_pl = take_a(T, d, "r1"), n2_pl = take_a(T, d, "n2");
+  const Placement f_pl = take_a(T, F, "f"), y_pl = take_a(T, d, "y");
+  const std::uint32_t aspad_end = aspad.lo();
+  // Bias temporaries (CVT_BF16(acc, b) before an op that has no bias) reuse
+  // tensors that are dead while they live: Q/K's the FFN side (r1 .. y, not
+  // written yet), A/F2's n2 (written after bo, read before b2), the gate's the
+  // attention side (x .. o, read for the last time by the output projection).
+  const auto scratch = [&](std::uint32_t from, std::uint32_t to, unsigned cols, const std::string& what) {
+    return a_words(T, cols, t) <= to - from ? a_layout(from, T, cols, t) : take_a(T, cols, what);
+  };
+  const Placement qk_tmp = scratch(r1_pl.addr, aspad_end, pw, "biased q/k");
+  const Placement a_tmp = n2_pl;
+  const bool swiglu = s.act == ref::LayerActivation::SwiGlu;
+  const Placement g_tmp = scratch(x_pl.addr, r1_pl.addr, F, "biased gate");
+
+  CmdStream cmds;
+  DramImage none(0, t.bus_bytes);  // the image is complete: nothing is appended
+  BlobMap blobs = p.blobs;
+  Ctx x{cfg, t, none, cmds, params_stage, blobs, true, true};
+
+  cmds.add(isa::load(transfer(p.input.addr, 0, 1, a_words(T, d, t), Space::Aspad, x_pl.addr, 0)));
+  cmds.add(isa::load(transfer(p.cs_table + L * p.kw * t.bus_bytes, 0, 1, T * p.kw, Space::Aspad, cs_pl.addr, 0)));
+  std::uint32_t eps = 0;
+  std::memcpy(&eps, &s.eps, sizeof eps);
+  VecOp norm1;
+  norm1.func = s.norm == ref::LayerNormKind::LayerNorm ? VecFunc::LayernormBf16 : VecFunc::RmsnormBf16;
+  norm1.cfg = {eps, 0, 0, 0};
+  norm1.params = &p.norm1;
+  norm1.whole_row = true;
+  emit_vec_rowwise(x, norm1, x_pl, n1_pl);
+  // V rows N .. n_rows-1 are the K padding of P x V: +0, never stale data (NaN x 0 = NaN).
+  if (n_rows > N)
+    cmds.add(isa::load(transfer(p.zeros, 0, kv.v_rows, n_rows - N, Space::Wspad, v_pl.addr + N, n_rows)));
+
+  for (unsigned g = 0; g < G; ++g) {
+    if (L > 0) {  // the cached positions 0..L-1
+      cmds.add(isa::load(transfer(kv.k_addr(g), kv.row_bytes(), kv.k_rows, L, Space::Wspad, kt_pl.addr, n_cols)));
+      cmds.add(isa::load(transfer(kv.v_addr(g), kv.row_bytes(), kv.v_rows, L, Space::Wspad, v_pl.addr, n_rows)));
+    }
+    const Placement k_new = kt_pl.sub(L, 0, T, pw), v_new = v_pl.sub(L, 0, T, hd);
+    emit_matmul(x, {{n1_pl, p.wk[g], d}}, p.kphys, wsp_win, acc_win, rope_into(x, k_new, cs_pl, p.kphys, p.bk[g], qk_tmp));
+    emit_matmul(x, {{n1_pl, p.wv[g], d}}, hd, wsp_win, acc_win, into(x, cvt_op(p.bv[g]), v_new));
+    // Append the new rows to the DRAM cache.
+    cmds.add(isa::store(transfer(kv.k_addr(g) + L * t.bus_bytes, kv.row_bytes(), kv.k_rows, T, Space::Wspad,
+                                 k_new.addr, n_cols)));
+    cmds.add(isa::store(transfer(kv.v_addr(g) + L * t.bus_bytes, kv.row_bytes(), kv.v_rows, T, Space::Wspad,
+                                 v_new.addr, n_rows)));
+    for (unsigned h = g * group; h < (g + 1) * group; ++h) {
+      emit_matmul(x, {{n1_pl, p.wq[h], d}}, p.kphys, wsp_win, acc_win, rope_into(x, q_pl, cs_pl, p.kphys, p.bq[h], qk_tmp));
+      emit_attention_head(x, {q_pl, kt_pl, v_pl, p_pl, o_pl[h]}, hd, acc_win, L);
+    }
+  }
+  // Output projection with the residual fused: R1 = resid(acc, bo, X).
+  std::vector<MatmulPart> o_parts;
+  for (unsigned h = 0; h < H; ++h) o_parts.push_back({o_pl[h], p.wo[h], hd});
+  emit_matmul(x, o_parts, d, wsp_win, acc_win, resid_into(x, r1_pl, x_pl, p.bo, a_tmp));
+  VecOp norm2 = norm1;
+  norm2.params = &p.norm2;
+  emit_vec_rowwise(x, norm2, r1_pl, n2_pl);
+  if (swiglu) {
+    // acc1 (gate) and acc3 (up) side by side in ACC, then SWIGLU_BF16(acc1, acc3);
+    // with b1 the gate is CVT_BF16(acc1, b1) in ASPAD.
+    const Placement f = f_pl, gt = g_tmp;
+    const ParamSet& b1 = p.b1;
+    emit_matmul(
+        x, {{n2_pl, p.w1, d}}, F, wsp_win, acc_win,
+        [&x, f, gt, &b1](const Placement& acc1, const Placement* acc3, unsigned m0, unsigned c0) {
+          const Placement gate = biased(x, acc1, b1, gt, m0, c0);
+          VecOp sw;
+          sw.func = VecFunc::SwigluBf16;
+          emit_vec_rowwise(x, sw, gate, f.sub(m0, c0, acc1.rows, acc1.cols), acc3);
+        },
+        {{n2_pl, p.w3, d}});
+  } else {
+    VecOp gelu;  // the bias fused: add(acc, P1), then GELU
+    gelu.func = VecFunc::GeluBf16;
+    gelu.cfg = {0, p.b1.p1.empty() ? 0u : 1u, 0, 0};
+    if (!p.b1.p1.empty()) gelu.params = &p.b1;
+    emit_matmul(x, {{n2_pl, p.w1, d}}, F, wsp_win, acc_win, into(x, gelu, f_pl));
+  }
+  emit_matmul(x, {{f_pl, p.w2, F}}, d, wsp_win, acc_win, resid_into(x, y_pl, r1_pl, p.b2, a_tmp));  // Y
+  cmds.add(isa::store(transfer(p.output.addr, 0, 1, a_words(T, d, t), Space::Aspad, y_pl.addr, 0)));
+
+  CompiledLayer out;
+  out.cmds = cmds.take();
+  out.dram_base = dram_base;
+  out.dram_bytes = dram_bytes;
+  out.weights = weights;
+  out.input = {p.input.addr, a_words(T, d, t) * t.bus_bytes};
+  out.output = {p.output.addr, a_words(T, d, t) * t.bus_bytes};
+  out.seq_len = T;
+  out.d_model = d;
+  out.output_a_layout = true;
+  out.bus_bytes = t.bus_bytes;
+  out.out_row_words = ceil_div(d, t.bus_bytes / 2);
+  out.target = t;
+  // Only the tensors no scratch reused hold their values after the run.
+  out.probes = {{"r1", r1_pl}, {"f", f_pl}, {"y", y_pl}, {"v.last", v_pl}};
+  if (p.b2.p1.empty()) out.probes["n2"] = n2_pl;
+  if (!swiglu || p.b1.p1.empty() || g_tmp.addr >= r1_pl.addr) {
+    out.probes.insert({{"x", x_pl}, {"n1", n1_pl}, {"p.last", p_pl}});
+    for (unsigned h = 0; h < H; ++h) out.probes["o.h" + std::to_string(h)] = o_pl[h];
+  }
+  return out;
+}
+
+CompiledLayer compile_decoder_layer_bf16(const ref::LayerShape& s, const ref::LayerWeightsBf16& w, int tokens,
+                                         int cache_len, unsigned capacity, const ref::AccelConfig& cfg,
+                                         std::uint32_t dram_base) {
+  if (tokens <= 0 || cache_len < 0) dec_fail("tokens must be positive and cache_len not negative");
+  const CompiledDecoder dec(s, w, capacity, cfg, dram_base);
+  CompiledLayer out = dec.step(static_cast<unsigned>(cache_len), static_cast<unsigned>(tokens));
+  out.weights_image = dec.weights_image;
   return out;
 }
 

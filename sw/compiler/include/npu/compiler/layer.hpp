@@ -12,9 +12,13 @@
 // head (rows h*hd ..) so the output projection accumulates head after head in
 // K order, each head's A tile padded on its own.
 //
+// The decoder (CompiledDecoder, below) reuses the same emitters, with RoPE
+// in the Q/K matmul epilogues, the KV cache in DRAM, the causal mask in the
+// softmax, SwiGLU over two accumulators and the residuals fused as ADD_BF16.
+//
 // Not yet: overlap between queues (every command waits for the one before it
-// in another queue), DRAM spill of intermediates that do not fit ASPAD, the
-// decoder (RoPE, KV cache, causal mask) and SwiGLU. K padding of an on-chip A
+// in another queue), DRAM spill of intermediates that do not fit ASPAD,
+// biases in the decoder, SwiGLU in the encoder. K padding of an on-chip A
 // operand is +0 (VEC writes +0 lanes), where pack_a_bf16 uses -0: it differs
 // from the reference only if a partial sum is -0 (an FTZ underflow).
 #pragma once
@@ -28,6 +32,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -65,6 +70,7 @@ struct CompiledLayer {
   DramRegion weights, input, output;
   std::vector<std::uint8_t> weights_image;  // written once to weights.addr (weights, parameters, zeros)
   unsigned seq_len = 0, d_model = 0;
+  bool output_a_layout = false;  // the output region holds Y in the GEMM A layout (the decoder's)
   unsigned bus_bytes = 0, out_row_words = 0;
   Target target;
   // Intermediates left in ASPAD after a run ("h1", "r1", "f", "o.h0", ...),
@@ -73,7 +79,8 @@ struct CompiledLayer {
 
   // x (T x d) in the GEMM A layout (pack_a_bf16), for input.addr.
   std::vector<std::uint8_t> pack_input(const ref::Matrix<std::uint16_t>& x) const;
-  // The output region's bytes as T x d: row r at r*out_row_words bus words, element e at halfword e.
+  // The output region's bytes as T x d: row r at r*out_row_words bus words, element e at halfword e
+  // (or the A layout when output_a_layout).
   ref::Matrix<std::uint16_t> unpack_output(const std::vector<std::uint8_t>& bytes) const;
 };
 
@@ -88,5 +95,65 @@ CompiledLayer compile_encoder_layer_bf16(const ref::LayerShape& shape, const ref
                                          const ref::AccelConfig& cfg, std::uint32_t dram_base = 0x10000);
 CompiledLayer compile_encoder_layer_bf16(const ModelDesc& model, const ref::LayerWeightsBf16& w, int seq_len,
                                          const ref::AccelConfig& cfg, std::uint32_t dram_base = 0x10000);
+
+// ---- decoder (LLaMA pre-norm, RoPE, grouped-query attention, KV cache in DRAM) ----
+//
+// RoPE: ROPE_BF16 pairs element i with n/2 + i and needs n/2 a multiple of
+// the stream group, and src, aux and dst groups equal. So Q and K heads are
+// computed in a padded form: each half of the head is padded to hp (a
+// multiple of Rows) columns, and Wq/Wk are packed with only Rows of every
+// Cols columns used, so the FP32 accumulator reads as an ACC stream of group
+// Rows and ROPE_BF16 writes the A layout (Q) and the K^T tile layout (K)
+// directly. The zero pad columns of Q and K add +0 products to Q.K^T (the
+// same sums unless a partial sum is -0, as for the K padding above). This
+// needs Rows <= Cols.
+
+// The K (after RoPE) and V rows of every cached position, per KV head, in
+// DRAM in the layouts the attention loads: K as rows of K^T tiles (k_rows
+// rows of `capacity` words, word = Rows lanes of the padded head, column c of
+// the head at padded column c (c < hd/2) or half + c - hd/2), V as W tiles
+// (v_rows rows of `capacity` words, word = Cols lanes).
+struct KvCacheLayout {
+  std::uint32_t addr = 0, bytes = 0;
+  unsigned kv_heads = 0, head_dim = 0, capacity = 0, half = 0;
+  unsigned k_rows = 0, v_rows = 0, rows = 0, cols = 0, bus_bytes = 0;
+
+  std::uint32_t row_bytes() const { return capacity * bus_bytes; }
+  std::uint32_t k_addr(unsigned g) const { return addr + g * (k_rows + v_rows) * row_bytes(); }
+  std::uint32_t v_addr(unsigned g) const { return k_addr(g) + k_rows * row_bytes(); }
+  // Positions 0..n-1 of KV head g (n x head_dim) from the bytes of [addr, addr + bytes).
+  ref::Matrix<std::uint16_t> k(const std::vector<std::uint8_t>& region, unsigned g, unsigned n) const;
+  ref::Matrix<std::uint16_t> v(const std::vector<std::uint8_t>& region, unsigned g, unsigned n) const;
+};
+
+// One decoder layer packed once (weights, norm parameters, the RoPE table of
+// every position < capacity, zeros) with a KV cache region of `capacity`
+// positions; step(L, T) compiles the call for T tokens at positions
+// L..L+T-1 (prefill: L = 0; decode: T = 1), which appends their K/V to the
+// cache and attends over all L + T positions. Every step uses the same DRAM
+// image and regions: [weights | cache | input | output]. Throws
+// std::invalid_argument for what is not lowered (no RoPE, Rows > Cols) or
+// does not fit the configuration or the capacity.
+class CompiledDecoder {
+ public:
+  CompiledDecoder(const ref::LayerShape& shape, const ref::LayerWeightsBf16& w, unsigned capacity,
+                  const ref::AccelConfig& cfg, std::uint32_t dram_base = 0x10000);
+  // The step's commands; its weights_image is empty (write weights_image once).
+  CompiledLayer step(unsigned cache_len, unsigned tokens) const;
+
+  std::uint32_t dram_base = 0, dram_bytes = 0;
+  DramRegion weights, input, output;  // input and output sized for `capacity` tokens
+  std::vector<std::uint8_t> weights_image;
+  KvCacheLayout cache;
+
+ private:
+  struct Packed;  // the packed addresses and parameter sets, shared by copies
+  std::shared_ptr<const Packed> p_;
+};
+
+// One decoder call as a stand-alone stream (the weights image included).
+CompiledLayer compile_decoder_layer_bf16(const ref::LayerShape& shape, const ref::LayerWeightsBf16& w, int tokens,
+                                         int cache_len, unsigned capacity, const ref::AccelConfig& cfg,
+                                         std::uint32_t dram_base = 0x10000);
 
 }  // namespace npu::compiler
