@@ -195,3 +195,8 @@ TEST_CASE("decoder layer: a stand-alone call equals the reference and leaves no 
   for (auto& row : balance)
     for (int b : row) REQUIRE(b == 0);
 }
+
+TEST_CASE("decoder layer: the SmolLM2-135M layer shape on base, prefill of 16 and 2 decode steps", "[nightly]") {
+  const compiler::ModelDesc md = compiler::load_model_desc(kModels + "/smollm2-135m.yaml");
+  check_decoder(compiler::layer_shape(md), 16, 2, base_config(), 31);
+}

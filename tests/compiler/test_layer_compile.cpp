@@ -166,3 +166,8 @@ TEST_CASE("encoder layer: the stream stays within the model's limits and leaves 
   REQUIRE(cl.cmds.front().op() == isa::Op::Load);
   REQUIRE(cl.cmds.back().op() == isa::Op::Store);
 }
+
+TEST_CASE("encoder layer: the all-MiniLM-L6-v2 layer shape on base, 16 tokens", "[nightly]") {
+  const compiler::ModelDesc md = compiler::load_model_desc(kModels + "/minilm-l6.yaml");
+  check_layer(compiler::layer_shape(md), 16, base_config(), 32, true);
+}

@@ -259,8 +259,10 @@ struct Window {
 // epilogue starts on a word of an A-layout or ACC stream. With `parts2` (a
 // second chain over the same rows and n, e.g. SwiGLU's W3 next to W1) both
 // chains' blocks are in ACC together when the epilogue runs.
+// whole_n: the epilogue needs all n columns in one block (a RoPE head); K is
+// then chunked to fit WSPAD and M to fit ACC.
 void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Window wsp, Window acc,
-                 const Epilogue& epi, const std::vector<MatmulPart>& parts2 = {}) {
+                 const Epilogue& epi, const std::vector<MatmulPart>& parts2 = {}, bool whole_n = false) {
   const Target& t = x.t;
   const unsigned rows = parts.front().a.rows, nt_n = ceil_div(n, t.cols);
   std::vector<const std::vector<MatmulPart>*> chains{&parts};
@@ -278,12 +280,13 @@ void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Windo
   // Prefer whole K in WSPAD; else K chunks of one aligned N block.
   unsigned n_blk = round(wsp.size / (kt_max * t.rows));
   unsigned k_blk = kt_max;
-  if (n_blk == 0) {
-    n_blk = std::min(nt_n, align);
+  if (whole_n) n_blk = nt_n;
+  if (n_blk == 0 || (whole_n && n_blk * kt_max * t.rows > wsp.size)) {
+    if (!whole_n) n_blk = std::min(nt_n, align);
     k_blk = wsp.size / (n_blk * t.rows);
     if (k_blk == 0) fail("WSPAD window of " + std::to_string(wsp.size) + " words holds no K tile");
   }
-  n_blk = std::min(n_blk, round(acc.size / std::min(rows, acc.size)));
+  if (!whole_n) n_blk = std::min(n_blk, round(acc.size / std::min(rows, acc.size)));
   if (n_blk == 0) n_blk = std::min(nt_n, align);
   const unsigned m_blk = std::min({rows, acc.size / n_blk, 65535u});
   if (m_blk == 0) fail("ACC window too small for one block");
@@ -1031,7 +1034,8 @@ CompiledLayer CompiledDecoder::step(unsigned L, unsigned T) const {
       cmds.add(isa::load(transfer(kv.v_addr(g), kv.row_bytes(), kv.v_rows, L, Space::Wspad, v_pl.addr, n_rows)));
     }
     const Placement k_new = kt_pl.sub(L, 0, T, pw), v_new = v_pl.sub(L, 0, T, hd);
-    emit_matmul(x, {{n1_pl, p.wk[g], d}}, p.kphys, wsp_win, acc_win, rope_into(x, k_new, cs_pl, p.kphys, p.bk[g], qk_tmp));
+    emit_matmul(x, {{n1_pl, p.wk[g], d}}, p.kphys, wsp_win, acc_win, rope_into(x, k_new, cs_pl, p.kphys, p.bk[g], qk_tmp),
+                {}, true);
     emit_matmul(x, {{n1_pl, p.wv[g], d}}, hd, wsp_win, acc_win, into(x, cvt_op(p.bv[g]), v_new));
     // Append the new rows to the DRAM cache.
     cmds.add(isa::store(transfer(kv.k_addr(g) + L * t.bus_bytes, kv.row_bytes(), kv.k_rows, T, Space::Wspad,
@@ -1039,7 +1043,8 @@ CompiledLayer CompiledDecoder::step(unsigned L, unsigned T) const {
     cmds.add(isa::store(transfer(kv.v_addr(g) + L * t.bus_bytes, kv.row_bytes(), kv.v_rows, T, Space::Wspad,
                                  v_new.addr, n_rows)));
     for (unsigned h = g * group; h < (g + 1) * group; ++h) {
-      emit_matmul(x, {{n1_pl, p.wq[h], d}}, p.kphys, wsp_win, acc_win, rope_into(x, q_pl, cs_pl, p.kphys, p.bq[h], qk_tmp));
+      emit_matmul(x, {{n1_pl, p.wq[h], d}}, p.kphys, wsp_win, acc_win, rope_into(x, q_pl, cs_pl, p.kphys, p.bq[h], qk_tmp),
+                  {}, true);
       emit_attention_head(x, {q_pl, kt_pl, v_pl, p_pl, o_pl[h]}, hd, acc_win, L);
     }
   }
