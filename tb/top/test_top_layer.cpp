@@ -1,11 +1,13 @@
 // Compiled transformer layers (npu::compiler::compile_encoder_layer_bf16,
-// CompiledDecoder) run DRAM to DRAM through the Verilated npu_top and equal,
-// bit for bit, the direct layer reference (npu::ref::encoder_layer_bf16,
-// decoder_layer_bf16), which is written from the op-level functions and never
-// sees the command stream.
+// compile_encoder_layer_int8, CompiledDecoder) run DRAM to DRAM through the
+// Verilated npu_top and equal, bit for bit, the direct layer reference
+// (npu::ref::encoder_layer_bf16, encoder_layer_int8, decoder_layer_bf16),
+// which is written from the op-level functions and never sees the command
+// stream.
 #include "npu/compiler/layer.hpp"
 #include "npu/compiler/model_desc.hpp"
 #include "npu/ref/layer.hpp"
+#include "npu/ref/layer_int8.hpp"
 #include "random_layer.hpp"
 #include "top_bench.hpp"
 
@@ -119,5 +121,38 @@ TEST_CASE("A compiled BF16 decoder layer runs prefill and decode steps on npu_to
         REQUIRE_FALSE(bad_v);
       }
     }
+  }
+}
+
+TEST_CASE("A compiled INT8 (I-BERT) encoder layer runs on npu_top and equals the direct layer reference bit for bit") {
+  const compiler::ModelDesc md = compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/test-encoder.yaml");
+  const ref::LayerShape s = compiler::layer_shape(md);
+  const auto T = static_cast<unsigned>(md.seq_len);
+  for (auto seed : tb::test_seeds({44})) {
+    INFO("seed " << seed << " (replay: NPU_SEED=" << seed << ")");
+    TopBench tb(16);
+    auto& dev = tb.dev();
+    const ref::AccelConfig cfg = tb.accel_config();
+    tb::LayerRand r(seed);
+    const ref::LayerWeightsBf16 wb = random_weights(s, r, true);
+    const ref::Matrix<double> xd = ref::bf16_to_f64(r.matrix(T, s.d_model, 0, 1));
+    const ref::QuantLayer ql = ref::quantize_encoder_layer(wb, s, ref::calibrate_encoder_int8(xd, s, wb), true);
+    const ref::Matrix<std::int8_t> xq = ref::quantize_tensor_int8(xd, ql.p.scales.x);
+    const ref::Matrix<std::int8_t> want = ref::encoder_layer_int8(xq, s, ql);
+
+    const std::uint32_t bytes = compiler::compile_encoder_layer_int8(s, ql, static_cast<int>(T), cfg).dram_bytes;
+    const rt::Buffer buf = dev.alloc(bytes, 64);
+    const compiler::CompiledLayer cl = compiler::compile_encoder_layer_int8(s, ql, static_cast<int>(T), cfg, buf.addr);
+    dev.upload(buf, cl.weights_image, cl.weights.addr - buf.addr);
+    dev.upload(buf, cl.pack_input_i8(xq), cl.input.addr - buf.addr);
+    const std::uint64_t timeout = layer_timeout(s, T, cfg, cl.cmds.size());
+    INFO(fmt::format("{} commands, timeout {} cycles", cl.cmds.size(), timeout));
+    const auto res = dev.run(cl.cmds, timeout);
+    INFO(res.describe());
+    REQUIRE(res.ok());
+    const auto got = cl.unpack_output_i8(dev.download(buf, cl.output.addr - buf.addr, cl.output.bytes));
+    const auto bad = ref::first_mismatch(got, want, "y");
+    INFO(fmt::format("{} (run ended at cycle {})", bad.value_or("equal"), tb.cycle()));
+    REQUIRE_FALSE(bad);
   }
 }

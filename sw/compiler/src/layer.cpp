@@ -117,6 +117,7 @@ Placement acc_layout(std::uint32_t addr, unsigned rows, unsigned cols, const Tar
 // Per-channel values of one VEC op: channel c of column c (P2 unused here).
 struct ParamSet {
   std::vector<std::uint32_t> p0, p1;
+  std::vector<std::uint32_t> p2 = {};  // INT8 only (REQUANT shift)
 };
 
 // DRAM address of the PARAMS blob of (parameter set, first channel, channels).
@@ -134,6 +135,7 @@ struct Ctx {
   // PARAMS blobs hold one channel per word (key (ps, 0, 0)): any channel range is a
   // word range of one blob, so a shared image serves every blocking.
   bool word_per_channel = false;
+  bool int8 = false;  // GEMMs in INT8 mode (K depth 2*Rows per tile)
 };
 
 // The PARAMS blob of channels [c0, c0+n) of `ps`, appended to the image once.
@@ -146,7 +148,8 @@ std::uint32_t params_blob(DramImage& dram, BlobMap& blobs, unsigned bus, const P
     if (frozen) throw std::logic_error("layer compiler: a PARAMS blob missing from a shared image");
     std::vector<std::uint8_t> b(std::size_t{words} * bus, 0);
     for (unsigned e = 0; e < n; ++e) {
-      const std::uint32_t v[3] = {ps.p0.empty() ? 0 : ps.p0.at(c0 + e), ps.p1.empty() ? 0 : ps.p1.at(c0 + e), 0};
+      const std::uint32_t v[3] = {ps.p0.empty() ? 0 : ps.p0.at(c0 + e), ps.p1.empty() ? 0 : ps.p1.at(c0 + e),
+                                  ps.p2.empty() ? 0 : ps.p2.at(c0 + e)};
       for (unsigned k = 0; k < 3; ++k)
         for (unsigned i = 0; i < 4; ++i) b[(3 * e + k) * 4 + i] = static_cast<std::uint8_t>(v[k] >> (8 * i));
     }
@@ -227,6 +230,7 @@ void emit_vec_rowwise(Ctx& x, const VecOp& op, const Placement& src, const Place
     v.func = op.func;
     v.src = src.sub(0, c0, src.rows, nc).stream();
     v.dst = dst.sub(0, c0, src.rows, nc).stream();
+    v.dst_pairs = dst.pairs;
     if (aux) v.aux = aux->sub(0, c0, src.rows, nc).stream();
     v.rows = src.rows;
     v.n = nc;
@@ -265,17 +269,18 @@ void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Windo
                  const Epilogue& epi, const std::vector<MatmulPart>& parts2 = {}, bool whole_n = false) {
   const Target& t = x.t;
   const unsigned rows = parts.front().a.rows, nt_n = ceil_div(n, t.cols);
+  const unsigned kd = x.int8 ? 2 * t.rows : t.rows;  // K depth of one tile
   std::vector<const std::vector<MatmulPart>*> chains{&parts};
   if (!parts2.empty()) chains.push_back(&parts2);
   acc.size /= static_cast<unsigned>(chains.size());  // each chain's share of the ACC window
   unsigned kt_max = 0;
   for (const auto* chain : chains)
     for (const auto& p : *chain) {
-      if (p.a.space != Space::Aspad || p.a.group != t.rows || p.a.row_stride != 1 || p.a.rows != rows)
+      if (p.a.space != Space::Aspad || p.a.group != kd || p.a.row_stride != 1 || p.a.rows != rows)
         throw std::logic_error("emit_matmul: A must be in the A layout, every part with the same rows");
-      kt_max = std::max(kt_max, ceil_div(p.k, t.rows));
+      kt_max = std::max(kt_max, ceil_div(p.k, kd));
     }
-  const unsigned align = std::lcm(t.rows, t.cols) / t.cols;  // N tiles per aligned block
+  const unsigned align = std::lcm(kd, t.cols) / t.cols;  // N tiles per aligned block
   const auto round = [&](unsigned tiles) { return tiles >= nt_n ? nt_n : tiles / align * align; };
   // Prefer whole K in WSPAD; else K chunks of one aligned N block.
   unsigned n_blk = round(wsp.size / (kt_max * t.rows));
@@ -299,7 +304,7 @@ void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Windo
         const std::uint32_t acc_addr = acc.addr + static_cast<std::uint32_t>(ci) * acc.size;
         bool first = true;
         for (const auto& p : *chains[ci]) {
-          const unsigned kt_n = ceil_div(p.k, t.rows);
+          const unsigned kt_n = ceil_div(p.k, kd);
           for (unsigned kt0 = 0; kt0 < kt_n; kt0 += k_blk) {
             const unsigned kc = std::min(k_blk, kt_n - kt0);
             isa::Transfer tw;  // W [nt][kt][r]: nc N tiles of kc K tiles each
@@ -312,9 +317,9 @@ void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Windo
             tw.local_stride = kc * t.rows;
             x.cmds.add(isa::load(tw));
             isa::GemmArgs g;
-            g.bf16 = true;
+            g.bf16 = !x.int8;
             g.accumulate = !first;
-            g.a_addr = p.a.word(m0, kt0 * t.rows);
+            g.a_addr = p.a.word(m0, kt0 * kd);
             g.a_kstride = p.a.group_stride;
             g.w_addr = wsp.addr;
             g.w_kstride = t.rows;
@@ -471,6 +476,7 @@ ref::LayerShape layer_shape(const ModelDesc& m) {
 
 Placement Placement::sub(unsigned r0, unsigned c0, unsigned nrows, unsigned ncols) const {
   if (c0 % group != 0) throw std::logic_error("Placement::sub: column not on a word boundary");
+  if (pairs && r0 % 2 != 0) throw std::logic_error("Placement::sub: odd first row of a pair-interleaved tensor");
   if (r0 + nrows > rows || c0 + ncols > cols) throw std::logic_error("Placement::sub: block outside the tensor");
   Placement p = *this;
   p.addr = word(r0, c0);
@@ -513,6 +519,28 @@ ref::Matrix<std::uint16_t> read_bf16(const ref::LocalMemories& mem, const Placem
       y(r, c) = static_cast<std::uint16_t>(m.at(at) | m.at(at + 1) << 8);
     }
   return y;
+}
+
+// The end of an encoder stream: the STORE of Y (row layout) and the DRAM
+// regions, now that the constant image is complete. The first command is the
+// input LOAD, the last the output STORE: their DRAM addresses are set here.
+static void finish_encoder(CompiledLayer& out, CmdStream& cmds, DramImage& img, const Placement& y_pl, unsigned T,
+                           std::uint32_t input_bytes, std::uint32_t dram_base, const Target& t) {
+  isa::Transfer ty;
+  ty.row_words = T * out.out_row_words;
+  check_u16(ty.row_words, "y STORE words");
+  ty.space = Space::Aspad;
+  ty.local_addr = y_pl.addr;
+  cmds.add(isa::store(ty));
+  out.dram_base = dram_base;
+  out.weights = {dram_base, img.end() - dram_base};
+  out.input = {img.end(), input_bytes};
+  out.output = {out.input.addr + out.input.bytes, T * out.out_row_words * t.bus_bytes};
+  out.dram_bytes = out.output.addr + out.output.bytes - dram_base;
+  out.cmds = cmds.take();
+  out.cmds.front().w[1] = out.input.addr;
+  out.cmds.back().w[1] = out.output.addr;
+  out.weights_image = std::move(img.bytes());
 }
 
 CompiledLayer compile_encoder_layer_bf16(const ModelDesc& model, const ref::LayerWeightsBf16& w, int seq_len,
@@ -679,30 +707,327 @@ CompiledLayer compile_encoder_layer_bf16(const ref::LayerShape& s, const ref::La
   VecOp norm2 = norm1;
   norm2.params = &ln2;
   emit_vec_rowwise(x, norm2, r2_pl, y_pl);  // Y in row layout, ready for the host
-  {
-    isa::Transfer ty;
-    ty.row_words = T * out.out_row_words;
-    check_u16(ty.row_words, "y STORE words");
-    ty.space = Space::Aspad;
-    ty.local_addr = y_pl.addr;
-    cmds.add(isa::store(ty));
-  }
-
-  // ---- DRAM regions, now that the constant image is complete ----
-  out.weights = {dram_base, img.end() - dram_base};
-  out.input = {img.end(), a_words(T, d, t) * t.bus_bytes};
-  out.output = {out.input.addr + out.input.bytes, T * out.out_row_words * t.bus_bytes};
-  out.dram_base = dram_base;
-  out.dram_bytes = out.output.addr + out.output.bytes - dram_base;
-  out.cmds = cmds.take();
-  // The first command is the input LOAD, the last the output STORE.
-  out.cmds.front().w[1] = out.input.addr;
-  out.cmds.back().w[1] = out.output.addr;
-  out.weights_image = std::move(img.bytes());
+  finish_encoder(out, cmds, img, y_pl, T, a_words(T, d, t) * t.bus_bytes, dram_base, t);
 
   out.probes = {{"x", x_pl}, {"a", a_pl}, {"r1", r1_pl}, {"h1", h1_pl}, {"f", f_pl},
                 {"f2", f2_pl}, {"r2", r2_pl}, {"y", y_pl}, {"q.last", q_pl}, {"p.last", p_pl},
                 {"k.last", kt_pl}, {"v.last", v_pl}};
+  for (unsigned h = 0; h < H; ++h) out.probes["o.h" + std::to_string(h)] = o_pl[h];
+  return out;
+}
+
+// ---- INT8 encoder (I-BERT) ------------------------------------------------------------
+
+namespace {
+
+using I8m = ref::Matrix<std::int8_t>;
+
+template <class E>
+ref::Matrix<E> cols_of(const ref::Matrix<E>& m, std::size_t c0, std::size_t n) {
+  ref::Matrix<E> y(m.rows(), n);
+  for (std::size_t r = 0; r < m.rows(); ++r)
+    for (std::size_t c = 0; c < n; ++c) y(r, c) = m(r, c0 + c);
+  return y;
+}
+template <class E>
+ref::Matrix<E> rows_of(const ref::Matrix<E>& m, std::size_t r0, std::size_t n) {
+  ref::Matrix<E> y(n, m.cols());
+  for (std::size_t r = 0; r < n; ++r)
+    for (std::size_t c = 0; c < m.cols(); ++c) y(r, c) = m(r0 + r, c);
+  return y;
+}
+
+std::uint32_t shift_bits(int s) { return static_cast<std::uint32_t>(s) & 0x3Fu; }
+std::uint32_t shift_zp(const ref::RequantParams& p) {
+  return shift_bits(p.shift) | (static_cast<std::uint32_t>(p.zero_point) << 8);
+}
+
+// REQUANT parameters of columns c0..c0+n-1 of a linear layer: P0 = M, P1 = bias, P2 = shift.
+ParamSet requant_set(const ref::QuantLinearInt8& l, std::size_t c0, std::size_t n) {
+  ParamSet ps;
+  for (std::size_t c = c0; c < c0 + n; ++c) {
+    ps.p0.push_back(static_cast<std::uint32_t>(l.rq.at(c).multiplier));
+    ps.p1.push_back(l.bias.empty() ? 0u : static_cast<std::uint32_t>(l.bias.at(c)));
+    ps.p2.push_back(shift_bits(l.rq.at(c).shift));
+  }
+  return ps;
+}
+// The same (M, s) on n channels, no bias.
+ParamSet uniform_set(const ref::RequantParams& p, std::size_t n) {
+  ParamSet ps;
+  ps.p0.assign(n, static_cast<std::uint32_t>(p.multiplier));
+  ps.p1.assign(n, 0u);
+  ps.p2.assign(n, shift_bits(p.shift));
+  return ps;
+}
+ParamSet norm_set(const ref::QuantNormInt8& nm) {
+  ParamSet ps;
+  for (auto g : nm.gamma) ps.p0.push_back(static_cast<std::uint32_t>(static_cast<std::int32_t>(g)) & 0xFFu);
+  for (auto b : nm.beta) ps.p1.push_back(static_cast<std::uint32_t>(b));
+  return ps;
+}
+
+VecOp requant_op(const ParamSet& ps, std::int32_t zero_point, bool lut = false) {
+  VecOp op;
+  op.func = VecFunc::Requant;
+  op.cfg = {static_cast<std::uint32_t>(zero_point), lut ? 1u : 0u, 0, 0};
+  op.params = &ps;
+  return op;
+}
+VecOp add_i8_op(const ref::IntAddParams& p) {
+  VecOp op;
+  op.func = VecFunc::AddI8;
+  op.cfg = {(static_cast<std::uint32_t>(p.za) & 0xFFu) | ((static_cast<std::uint32_t>(p.zb) & 0xFFu) << 8),
+            (static_cast<std::uint32_t>(p.ka) & 0xFFFFu) | (static_cast<std::uint32_t>(p.kb) << 16),
+            static_cast<std::uint32_t>(p.out.multiplier), shift_zp(p.out)};
+  return op;
+}
+VecOp layernorm_i32_op(const ParamSet& ps, const ref::IntNormParams& p) {
+  VecOp op;
+  op.func = VecFunc::LayernormI32;
+  op.cfg = {p.eps_q16, static_cast<std::uint32_t>(p.out.multiplier), shift_zp(p.out), 0};
+  op.params = &ps;
+  op.whole_row = true;
+  return op;
+}
+
+// T x cols int8 in the INT8 GEMM A layout [kt][row] (2*Rows bytes per word).
+Placement a_layout_i8(std::uint32_t addr, unsigned rows, unsigned cols, const Target& t) {
+  return {Space::Aspad, addr, 1, rows, 2 * t.rows, rows, cols};
+}
+unsigned a_words_i8(unsigned rows, unsigned cols, const Target& t) { return ceil_div(cols, 2 * t.rows) * rows; }
+
+struct HeadPlacesI8 {
+  Placement q;   // T x hd int8, A layout
+  Placement kt;  // K_g in WSPAD in the A layout (w_transposed: token n is word n of a K tile)
+  Placement v;   // V_g in WSPAD as INT8 W tiles (pairs of tokens per word)
+  Placement l;   // T x T int8 logits, ASPAD
+  Placement p;   // T x T uint8 probabilities, A layout (the A of P x V, a_unsigned)
+  Placement o;   // T x hd int8, A layout
+};
+
+// S = Q_h K_g^T (int32), L = REQUANT(S), P = SOFTMAX_I8(L, S2), O = REQUANT(P V_g) (a_unsigned).
+void emit_attention_head_i8(Ctx& x, const HeadPlacesI8& hp, unsigned hd, const ParamSet& score_ps,
+                            const ParamSet& pv_ps, std::uint32_t softmax_q20, Window acc) {
+  const Target& t = x.t;
+  const unsigned T = hp.q.rows, kd = 2 * t.rows;
+  const unsigned nt_s = ceil_div(T, t.cols), nt_o = ceil_div(hd, t.cols);
+  const unsigned m_blk = std::min(T, acc.size / std::max(nt_s, nt_o));
+  if (m_blk == 0) fail("ACC too small for one attention row");
+  for (unsigned m0 = 0; m0 < T; m0 += m_blk) {
+    const unsigned mr = std::min(m_blk, T - m0);
+    isa::GemmArgs s;
+    s.bf16 = false;
+    s.w_transposed = true;
+    s.a_addr = hp.q.word(m0, 0);
+    s.a_kstride = hp.q.group_stride;
+    s.k_tiles = ceil_div(hd, kd);
+    s.w_addr = hp.kt.addr;
+    s.w_kstride = hp.kt.group_stride;
+    s.n_tiles = nt_s;
+    s.w_nstride = t.cols;
+    s.acc_addr = acc.addr;
+    s.acc_nstride = mr;
+    s.m = mr;
+    x.cmds.add(isa::gemm(s));
+    emit_vec_rowwise(x, requant_op(score_ps, 0), acc_layout(acc.addr, mr, T, t), hp.l.sub(m0, 0, mr, T));
+    VecOp sm;
+    sm.func = VecFunc::SoftmaxI8;
+    sm.cfg = {softmax_q20, 0, 0, 0};
+    sm.whole_row = true;
+    emit_vec_rowwise(x, sm, hp.l.sub(m0, 0, mr, T), hp.p.sub(m0, 0, mr, T));
+
+    isa::GemmArgs o;
+    o.bf16 = false;
+    o.a_unsigned = true;
+    o.a_addr = hp.p.word(m0, 0);
+    o.a_kstride = hp.p.group_stride;
+    o.k_tiles = ceil_div(T, kd);
+    o.w_addr = hp.v.addr;
+    o.w_kstride = t.rows;
+    o.n_tiles = nt_o;
+    o.w_nstride = hp.v.group_stride;
+    o.acc_addr = acc.addr;
+    o.acc_nstride = mr;
+    o.m = mr;
+    x.cmds.add(isa::gemm(o));
+    emit_vec_rowwise(x, requant_op(pv_ps, 0), acc_layout(acc.addr, mr, hd, t), hp.o.sub(m0, 0, mr, hd));
+  }
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> CompiledLayer::pack_input_i8(const ref::Matrix<std::int8_t>& x) const {
+  if (x.rows() != seq_len || x.cols() != d_model) throw std::invalid_argument("pack_input_i8: x is not T x d_model");
+  return pack_a_i8(x, target);
+}
+
+ref::Matrix<std::int8_t> CompiledLayer::unpack_output_i8(const std::vector<std::uint8_t>& b) const {
+  if (b.size() < output.bytes) throw std::invalid_argument("unpack_output_i8: buffer too small");
+  ref::Matrix<std::int8_t> y(seq_len, d_model);
+  for (unsigned r = 0; r < seq_len; ++r)
+    for (unsigned e = 0; e < d_model; ++e)
+      y(r, e) = static_cast<std::int8_t>(b[std::size_t{r} * out_row_words * bus_bytes + e]);
+  return y;
+}
+
+ref::Matrix<std::int32_t> read_i8(const ref::LocalMemories& mem, const Placement& p, const ref::AccelConfig& cfg,
+                                  bool is_unsigned) {
+  if (p.space == Space::Acc) throw std::invalid_argument("read_i8: ACC holds int32, not int8");
+  const auto& m = p.space == Space::Wspad ? mem.wspad : mem.aspad;
+  ref::Matrix<std::int32_t> y(p.rows, p.cols);
+  for (unsigned r = 0; r < p.rows; ++r)
+    for (unsigned c = 0; c < p.cols; ++c) {
+      const std::size_t lane = p.pairs ? 2 * (c % p.group) + (r & 1u) : c % p.group;
+      const std::uint8_t v = m.at(std::size_t{p.word(r, c)} * cfg.bus_bytes + lane);
+      y(r, c) = is_unsigned ? std::int32_t{v} : std::int32_t{static_cast<std::int8_t>(v)};
+    }
+  return y;
+}
+
+CompiledLayer compile_encoder_layer_int8(const ref::LayerShape& s, const ref::QuantLayer& ql, int seq_len,
+                                         const ref::AccelConfig& cfg, std::uint32_t dram_base) {
+  if (s.kind != ref::LayerKind::Encoder) fail("shape is not an encoder");
+  if (s.norm != ref::LayerNormKind::LayerNorm || s.act != ref::LayerActivation::Gelu || s.rope)
+    fail("the INT8 encoder is LayerNorm + GELU without RoPE");
+  if (s.heads == 0 || s.kv_heads == 0 || s.heads % s.kv_heads != 0) fail("heads must be a multiple of kv_heads");
+  if (seq_len <= 0) fail("seq_len must be positive");
+  const Target t = target_of(cfg);
+  if (t.bus_bytes < 2 * t.rows || t.bus_bytes < 2 * t.cols) fail("bus_bytes must be >= 2*rows and >= 2*cols");
+  if (dram_base % t.bus_bytes != 0) fail("dram_base must be a multiple of bus_bytes");
+  const auto T = static_cast<unsigned>(seq_len);
+  const auto d = static_cast<unsigned>(s.d_model), hd = static_cast<unsigned>(s.head_dim);
+  const auto H = static_cast<unsigned>(s.heads), G = static_cast<unsigned>(s.kv_heads);
+  const auto F = static_cast<unsigned>(s.ffn), group = H / G;
+  const unsigned kd = 2 * t.rows;
+  const ref::QuantLayerWeightsInt8& w = ql.w;
+  const ref::QuantLayerParams& qp = ql.p;
+  const auto lin = [&](const ref::QuantLinearInt8& l, unsigned in, unsigned outn, const char* name) {
+    if (l.w.rows() != in || l.w.cols() != outn || l.rq.size() != outn || (!l.bias.empty() && l.bias.size() != outn))
+      fail(std::string(name) + " does not have the layer's shape");
+  };
+  lin(w.q, d, H * hd, "q");
+  lin(w.k, d, G * hd, "k");
+  lin(w.v, d, G * hd, "v");
+  lin(w.o, H * hd, d, "o");
+  lin(w.ffn1, d, F, "ffn1");
+  lin(w.ffn2, F, d, "ffn2");
+  for (const auto* nm : {&w.norm1, &w.norm2})
+    if (nm->gamma.size() != d || nm->beta.size() != d) fail("norm gamma/beta do not have length d_model");
+
+  CompiledLayer out;
+  out.seq_len = T;
+  out.d_model = d;
+  out.bus_bytes = t.bus_bytes;
+  out.target = t;
+
+  // ---- weights (INT8 W layout), parameter sets ----
+  DramImage img(dram_base, t.bus_bytes);
+  std::vector<std::uint32_t> wq(H), wo(H), wk(G), wv(G);
+  std::vector<ParamSet> rq_q(H), rq_k(G), rq_v(G);
+  for (unsigned h = 0; h < H; ++h) {
+    wq[h] = img.put(pack_w_i8(cols_of(w.q.w, h * hd, hd), t));
+    wo[h] = img.put(pack_w_i8(rows_of(w.o.w, h * hd, hd), t));
+    rq_q[h] = requant_set(w.q, h * hd, hd);
+  }
+  for (unsigned g = 0; g < G; ++g) {
+    wk[g] = img.put(pack_w_i8(cols_of(w.k.w, g * hd, hd), t));
+    wv[g] = img.put(pack_w_i8(cols_of(w.v.w, g * hd, hd), t));
+    rq_k[g] = requant_set(w.k, g * hd, hd);
+    rq_v[g] = requant_set(w.v, g * hd, hd);
+  }
+  const std::uint32_t w1 = img.put(pack_w_i8(w.ffn1.w, t)), w2 = img.put(pack_w_i8(w.ffn2.w, t));
+  I8m ident(d, d);
+  for (unsigned i = 0; i < d; ++i)
+    for (unsigned j = 0; j < d; ++j) ident(i, j) = i == j ? 1 : 0;
+  const std::uint32_t wid = img.put(pack_w_i8(ident, t));
+  const ParamSet rq_o = requant_set(w.o, 0, d), rq_1 = requant_set(w.ffn1, 0, F), rq_2 = requant_set(w.ffn2, 0, d);
+  const ParamSet score_ps = uniform_set(qp.score_rq, T), pv_ps = uniform_set(qp.pv_rq, hd);
+  const ParamSet ln1 = norm_set(w.norm1), ln2 = norm_set(w.norm2);
+  std::vector<std::uint8_t> lut_bytes(256);
+  for (unsigned i = 0; i < 256; ++i) lut_bytes[i] = static_cast<std::uint8_t>(qp.gelu_table[i]);
+  const std::uint32_t lut_dram = img.put(lut_bytes);
+
+  // ---- on-chip placement ----
+  SpadAlloc aspad("ASPAD", t.aspad_words), wspad("WSPAD", t.wspad_words);
+  const unsigned t_cols = ceil_div(T, t.cols) * t.cols, nt_hd = ceil_div(hd, t.cols);
+  const unsigned v_nstride = ceil_div(T, kd) * t.rows;  // words of one N tile of V (K = tokens, 2 per word)
+  const Placement kt_pl{Space::Wspad, wspad.take_top(ceil_div(hd, kd) * t_cols, "K of one KV head"), 1, t_cols, kd, T,
+                        hd};
+  Placement v_pl{Space::Wspad, wspad.take_top(nt_hd * v_nstride, "V of one KV head"), 1, v_nstride, t.cols, T, hd};
+  v_pl.pairs = true;
+  const Window wsp_win{0, wspad.free()}, acc_win{0, t.acc_rows};
+
+  const std::uint32_t params_stage = aspad.take(ceil_div(3 * cfg.vec_maxlen, t.bus_bytes / 4), "PARAMS staging");
+  const unsigned lut_words = ceil_div(256, t.bus_bytes);
+  const std::uint32_t lut_stage = aspad.take(lut_words, "LUT staging");
+  const auto take_a = [&](unsigned cols, const std::string& what) {
+    return a_layout_i8(aspad.take(a_words_i8(T, cols, t), what), T, cols, t);
+  };
+  const Placement x_pl = take_a(d, "x");
+  const Placement q_pl = take_a(hd, "q of one head");
+  const Placement l_pl = take_a(T, "logits of one head");
+  const Placement p_pl = take_a(T, "p of one head");
+  std::vector<Placement> o_pl;
+  for (unsigned h = 0; h < H; ++h) o_pl.push_back(take_a(hd, "o.h" + std::to_string(h)));
+  const Placement a_pl = take_a(d, "a"), r1_pl = take_a(d, "r1"), h1_pl = take_a(d, "h1");
+  const Placement f_pl = take_a(F, "f"), f2_pl = take_a(d, "f2"), r2_pl = take_a(d, "r2");
+  out.out_row_words = ceil_div(d, t.bus_bytes);
+  const Placement y_pl{Space::Aspad, aspad.take(T * out.out_row_words, "y"), out.out_row_words, 1, t.bus_bytes, T, d};
+
+  CmdStream cmds;
+  BlobMap blobs;
+  Ctx x{cfg, t, img, cmds, params_stage, blobs};
+  x.int8 = true;
+
+  // ---- the stream ----
+  {
+    isa::Transfer tx;  // x arrives in the INT8 A layout, one contiguous block
+    tx.row_words = a_words_i8(T, d, t);
+    check_u16(tx.row_words, "x LOAD words");
+    tx.space = Space::Aspad;
+    tx.local_addr = x_pl.addr;
+    cmds.add(isa::load(tx));
+  }
+  for (unsigned g = 0; g < G; ++g) {
+    emit_matmul(x, {{x_pl, wk[g], d}}, hd, wsp_win, acc_win, into(x, requant_op(rq_k[g], 0), kt_pl));
+    emit_matmul(x, {{x_pl, wv[g], d}}, hd, wsp_win, acc_win, into(x, requant_op(rq_v[g], 0), v_pl));
+    for (unsigned h = g * group; h < (g + 1) * group; ++h) {
+      emit_matmul(x, {{x_pl, wq[h], d}}, hd, wsp_win, acc_win, into(x, requant_op(rq_q[h], 0), q_pl));
+      emit_attention_head_i8(x, {q_pl, kt_pl, v_pl, l_pl, p_pl, o_pl[h]}, hd, score_ps, pv_ps,
+                             qp.softmax_scale_q20, acc_win);
+    }
+  }
+  std::vector<MatmulPart> o_parts;
+  for (unsigned h = 0; h < H; ++h) o_parts.push_back({o_pl[h], wo[h], hd});
+  emit_matmul(x, o_parts, d, wsp_win, acc_win, into(x, requant_op(rq_o, 0), a_pl));
+  emit_vec_rowwise(x, add_i8_op(qp.add1), x_pl, r1_pl, &a_pl);  // R1 = X + A
+  // int32(R1) by the identity GEMM into ACC, then LAYERNORM_I32 of whole rows.
+  emit_matmul(x, {{r1_pl, wid, d}}, d, wsp_win, acc_win, into(x, layernorm_i32_op(ln1, w.norm1.p), h1_pl), {}, true);
+
+  {
+    isa::Transfer tl;  // the i-GELU table
+    tl.dram_addr = lut_dram;
+    tl.row_words = lut_words;
+    tl.space = Space::Aspad;
+    tl.local_addr = lut_stage;
+    cmds.add(isa::load(tl));
+    isa::VecArgs v;
+    v.func = VecFunc::LutLoad;
+    v.src = {lut_stage, Space::Aspad, 0, 1, t.bus_bytes};
+    v.rows = 1;
+    v.n = 256;
+    cmds.add(isa::vec(v));
+  }
+  emit_matmul(x, {{h1_pl, w1, d}}, F, wsp_win, acc_win, into(x, requant_op(rq_1, 0, true), f_pl));
+  emit_matmul(x, {{f_pl, w2, F}}, d, wsp_win, acc_win, into(x, requant_op(rq_2, 0), f2_pl));
+  emit_vec_rowwise(x, add_i8_op(qp.add2), h1_pl, r2_pl, &f2_pl);  // R2 = H1 + F2
+  emit_matmul(x, {{r2_pl, wid, d}}, d, wsp_win, acc_win, into(x, layernorm_i32_op(ln2, w.norm2.p), y_pl), {}, true);
+  finish_encoder(out, cmds, img, y_pl, T, a_words_i8(T, d, t) * t.bus_bytes, dram_base, t);
+
+  out.probes = {{"x", x_pl},   {"a", a_pl},       {"r1", r1_pl},     {"h1", h1_pl},    {"f", f_pl},
+                {"f2", f2_pl}, {"r2", r2_pl},     {"y", y_pl},       {"q.last", q_pl}, {"l.last", l_pl},
+                {"p.last", p_pl}, {"k.last", kt_pl}, {"v.last", v_pl}};
   for (unsigned h = 0; h < H; ++h) out.probes["o.h" + std::to_string(h)] = o_pl[h];
   return out;
 }

@@ -591,19 +591,39 @@ Matrix<double> decoder_layer_f64(const Matrix<double>& x, const LayerShape& s, c
 
 // ---- mismatch report --------------------------------------------------------------
 
-std::optional<std::string> first_mismatch(const Matrix<uint16_t>& got, const Matrix<uint16_t>& want,
-                                          std::string_view tensor) {
+namespace {
+// The first differing element of two matrices; show(v) prints one value.
+template <class T, class Show>
+std::optional<std::string> first_mismatch_of(const Matrix<T>& got, const Matrix<T>& want, std::string_view tensor,
+                                             Show show) {
   const std::string name = "tensor " + std::string(tensor);
   if (got.rows() != want.rows() || got.cols() != want.cols())
     return name + ": got shape " + dims(got.rows(), got.cols()) + " want " + dims(want.rows(), want.cols());
   for (std::size_t r = 0; r < got.rows(); ++r)
     for (std::size_t c = 0; c < got.cols(); ++c)
-      if (got(r, c) != want(r, c)) {
-        char bits[40];
-        std::snprintf(bits, sizeof bits, ": got 0x%04X want 0x%04X", got(r, c), want(r, c));
-        return name + " row " + std::to_string(r) + " col " + std::to_string(c) + bits;
-      }
+      if (got(r, c) != want(r, c))
+        return name + " row " + std::to_string(r) + " col " + std::to_string(c) + ": got " + show(got(r, c)) +
+               " want " + show(want(r, c));
   return std::nullopt;
+}
+}  // namespace
+
+std::optional<std::string> first_mismatch(const Matrix<uint16_t>& got, const Matrix<uint16_t>& want,
+                                          std::string_view tensor) {
+  return first_mismatch_of(got, want, tensor, [](uint16_t v) {
+    char b[8];
+    std::snprintf(b, sizeof b, "0x%04X", v);
+    return std::string(b);
+  });
+}
+
+std::optional<std::string> first_mismatch(const Matrix<int8_t>& got, const Matrix<int8_t>& want,
+                                          std::string_view tensor) {
+  return first_mismatch_of(got, want, tensor, [](int8_t v) {
+    char b[16];
+    std::snprintf(b, sizeof b, "%d (0x%02X)", v, v & 0xFF);
+    return std::string(b);
+  });
 }
 
 }  // namespace npu::ref

@@ -28,6 +28,7 @@
 #include "npu/isa.hpp"
 #include "npu/ref/accel_model.hpp"
 #include "npu/ref/layer.hpp"
+#include "npu/ref/layer_int8.hpp"
 #include "npu/ref/matrix.hpp"
 
 #include <cstdint>
@@ -52,8 +53,13 @@ struct Placement {
   std::uint32_t addr = 0;
   unsigned row_stride = 0, group_stride = 0, group = 1;
   unsigned rows = 0, cols = 0;
+  // INT8 destinations only (VEC dst_pairs): rows 2i and 2i+1 share the words of row i, element
+  // (r, c) in byte 2*(c % group) + (r & 1): the INT8 W tile layout (K = rows).
+  bool pairs = false;
 
-  std::uint32_t word(unsigned r, unsigned c) const { return addr + r * row_stride + (c / group) * group_stride; }
+  std::uint32_t word(unsigned r, unsigned c) const {
+    return addr + (pairs ? r / 2 : r) * row_stride + (c / group) * group_stride;
+  }
   // The block of rows r0.. and columns c0.. (c0 a multiple of group: streams start at lane 0).
   Placement sub(unsigned r0, unsigned c0, unsigned nrows, unsigned ncols) const;
   isa::Stream stream() const;
@@ -82,10 +88,19 @@ struct CompiledLayer {
   // The output region's bytes as T x d: row r at r*out_row_words bus words, element e at halfword e
   // (or the A layout when output_a_layout).
   ref::Matrix<std::uint16_t> unpack_output(const std::vector<std::uint8_t>& bytes) const;
+  // The INT8 layer's forms: x (T x d int8) in the INT8 GEMM A layout (pack_a_i8); the output
+  // region as T x d int8, row r at r*out_row_words bus words, element e at byte e.
+  std::vector<std::uint8_t> pack_input_i8(const ref::Matrix<std::int8_t>& x) const;
+  ref::Matrix<std::int8_t> unpack_output_i8(const std::vector<std::uint8_t>& bytes) const;
 };
 
 // A BF16 tensor read back from local memory (ASPAD or WSPAD) by its placement.
 ref::Matrix<std::uint16_t> read_bf16(const ref::LocalMemories& mem, const Placement& p, const ref::AccelConfig& cfg);
+
+// An INT8 (or uint8) tensor read back from ASPAD or WSPAD by its placement (pairs included),
+// widened to int32 (uint8 when `is_unsigned`).
+ref::Matrix<std::int32_t> read_i8(const ref::LocalMemories& mem, const Placement& p, const ref::AccelConfig& cfg,
+                                  bool is_unsigned = false);
 
 // BERT post-norm encoder layer (LayerNorm or RMSNorm, GELU) over seq_len
 // tokens. Throws std::invalid_argument when the shape is not an encoder or
@@ -94,6 +109,14 @@ ref::Matrix<std::uint16_t> read_bf16(const ref::LocalMemories& mem, const Placem
 CompiledLayer compile_encoder_layer_bf16(const ref::LayerShape& shape, const ref::LayerWeightsBf16& w, int seq_len,
                                          const ref::AccelConfig& cfg, std::uint32_t dram_base = 0x10000);
 CompiledLayer compile_encoder_layer_bf16(const ModelDesc& model, const ref::LayerWeightsBf16& w, int seq_len,
+                                         const ref::AccelConfig& cfg, std::uint32_t dram_base = 0x10000);
+
+// BERT encoder layer on the INT8 path (I-BERT; docs/numerics.md, "Transformer layers, INT8
+// (I-BERT)"): the integer steps of ref::encoder_layer_int8 as one DRAM-to-DRAM stream. Input
+// x int8 in the INT8 A layout (pack_input_i8), output Y int8 (unpack_output_i8). Probes:
+// "x", "q.last", "k.last", "l.last", "p.last" (uint8), "o.h<i>", "a", "r1", "h1", "f", "f2",
+// "r2", "y". Throws std::invalid_argument as the BF16 form does.
+CompiledLayer compile_encoder_layer_int8(const ref::LayerShape& shape, const ref::QuantLayer& ql, int seq_len,
                                          const ref::AccelConfig& cfg, std::uint32_t dram_base = 0x10000);
 
 // ---- decoder (LLaMA pre-norm, RoPE, grouped-query attention, KV cache in DRAM) ----

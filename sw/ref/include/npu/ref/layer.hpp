@@ -110,5 +110,7 @@ Matrix<double> bf16_to_f64(const Matrix<uint16_t>& m);
 // if equal.
 std::optional<std::string> first_mismatch(const Matrix<uint16_t>& got, const Matrix<uint16_t>& want,
                                           std::string_view tensor);
+std::optional<std::string> first_mismatch(const Matrix<int8_t>& got, const Matrix<int8_t>& want,
+                                          std::string_view tensor);
 
 }  // namespace npu::ref

@@ -1,0 +1,130 @@
+// One INT8 (I-BERT) encoder layer compiled into one command stream
+// (npu::compiler::compile_encoder_layer_int8), run DRAM to DRAM on the
+// functional model, must equal the direct reference
+// (npu::ref::encoder_layer_int8) bit for bit; on a mismatch the intermediates
+// left in ASPAD / WSPAD are compared with the reference's LayerTraceInt8 to
+// name the first step that differs.
+#include "npu/compiler/layer.hpp"
+#include "npu/ref/accel_model.hpp"
+#include "npu/ref/layer_int8.hpp"
+#include "npu/ref/vec_model.hpp"
+#include "layer_test_configs.hpp"
+#include "random_layer.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace npu;
+using test::base_config;
+using test::fault_text;
+using test::small_config;
+
+namespace {
+
+ref::LayerShape shape_of(std::size_t d, std::size_t heads, std::size_t hd, std::size_t ffn) {
+  ref::LayerShape s;
+  s.kind = ref::LayerKind::Encoder;
+  s.d_model = d;
+  s.heads = s.kv_heads = heads;
+  s.head_dim = hd;
+  s.ffn = ffn;
+  s.norm = ref::LayerNormKind::LayerNorm;
+  s.act = ref::LayerActivation::Gelu;
+  s.eps = 1e-12f;
+  return s;
+}
+
+// "tensor row r col c: got g, want w", or nothing when equal.
+std::optional<std::string> mismatch(const ref::Matrix<std::int32_t>& got, const ref::Matrix<std::int32_t>& want,
+                                    const std::string& name) {
+  if (got.rows() != want.rows() || got.cols() != want.cols()) return name + ": shape differs";
+  for (std::size_t r = 0; r < got.rows(); ++r)
+    for (std::size_t c = 0; c < got.cols(); ++c)
+      if (got(r, c) != want(r, c))
+        return name + " row " + std::to_string(r) + " col " + std::to_string(c) + ": got " +
+               std::to_string(got(r, c)) + ", want " + std::to_string(want(r, c));
+  return std::nullopt;
+}
+
+ref::Matrix<std::int32_t> cols32(const ref::Matrix<std::int32_t>& m, std::size_t c0, std::size_t n) {
+  ref::Matrix<std::int32_t> y(m.rows(), n);
+  for (std::size_t r = 0; r < m.rows(); ++r)
+    for (std::size_t c = 0; c < n; ++c) y(r, c) = m(r, c0 + c);
+  return y;
+}
+
+void check_layer_int8(const ref::LayerShape& s, unsigned T, const ref::AccelConfig& cfg, std::uint64_t seed) {
+  CAPTURE(seed, T, s.d_model, s.heads, s.head_dim, s.ffn, cfg.rows, cfg.cols);
+  tb::LayerRand rnd(seed);
+  const ref::LayerWeightsBf16 wb = tb::random_weights(s, rnd, true);
+  const ref::Matrix<std::uint16_t> xb = rnd.matrix(T, s.d_model, 0, 1);
+  const ref::Matrix<double> xd = ref::bf16_to_f64(xb);
+  const ref::ActivationScalesInt8 scales = ref::calibrate_encoder_int8(xd, s, wb);
+  const ref::QuantLayer ql = ref::quantize_encoder_layer(wb, s, scales, true);
+  const ref::Matrix<std::int8_t> xq = ref::quantize_tensor_int8(xd, ql.p.scales.x);
+  ref::LayerTraceInt8 trace;
+  const ref::Matrix<std::int8_t> want = ref::encoder_layer_int8(xq, s, ql, &trace);
+
+  const compiler::CompiledLayer cl = compiler::compile_encoder_layer_int8(s, ql, static_cast<int>(T), cfg);
+  CAPTURE(cl.cmds.size());
+  ref::AccelModel m(cfg);
+  ref::install(m);
+  m.set_window(cl.dram_base, cl.dram_bytes);
+  m.write_dram(cl.weights.addr, cl.weights_image);
+  m.write_dram(cl.input.addr, cl.pack_input_i8(xq));
+  m.write_dram(cl.output.addr, std::vector<std::uint8_t>(cl.output.bytes, 0xA5));
+  const auto fault = m.run(cl.cmds, [](std::size_t i) { return static_cast<std::uint32_t>(0x1000 + 64 * i); });
+  INFO("fault: " << fault_text(fault));
+  REQUIRE_FALSE(fault.has_value());
+  const ref::Matrix<std::int8_t> got = cl.unpack_output_i8(m.read_dram(cl.output.addr, cl.output.bytes));
+
+  // The on-chip intermediates in the order the layer computes them (the last head's only).
+  const std::size_t hd = s.head_dim, H = s.heads, last = H - 1, g_last = last / s.group();
+  std::optional<std::string> first_bad;
+  const auto probe = [&](const std::string& p, const ref::Matrix<std::int32_t>& w, bool u = false) {
+    if (!first_bad) first_bad = mismatch(compiler::read_i8(m.mem(), cl.probes.at(p), cfg, u), w, p);
+  };
+  probe("k.last", cols32(trace.at("k"), g_last * hd, hd));
+  probe("v.last", cols32(trace.at("v"), g_last * hd, hd));
+  probe("q.last", cols32(trace.at("q"), last * hd, hd));
+  probe("l.last", trace.at("l.h" + std::to_string(last)));
+  probe("p.last", trace.at("p.h" + std::to_string(last)), true);
+  for (std::size_t h = 0; h < H; ++h) probe("o.h" + std::to_string(h), cols32(trace.at("attn"), h * hd, hd));
+  for (const char* n : {"a", "r1", "h1", "f", "f2", "r2", "y"}) probe(n, trace.at(n));
+  INFO("first intermediate that differs: " << first_bad.value_or("none"));
+
+  ref::Matrix<std::int32_t> got32(T, s.d_model), want32(T, s.d_model);
+  for (std::size_t r = 0; r < T; ++r)
+    for (std::size_t c = 0; c < s.d_model; ++c) got32(r, c) = got(r, c), want32(r, c) = want(r, c);
+  // A meaningful comparison: the reference output is not degenerate (saturated or all zero).
+  std::size_t distinct = 0;
+  {
+    std::vector<bool> seen(256, false);
+    for (std::size_t r = 0; r < T; ++r)
+      for (std::size_t c = 0; c < s.d_model; ++c)
+        if (!seen[static_cast<std::uint8_t>(want(r, c))]) seen[static_cast<std::uint8_t>(want(r, c))] = true, ++distinct;
+  }
+  CHECK(distinct > 20);
+  const auto bad = mismatch(got32, want32, "y (DRAM)");
+  INFO("output: " << bad.value_or("bit-exact"));
+  CHECK_FALSE(bad.has_value());
+  CHECK_FALSE(first_bad.has_value());
+}
+
+}  // namespace
+
+TEST_CASE("layer int8 compile: the I-BERT encoder layer equals encoder_layer_int8 bit for bit",
+          "[compiler][layer][int8]") {
+  struct Case {
+    ref::LayerShape shape;
+    unsigned t;
+  };
+  const Case cases[] = {{shape_of(40, 2, 20, 64), 7}, {shape_of(24, 3, 8, 40), 13}};
+  for (const auto& cfg : {small_config(), base_config()})
+    for (const Case& c : cases)
+      for (std::uint64_t seed : {1u, 2u}) check_layer_int8(c.shape, c.t, cfg, seed);
+}
