@@ -50,13 +50,6 @@ std::optional<std::string> mismatch(const ref::Matrix<std::int32_t>& got, const 
   return std::nullopt;
 }
 
-ref::Matrix<std::int32_t> cols32(const ref::Matrix<std::int32_t>& m, std::size_t c0, std::size_t n) {
-  ref::Matrix<std::int32_t> y(m.rows(), n);
-  for (std::size_t r = 0; r < m.rows(); ++r)
-    for (std::size_t c = 0; c < n; ++c) y(r, c) = m(r, c0 + c);
-  return y;
-}
-
 void check_layer_int8(const ref::LayerShape& s, unsigned T, const ref::AccelConfig& cfg, std::uint64_t seed) {
   CAPTURE(seed, T, s.d_model, s.heads, s.head_dim, s.ffn, cfg.rows, cfg.cols);
   tb::LayerRand rnd(seed);
@@ -88,12 +81,12 @@ void check_layer_int8(const ref::LayerShape& s, unsigned T, const ref::AccelConf
   const auto probe = [&](const std::string& p, const ref::Matrix<std::int32_t>& w, bool u = false) {
     if (!first_bad) first_bad = mismatch(compiler::read_i8(m.mem(), cl.probes.at(p), cfg, u), w, p);
   };
-  probe("k.last", cols32(trace.at("k"), g_last * hd, hd));
-  probe("v.last", cols32(trace.at("v"), g_last * hd, hd));
-  probe("q.last", cols32(trace.at("q"), last * hd, hd));
+  probe("k.last", ref::columns(trace.at("k"), g_last * hd, hd));
+  probe("v.last", ref::columns(trace.at("v"), g_last * hd, hd));
+  probe("q.last", ref::columns(trace.at("q"), last * hd, hd));
   probe("l.last", trace.at("l.h" + std::to_string(last)));
   probe("p.last", trace.at("p.h" + std::to_string(last)), true);
-  for (std::size_t h = 0; h < H; ++h) probe("o.h" + std::to_string(h), cols32(trace.at("attn"), h * hd, hd));
+  for (std::size_t h = 0; h < H; ++h) probe("o.h" + std::to_string(h), ref::columns(trace.at("attn"), h * hd, hd));
   for (const char* n : {"a", "r1", "h1", "f", "f2", "r2", "y"}) probe(n, trace.at(n));
   INFO("first intermediate that differs: " << first_bad.value_or("none"));
 

@@ -120,27 +120,8 @@ void check_input(const char* who, const Matrix<T>& x, const LayerShape& s, std::
 
 // ---- matrix plumbing (no arithmetic) ------------------------------------------
 
-template <class T>
-Matrix<T> columns(const Matrix<T>& m, std::size_t c0, std::size_t n) {
-  Matrix<T> y(m.rows(), n);
-  for (std::size_t r = 0; r < m.rows(); ++r)
-    for (std::size_t c = 0; c < n; ++c) y(r, c) = m(r, c0 + c);
-  return y;
-}
 
-template <class T>
-void put_columns(Matrix<T>& dst, std::size_t c0, const Matrix<T>& src) {
-  for (std::size_t r = 0; r < src.rows(); ++r)
-    for (std::size_t c = 0; c < src.cols(); ++c) dst(r, c0 + c) = src(r, c);
-}
 
-template <class T>
-Matrix<T> transpose(const Matrix<T>& m) {
-  Matrix<T> y(m.cols(), m.rows());
-  for (std::size_t r = 0; r < m.rows(); ++r)
-    for (std::size_t c = 0; c < m.cols(); ++c) y(c, r) = m(r, c);
-  return y;
-}
 
 template <class T>
 Matrix<T> stack_rows(const Matrix<T>& top, const Matrix<T>& bottom) {

@@ -197,20 +197,6 @@ double max_abs(const F64& m) {
   return a;
 }
 
-template <class T>
-Matrix<T> columns(const Matrix<T>& m, std::size_t c0, std::size_t n) {
-  Matrix<T> y(m.rows(), n);
-  for (std::size_t r = 0; r < m.rows(); ++r)
-    for (std::size_t c = 0; c < n; ++c) y(r, c) = m(r, c0 + c);
-  return y;
-}
-template <class T>
-Matrix<T> transpose(const Matrix<T>& m) {
-  Matrix<T> y(m.cols(), m.rows());
-  for (std::size_t r = 0; r < m.rows(); ++r)
-    for (std::size_t c = 0; c < m.cols(); ++c) y(c, r) = m(r, c);
-  return y;
-}
 
 // ---- integer steps ------------------------------------------------------------------
 

@@ -26,8 +26,6 @@ int sext(std::uint32_t v, unsigned bits) {
   return static_cast<int>((v & ((m << 1) - 1)) ^ m) - static_cast<int>(m);
 }
 
-bool fp_source(Elem t) { return t == Elem::Bf16 || t == Elem::F32; }
-
 using Rows = std::vector<std::vector<std::uint32_t>>;
 
 // Raw element bits of a stream, [row][e]; BF16 widened to FP32, INT8

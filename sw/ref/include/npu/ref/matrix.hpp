@@ -38,4 +38,28 @@ class Matrix {
   std::vector<T> data_;
 };
 
+// Columns c0 .. c0+n-1 of m.
+template <class T>
+Matrix<T> columns(const Matrix<T>& m, std::size_t c0, std::size_t n) {
+  Matrix<T> y(m.rows(), n);
+  for (std::size_t r = 0; r < m.rows(); ++r)
+    for (std::size_t c = 0; c < n; ++c) y(r, c) = m(r, c0 + c);
+  return y;
+}
+
+// src into dst at columns c0 ..
+template <class T>
+void put_columns(Matrix<T>& dst, std::size_t c0, const Matrix<T>& src) {
+  for (std::size_t r = 0; r < src.rows(); ++r)
+    for (std::size_t c = 0; c < src.cols(); ++c) dst(r, c0 + c) = src(r, c);
+}
+
+template <class T>
+Matrix<T> transpose(const Matrix<T>& m) {
+  Matrix<T> y(m.cols(), m.rows());
+  for (std::size_t r = 0; r < m.rows(); ++r)
+    for (std::size_t c = 0; c < m.cols(); ++c) y(c, r) = m(r, c);
+  return y;
+}
+
 }  // namespace npu::ref
