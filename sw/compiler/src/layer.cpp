@@ -404,18 +404,6 @@ void emit_attention_head(Ctx& x, const HeadPlaces& hp, unsigned hd, Window acc,
 
 // ---- host-side helpers ----------------------------------------------------------
 
-Bf16 columns(const Bf16& m, std::size_t c0, std::size_t n) {
-  Bf16 y(m.rows(), n);
-  for (std::size_t r = 0; r < m.rows(); ++r)
-    for (std::size_t c = 0; c < n; ++c) y(r, c) = m(r, c0 + c);
-  return y;
-}
-Bf16 row_block(const Bf16& m, std::size_t r0, std::size_t n) {
-  Bf16 y(n, m.cols());
-  for (std::size_t r = 0; r < n; ++r)
-    for (std::size_t c = 0; c < m.cols(); ++c) y(r, c) = m(r0 + r, c);
-  return y;
-}
 std::vector<std::uint32_t> slice(const std::vector<std::uint32_t>& v, std::size_t c0, std::size_t n) {
   if (v.empty()) return {};
   return std::vector<std::uint32_t>(v.begin() + c0, v.begin() + c0 + n);
@@ -600,13 +588,13 @@ CompiledLayer compile_encoder_layer_bf16(const ref::LayerShape& s, const ref::La
   std::vector<std::uint32_t> wq(H), wo(H), wk(G), wv(G);
   std::vector<ParamSet> bq(H), bk(G), bv(G);
   for (unsigned h = 0; h < H; ++h) {
-    wq[h] = img.put(pack_w_bf16(columns(w.wq, h * hd, hd), t));
-    wo[h] = img.put(pack_w_bf16(row_block(w.wo, h * hd, hd), t));
+    wq[h] = img.put(pack_w_bf16(ref::columns(w.wq, h * hd, hd), t));
+    wo[h] = img.put(pack_w_bf16(ref::row_block(w.wo, h * hd, hd), t));
     bq[h].p1 = slice(w.bq, h * hd, hd);
   }
   for (unsigned g = 0; g < G; ++g) {
-    wk[g] = img.put(pack_w_bf16(columns(w.wk, g * hd, hd), t));
-    wv[g] = img.put(pack_w_bf16(columns(w.wv, g * hd, hd), t));
+    wk[g] = img.put(pack_w_bf16(ref::columns(w.wk, g * hd, hd), t));
+    wv[g] = img.put(pack_w_bf16(ref::columns(w.wv, g * hd, hd), t));
     bk[g].p1 = slice(w.bk, g * hd, hd);
     bv[g].p1 = slice(w.bv, g * hd, hd);
   }
@@ -721,21 +709,6 @@ CompiledLayer compile_encoder_layer_bf16(const ref::LayerShape& s, const ref::La
 namespace {
 
 using I8m = ref::Matrix<std::int8_t>;
-
-template <class E>
-ref::Matrix<E> cols_of(const ref::Matrix<E>& m, std::size_t c0, std::size_t n) {
-  ref::Matrix<E> y(m.rows(), n);
-  for (std::size_t r = 0; r < m.rows(); ++r)
-    for (std::size_t c = 0; c < n; ++c) y(r, c) = m(r, c0 + c);
-  return y;
-}
-template <class E>
-ref::Matrix<E> rows_of(const ref::Matrix<E>& m, std::size_t r0, std::size_t n) {
-  ref::Matrix<E> y(n, m.cols());
-  for (std::size_t r = 0; r < n; ++r)
-    for (std::size_t c = 0; c < m.cols(); ++c) y(r, c) = m(r0 + r, c);
-  return y;
-}
 
 std::uint32_t shift_bits(int s) { return static_cast<std::uint32_t>(s) & 0x3Fu; }
 std::uint32_t shift_zp(const ref::RequantParams& p) {
@@ -926,13 +899,13 @@ CompiledLayer compile_encoder_layer_int8(const ref::LayerShape& s, const ref::Qu
   std::vector<std::uint32_t> wq(H), wo(H), wk(G), wv(G);
   std::vector<ParamSet> rq_q(H), rq_k(G), rq_v(G);
   for (unsigned h = 0; h < H; ++h) {
-    wq[h] = img.put(pack_w_i8(cols_of(w.q.w, h * hd, hd), t));
-    wo[h] = img.put(pack_w_i8(rows_of(w.o.w, h * hd, hd), t));
+    wq[h] = img.put(pack_w_i8(ref::columns(w.q.w, h * hd, hd), t));
+    wo[h] = img.put(pack_w_i8(ref::row_block(w.o.w, h * hd, hd), t));
     rq_q[h] = requant_set(w.q, h * hd, hd);
   }
   for (unsigned g = 0; g < G; ++g) {
-    wk[g] = img.put(pack_w_i8(cols_of(w.k.w, g * hd, hd), t));
-    wv[g] = img.put(pack_w_i8(cols_of(w.v.w, g * hd, hd), t));
+    wk[g] = img.put(pack_w_i8(ref::columns(w.k.w, g * hd, hd), t));
+    wv[g] = img.put(pack_w_i8(ref::columns(w.v.w, g * hd, hd), t));
     rq_k[g] = requant_set(w.k, g * hd, hd);
     rq_v[g] = requant_set(w.v, g * hd, hd);
   }
@@ -1219,11 +1192,11 @@ CompiledDecoder::CompiledDecoder(const ref::LayerShape& s, const ref::LayerWeigh
   DramImage img(base, t.bus_bytes);
   for (unsigned h = 0; h < H; ++h) {
     p->wq.push_back(img.put(pack_w_bf16(rope_head_columns(w.wq, h * hd, hd, p->hp, t), t)));
-    p->wo.push_back(img.put(pack_w_bf16(row_block(w.wo, h * hd, hd), t)));
+    p->wo.push_back(img.put(pack_w_bf16(ref::row_block(w.wo, h * hd, hd), t)));
   }
   for (unsigned g = 0; g < G; ++g) {
     p->wk.push_back(img.put(pack_w_bf16(rope_head_columns(w.wk, g * hd, hd, p->hp, t), t)));
-    p->wv.push_back(img.put(pack_w_bf16(columns(w.wv, g * hd, hd), t)));
+    p->wv.push_back(img.put(pack_w_bf16(ref::columns(w.wv, g * hd, hd), t)));
   }
   p->w1 = img.put(pack_w_bf16(w.w1, t));
   if (s.act == ref::LayerActivation::SwiGlu) p->w3 = img.put(pack_w_bf16(w.w3, t));

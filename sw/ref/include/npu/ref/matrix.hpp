@@ -47,6 +47,15 @@ Matrix<T> columns(const Matrix<T>& m, std::size_t c0, std::size_t n) {
   return y;
 }
 
+// Rows r0 .. r0+n-1 of m.
+template <class T>
+Matrix<T> row_block(const Matrix<T>& m, std::size_t r0, std::size_t n) {
+  Matrix<T> y(n, m.cols());
+  for (std::size_t r = 0; r < n; ++r)
+    for (std::size_t c = 0; c < m.cols(); ++c) y(r, c) = m(r0 + r, c);
+  return y;
+}
+
 // src into dst at columns c0 ..
 template <class T>
 void put_columns(Matrix<T>& dst, std::size_t c0, const Matrix<T>& src) {
