@@ -1,5 +1,5 @@
 // Compiled transformer layers (npu::compiler::compile_encoder_layer_bf16,
-// compile_encoder_layer_int8, CompiledDecoder) run DRAM to DRAM through the
+// compile_encoder_stack_bf16, compile_encoder_layer_int8, CompiledDecoder) run DRAM to DRAM through the
 // Verilated npu_top and equal, bit for bit, the direct layer reference
 // (npu::ref::encoder_layer_bf16, encoder_layer_int8, decoder_layer_bf16),
 // which is written from the op-level functions and never sees the command
@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 using namespace npu;
 using npu::tb::TopBench;
@@ -83,6 +84,43 @@ TEST_CASE("A compiled BF16 encoder layer runs on npu_top and equals the direct l
       dev.upload(buf, cl.weights_image, cl.weights.addr - buf.addr);
       run_and_compare(tb, buf, cl, x, want, layer_timeout(s, T, cfg, cl.cmds.size()));
     }
+  }
+}
+
+TEST_CASE("A compiled stack of two BF16 encoder layers runs as one stream on npu_top, bit for bit per layer") {
+  const compiler::ModelDesc md = compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/test-encoder.yaml");
+  const ref::LayerShape s = compiler::layer_shape(md);
+  const auto T = static_cast<unsigned>(md.seq_len);
+  for (auto seed : tb::test_seeds({45})) {
+    INFO("seed " << seed << " (replay: NPU_SEED=" << seed << ")");
+    TopBench tb(16);
+    auto& dev = tb.dev();
+    const ref::AccelConfig cfg = tb.accel_config();
+    tb::LayerRand r(seed);
+    const std::vector<ref::LayerWeightsBf16> w{random_weights(s, r, true), random_weights(s, r, true)};
+    const ref::Matrix<std::uint16_t> x = r.matrix(T, s.d_model, 0, 1);
+    const ref::Matrix<std::uint16_t> y0 = ref::encoder_layer_bf16(x, s, w[0]);
+    const ref::Matrix<std::uint16_t> want = ref::encoder_layer_bf16(y0, s, w[1]);
+
+    compiler::StackOptions opt;
+    opt.store_layer_outputs = true;  // layer 0's output too, to name the layer that differs
+    const int n = static_cast<int>(T);
+    const std::uint32_t bytes = compiler::compile_encoder_stack_bf16(s, w, n, cfg, opt).dram_bytes;
+    const rt::Buffer buf = dev.alloc(bytes, 64);
+    const compiler::CompiledLayer cl = compiler::compile_encoder_stack_bf16(s, w, n, cfg, opt, buf.addr);
+    dev.upload(buf, cl.weights_image, cl.weights.addr - buf.addr);
+    // The layer-0 comparison first: run_and_compare requires the stack's output.
+    dev.upload(buf, cl.pack_input(x), cl.input.addr - buf.addr);
+    const std::uint64_t timeout = 2 * layer_timeout(s, T, cfg, cl.cmds.size());
+    const auto res = dev.run(cl.cmds, timeout);
+    INFO(res.describe());
+    REQUIRE(res.ok());
+    const compiler::DramRegion& tap = cl.layer_outputs.at(0);
+    const auto bad0 = ref::first_mismatch(cl.unpack_a(dev.download(buf, tap.addr - buf.addr, tap.bytes)), y0,
+                                          "layer 0 y");
+    INFO(bad0.value_or("layer 0 equal"));
+    REQUIRE_FALSE(bad0);
+    run_and_compare(tb, buf, cl, x, want, timeout);
   }
 }
 

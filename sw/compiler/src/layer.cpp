@@ -93,6 +93,7 @@ class CmdStream {
     cmds_.push_back(c);
   }
   std::vector<isa::Command> take() { return std::move(cmds_); }
+  std::size_t size() const { return cmds_.size(); }
 
  private:
   std::vector<isa::Command> cmds_;
@@ -484,17 +485,27 @@ std::vector<std::uint8_t> CompiledLayer::pack_input(const ref::Matrix<std::uint1
   return pack_a_bf16(x, target);
 }
 
-ref::Matrix<std::uint16_t> CompiledLayer::unpack_output(const std::vector<std::uint8_t>& b) const {
-  if (b.size() < output.bytes) throw std::invalid_argument("unpack_output: buffer too small");
-  ref::Matrix<std::uint16_t> y(seq_len, d_model);
-  for (unsigned r = 0; r < seq_len; ++r)
-    for (unsigned e = 0; e < d_model; ++e) {
-      const std::size_t at = output_a_layout
-                                 ? (std::size_t{e / target.rows} * seq_len + r) * bus_bytes + 2 * (e % target.rows)
-                                 : std::size_t{r} * out_row_words * bus_bytes + 2 * e;
-      y(r, e) = static_cast<std::uint16_t>(b[at] | b[at + 1] << 8);
+// T x d BF16 from bytes in the A layout or in rows of out_row_words words.
+static ref::Matrix<std::uint16_t> unpack_bf16(const CompiledLayer& cl, const std::vector<std::uint8_t>& b,
+                                              bool a_layout) {
+  ref::Matrix<std::uint16_t> y(cl.seq_len, cl.d_model);
+  for (unsigned r = 0; r < cl.seq_len; ++r)
+    for (unsigned e = 0; e < cl.d_model; ++e) {
+      const std::size_t at =
+          a_layout ? (std::size_t{e / cl.target.rows} * cl.seq_len + r) * cl.bus_bytes + 2 * (e % cl.target.rows)
+                   : std::size_t{r} * cl.out_row_words * cl.bus_bytes + 2 * e;
+      y(r, e) = static_cast<std::uint16_t>(b.at(at) | b.at(at + 1) << 8);
     }
   return y;
+}
+
+ref::Matrix<std::uint16_t> CompiledLayer::unpack_output(const std::vector<std::uint8_t>& b) const {
+  if (b.size() < output.bytes) throw std::invalid_argument("unpack_output: buffer too small");
+  return unpack_bf16(*this, b, output_a_layout);
+}
+
+ref::Matrix<std::uint16_t> CompiledLayer::unpack_a(const std::vector<std::uint8_t>& b) const {
+  return unpack_bf16(*this, b, true);
 }
 
 ref::Matrix<std::uint16_t> read_bf16(const ref::LocalMemories& mem, const Placement& p, const ref::AccelConfig& cfg) {
@@ -513,7 +524,8 @@ ref::Matrix<std::uint16_t> read_bf16(const ref::LocalMemories& mem, const Placem
 // regions, now that the constant image is complete. The first command is the
 // input LOAD, the last the output STORE: their DRAM addresses are set here.
 static void finish_encoder(CompiledLayer& out, CmdStream& cmds, DramImage& img, const Placement& y_pl, unsigned T,
-                           std::uint32_t input_bytes, std::uint32_t dram_base, const Target& t) {
+                           std::uint32_t input_bytes, std::uint32_t dram_base, const Target& t,
+                           std::uint32_t tap_bytes = 0) {
   isa::Transfer ty;
   ty.row_words = T * out.out_row_words;
   check_u16(ty.row_words, "y STORE words");
@@ -524,7 +536,7 @@ static void finish_encoder(CompiledLayer& out, CmdStream& cmds, DramImage& img, 
   out.weights = {dram_base, img.end() - dram_base};
   out.input = {img.end(), input_bytes};
   out.output = {out.input.addr + out.input.bytes, T * out.out_row_words * t.bus_bytes};
-  out.dram_bytes = out.output.addr + out.output.bytes - dram_base;
+  out.dram_bytes = out.output.addr + out.output.bytes + tap_bytes - dram_base;
   out.cmds = cmds.take();
   out.cmds.front().w[1] = out.input.addr;
   out.cmds.back().w[1] = out.output.addr;
@@ -538,17 +550,25 @@ CompiledLayer compile_encoder_layer_bf16(const ModelDesc& model, const ref::Laye
 
 CompiledLayer compile_encoder_layer_bf16(const ref::LayerShape& s, const ref::LayerWeightsBf16& w, int seq_len,
                                          const ref::AccelConfig& cfg, std::uint32_t dram_base) {
-  if (s.kind != ref::LayerKind::Encoder) fail("shape is not an encoder");
-  if (s.act != ref::LayerActivation::Gelu) fail("only the GELU FFN is lowered (SwiGLU: not yet)");
-  if (s.heads == 0 || s.kv_heads == 0 || s.heads % s.kv_heads != 0) fail("heads must be a multiple of kv_heads");
-  if (seq_len <= 0) fail("seq_len must be positive");
-  const Target t = target_of(cfg);
-  if (t.bus_bytes < 2 * t.rows || t.bus_bytes < 2 * t.cols) fail("bus_bytes must be >= 2*rows and >= 2*cols");
-  if (dram_base % t.bus_bytes != 0) fail("dram_base must be a multiple of bus_bytes");
-  const auto T = static_cast<unsigned>(seq_len);
+  return compile_encoder_stack_bf16(s, std::vector<ref::LayerWeightsBf16>{w}, seq_len, cfg, {}, dram_base);
+}
+
+namespace {
+
+// One encoder layer's weights in the DRAM image and its parameter sets. The
+// emitters key PARAMS blobs by ParamSet address: a PackedEncoderBf16 must not
+// move once emission starts.
+struct PackedEncoderBf16 {
+  std::vector<std::uint32_t> wq, wo, wk, wv;
+  std::vector<ParamSet> bq, bk, bv;
+  std::uint32_t w1 = 0, w2 = 0;
+  ParamSet bo, b1, b2, ln1, ln2;
+};
+
+void check_encoder_weights(const ref::LayerShape& s, const ref::LayerWeightsBf16& w) {
   const auto d = static_cast<unsigned>(s.d_model), hd = static_cast<unsigned>(s.head_dim);
   const auto H = static_cast<unsigned>(s.heads), G = static_cast<unsigned>(s.kv_heads);
-  const auto F = static_cast<unsigned>(s.ffn), group = H / G;
+  const auto F = static_cast<unsigned>(s.ffn);
   // Every tensor the stream reads must have the layer's shape (biases may be absent).
   const auto mat = [](const Bf16& m, std::size_t r, std::size_t c, const char* name) {
     if (m.rows() != r || m.cols() != c)
@@ -576,6 +596,113 @@ CompiledLayer compile_encoder_layer_bf16(const ref::LayerShape& s, const ref::La
   const bool has_beta = s.norm == ref::LayerNormKind::LayerNorm;
   vec(w.beta1.size(), has_beta ? d : 0, false, "beta1");
   vec(w.beta2.size(), has_beta ? d : 0, false, "beta2");
+}
+
+// The weights packed once with the GEMM compiler's W layout: Wq, Wk, Wv per head
+// (columns), Wo per head (rows).
+PackedEncoderBf16 pack_encoder_bf16(const ref::LayerShape& s, const ref::LayerWeightsBf16& w, DramImage& img,
+                                    const Target& t) {
+  const auto hd = static_cast<unsigned>(s.head_dim);
+  const auto H = static_cast<unsigned>(s.heads), G = static_cast<unsigned>(s.kv_heads);
+  PackedEncoderBf16 pk;
+  pk.wq.resize(H), pk.wo.resize(H), pk.wk.resize(G), pk.wv.resize(G);
+  pk.bq.resize(H), pk.bk.resize(G), pk.bv.resize(G);
+  for (unsigned h = 0; h < H; ++h) {
+    pk.wq[h] = img.put(pack_w_bf16(ref::columns(w.wq, h * hd, hd), t));
+    pk.wo[h] = img.put(pack_w_bf16(ref::row_block(w.wo, h * hd, hd), t));
+    pk.bq[h].p1 = slice(w.bq, h * hd, hd);
+  }
+  for (unsigned g = 0; g < G; ++g) {
+    pk.wk[g] = img.put(pack_w_bf16(ref::columns(w.wk, g * hd, hd), t));
+    pk.wv[g] = img.put(pack_w_bf16(ref::columns(w.wv, g * hd, hd), t));
+    pk.bk[g].p1 = slice(w.bk, g * hd, hd);
+    pk.bv[g].p1 = slice(w.bv, g * hd, hd);
+  }
+  pk.w1 = img.put(pack_w_bf16(w.w1, t));
+  pk.w2 = img.put(pack_w_bf16(w.w2, t));
+  pk.bo = {{}, w.bo};
+  pk.b1 = {{}, w.b1};
+  pk.b2 = {{}, w.b2};
+  pk.ln1 = {widen(w.gamma1), widen(w.beta1)};
+  pk.ln2 = {widen(w.gamma2), widen(w.beta2)};
+  return pk;
+}
+
+// The on-chip tensors of an encoder layer; every layer of a stack reuses them.
+struct EncoderPlacesBf16 {
+  Placement x, q, p, a, r1, h1, f, f2, r2, kt, v;
+  std::vector<Placement> o;
+};
+
+// One layer's commands, from x (A layout) to `dst` (the next layer's x, or Y).
+void emit_encoder_bf16(Ctx& x, const ref::LayerShape& s, const PackedEncoderBf16& pk, const EncoderPlacesBf16& pl,
+                       const Placement& dst, Window wsp_win, Window acc_win) {
+  const auto d = static_cast<unsigned>(s.d_model), hd = static_cast<unsigned>(s.head_dim);
+  const auto H = static_cast<unsigned>(s.heads), G = static_cast<unsigned>(s.kv_heads);
+  const auto F = static_cast<unsigned>(s.ffn), group = H / G;
+  for (unsigned g = 0; g < G; ++g) {
+    emit_matmul(x, {{pl.x, pk.wk[g], d}}, hd, wsp_win, acc_win, into(x, cvt_op(pk.bk[g]), pl.kt));
+    emit_matmul(x, {{pl.x, pk.wv[g], d}}, hd, wsp_win, acc_win, into(x, cvt_op(pk.bv[g]), pl.v));
+    for (unsigned h = g * group; h < (g + 1) * group; ++h) {
+      emit_matmul(x, {{pl.x, pk.wq[h], d}}, hd, wsp_win, acc_win, into(x, cvt_op(pk.bq[h]), pl.q));
+      emit_attention_head(x, {pl.q, pl.kt, pl.v, pl.p, pl.o[h]}, hd, acc_win);
+    }
+  }
+  // Output projection: the heads are consecutive K segments of one GEMM chain.
+  std::vector<MatmulPart> o_parts;
+  for (unsigned h = 0; h < H; ++h) o_parts.push_back({pl.o[h], pk.wo[h], hd});
+  emit_matmul(x, o_parts, d, wsp_win, acc_win, into(x, cvt_op(pk.bo), pl.a));
+  VecOp add;
+  add.func = VecFunc::AddBf16;
+  emit_vec_rowwise(x, add, pl.x, pl.r1, &pl.a);  // R1 = X + A
+
+  std::uint32_t eps = 0;
+  std::memcpy(&eps, &s.eps, sizeof eps);
+  const bool layernorm = s.norm == ref::LayerNormKind::LayerNorm;
+  VecOp norm1;
+  norm1.func = layernorm ? VecFunc::LayernormBf16 : VecFunc::RmsnormBf16;
+  norm1.cfg = {eps, 0, 0, 0};
+  norm1.params = &pk.ln1;
+  norm1.whole_row = true;
+  emit_vec_rowwise(x, norm1, pl.r1, pl.h1);
+
+  VecOp gelu;
+  gelu.func = VecFunc::GeluBf16;  // the FFN bias is fused: add(acc, P1), then GELU
+  gelu.cfg = {0, pk.b1.p1.empty() ? 0u : 1u, 0, 0};
+  if (!pk.b1.p1.empty()) gelu.params = &pk.b1;
+  emit_matmul(x, {{pl.h1, pk.w1, d}}, F, wsp_win, acc_win, into(x, gelu, pl.f));
+  emit_matmul(x, {{pl.f, pk.w2, F}}, d, wsp_win, acc_win, into(x, cvt_op(pk.b2), pl.f2));
+  emit_vec_rowwise(x, add, pl.h1, pl.r2, &pl.f2);  // R2 = H1 + F2
+
+  VecOp norm2 = norm1;
+  norm2.params = &pk.ln2;
+  emit_vec_rowwise(x, norm2, pl.r2, dst);
+}
+
+}  // namespace
+
+CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& s, const std::vector<ref::LayerWeightsBf16>& layers,
+                                         int seq_len, const ref::AccelConfig& cfg, const StackOptions& opt,
+                                         std::uint32_t dram_base) {
+  if (s.kind != ref::LayerKind::Encoder) fail("shape is not an encoder");
+  if (s.act != ref::LayerActivation::Gelu) fail("only the GELU FFN is lowered (SwiGLU: not yet)");
+  if (s.heads == 0 || s.kv_heads == 0 || s.heads % s.kv_heads != 0) fail("heads must be a multiple of kv_heads");
+  if (seq_len <= 0) fail("seq_len must be positive");
+  if (layers.empty()) fail("a stack needs at least one layer");
+  const Target t = target_of(cfg);
+  if (t.bus_bytes < 2 * t.rows || t.bus_bytes < 2 * t.cols) fail("bus_bytes must be >= 2*rows and >= 2*cols");
+  if (dram_base % t.bus_bytes != 0) fail("dram_base must be a multiple of bus_bytes");
+  const auto T = static_cast<unsigned>(seq_len);
+  const auto d = static_cast<unsigned>(s.d_model), hd = static_cast<unsigned>(s.head_dim);
+  const auto H = static_cast<unsigned>(s.heads), F = static_cast<unsigned>(s.ffn);
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    try {
+      check_encoder_weights(s, layers[l]);
+    } catch (const std::invalid_argument& e) {
+      const std::string what = e.what(), prefix = "layer compiler: ";
+      fail("layer " + std::to_string(l) + ": " + (what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what));
+    }
+  }
 
   CompiledLayer out;
   out.seq_len = T;
@@ -583,32 +710,20 @@ CompiledLayer compile_encoder_layer_bf16(const ref::LayerShape& s, const ref::La
   out.bus_bytes = t.bus_bytes;
   out.target = t;
 
-  // ---- weights, packed once with the GEMM compiler's W layout ----
+  // ---- weights of every layer, packed once (the vector never grows again) ----
   DramImage img(dram_base, t.bus_bytes);
-  std::vector<std::uint32_t> wq(H), wo(H), wk(G), wv(G);
-  std::vector<ParamSet> bq(H), bk(G), bv(G);
-  for (unsigned h = 0; h < H; ++h) {
-    wq[h] = img.put(pack_w_bf16(ref::columns(w.wq, h * hd, hd), t));
-    wo[h] = img.put(pack_w_bf16(ref::row_block(w.wo, h * hd, hd), t));
-    bq[h].p1 = slice(w.bq, h * hd, hd);
-  }
-  for (unsigned g = 0; g < G; ++g) {
-    wk[g] = img.put(pack_w_bf16(ref::columns(w.wk, g * hd, hd), t));
-    wv[g] = img.put(pack_w_bf16(ref::columns(w.wv, g * hd, hd), t));
-    bk[g].p1 = slice(w.bk, g * hd, hd);
-    bv[g].p1 = slice(w.bv, g * hd, hd);
-  }
-  const std::uint32_t w1 = img.put(pack_w_bf16(w.w1, t)), w2 = img.put(pack_w_bf16(w.w2, t));
-  const ParamSet bo{{}, w.bo}, b1{{}, w.b1}, b2{{}, w.b2};
-  const ParamSet ln1{widen(w.gamma1), widen(w.beta1)}, ln2{widen(w.gamma2), widen(w.beta2)};
+  std::vector<PackedEncoderBf16> packed;
+  packed.reserve(layers.size());
+  for (const auto& w : layers) packed.push_back(pack_encoder_bf16(s, w, img, t));
 
   // ---- on-chip placement ----
   SpadAlloc aspad("ASPAD", t.aspad_words), wspad("WSPAD", t.wspad_words);
   const unsigned kt_hd = ceil_div(hd, t.rows), t_cols = ceil_div(T, t.cols) * t.cols;
   const unsigned t_rows = ceil_div(T, t.rows) * t.rows, nt_hd = ceil_div(hd, t.cols);
+  EncoderPlacesBf16 pl;
   // K_g^T and V_g stay in WSPAD (top) for the heads of group g; weights stream below them.
-  const Placement kt_pl{Space::Wspad, wspad.take_top(kt_hd * t_cols, "K^T of one KV head"), 1, t_cols, t.rows, T, hd};
-  const Placement v_pl{Space::Wspad, wspad.take_top(nt_hd * t_rows, "V of one KV head"), 1, t_rows, t.cols, T, hd};
+  pl.kt = {Space::Wspad, wspad.take_top(kt_hd * t_cols, "K^T of one KV head"), 1, t_cols, t.rows, T, hd};
+  pl.v = {Space::Wspad, wspad.take_top(nt_hd * t_rows, "V of one KV head"), 1, t_rows, t.cols, T, hd};
   const Window wsp_win{0, wspad.free()}, acc_win{0, t.acc_rows};
 
   const unsigned epw = t.bus_bytes / 2;  // BF16 per word
@@ -616,13 +731,12 @@ CompiledLayer compile_encoder_layer_bf16(const ref::LayerShape& s, const ref::La
   const auto take_a = [&](unsigned cols, const std::string& what) {
     return a_layout(aspad.take(a_words(T, cols, t), what), T, cols, t);
   };
-  const Placement x_pl = take_a(d, "x");
-  const Placement q_pl = take_a(hd, "q of one head");
-  const Placement p_pl = take_a(T, "p of one head");
-  std::vector<Placement> o_pl;
-  for (unsigned h = 0; h < H; ++h) o_pl.push_back(take_a(hd, "o.h" + std::to_string(h)));
-  const Placement a_pl = take_a(d, "a"), r1_pl = take_a(d, "r1"), h1_pl = take_a(d, "h1");
-  const Placement f_pl = take_a(F, "f"), f2_pl = take_a(d, "f2"), r2_pl = take_a(d, "r2");
+  pl.x = take_a(d, "x");
+  pl.q = take_a(hd, "q of one head");
+  pl.p = take_a(T, "p of one head");
+  for (unsigned h = 0; h < H; ++h) pl.o.push_back(take_a(hd, "o.h" + std::to_string(h)));
+  pl.a = take_a(d, "a"), pl.r1 = take_a(d, "r1"), pl.h1 = take_a(d, "h1");
+  pl.f = take_a(F, "f"), pl.f2 = take_a(d, "f2"), pl.r2 = take_a(d, "r2");
   out.out_row_words = ceil_div(d, epw);
   const Placement y_pl{Space::Aspad, aspad.take(T * out.out_row_words, "y"), out.out_row_words, 1, epw, T, d};
 
@@ -642,7 +756,7 @@ CompiledLayer compile_encoder_layer_bf16(const ref::LayerShape& s, const ref::La
     tx.row_words = a_words(T, d, t);
     check_u16(tx.row_words, "x LOAD words");
     tx.space = Space::Aspad;
-    tx.local_addr = x_pl.addr;
+    tx.local_addr = pl.x.addr;
     cmds.add(isa::load(tx));
   }
   if (zeros) {
@@ -653,54 +767,40 @@ CompiledLayer compile_encoder_layer_bf16(const ref::LayerShape& s, const ref::La
     tz.rows = nt_hd;
     tz.row_words = t_rows - T;
     tz.space = Space::Wspad;
-    tz.local_addr = v_pl.addr + T;
+    tz.local_addr = pl.v.addr + T;
     tz.local_stride = t_rows;
     cmds.add(isa::load(tz));
   }
 
-  for (unsigned g = 0; g < G; ++g) {
-    emit_matmul(x, {{x_pl, wk[g], d}}, hd, wsp_win, acc_win, into(x, cvt_op(bk[g]), kt_pl));
-    emit_matmul(x, {{x_pl, wv[g], d}}, hd, wsp_win, acc_win, into(x, cvt_op(bv[g]), v_pl));
-    for (unsigned h = g * group; h < (g + 1) * group; ++h) {
-      emit_matmul(x, {{x_pl, wq[h], d}}, hd, wsp_win, acc_win, into(x, cvt_op(bq[h]), q_pl));
-      emit_attention_head(x, {q_pl, kt_pl, v_pl, p_pl, o_pl[h]}, hd, acc_win);
+  // Every layer but the last writes its Y over x (A layout) for the next one; with
+  // opt.store_layer_outputs a STORE copies it to DRAM for debugging (taps, below).
+  std::vector<std::size_t> tap_cmds;
+  for (std::size_t l = 0; l < packed.size(); ++l) {
+    const bool last = l + 1 == packed.size();
+    emit_encoder_bf16(x, s, packed[l], pl, last ? y_pl : pl.x, wsp_win, acc_win);
+    if (!last && opt.store_layer_outputs) {
+      isa::Transfer ts;
+      ts.row_words = a_words(T, d, t);
+      ts.space = Space::Aspad;
+      ts.local_addr = pl.x.addr;
+      tap_cmds.push_back(cmds.size());
+      cmds.add(isa::store(ts));
     }
   }
-  // Output projection: the heads are consecutive K segments of one GEMM chain.
-  std::vector<MatmulPart> o_parts;
-  for (unsigned h = 0; h < H; ++h) o_parts.push_back({o_pl[h], wo[h], hd});
-  emit_matmul(x, o_parts, d, wsp_win, acc_win, into(x, cvt_op(bo), a_pl));
-  VecOp add;
-  add.func = VecFunc::AddBf16;
-  emit_vec_rowwise(x, add, x_pl, r1_pl, &a_pl);  // R1 = X + A
+  const std::uint32_t tap_bytes = a_words(T, d, t) * t.bus_bytes;
+  finish_encoder(out, cmds, img, y_pl, T, a_words(T, d, t) * t.bus_bytes, dram_base, t,
+                 static_cast<std::uint32_t>(tap_cmds.size()) * tap_bytes);
+  for (std::size_t i = 0; i < tap_cmds.size(); ++i) {
+    const DramRegion r{out.output.addr + out.output.bytes + static_cast<std::uint32_t>(i) * tap_bytes, tap_bytes};
+    out.cmds.at(tap_cmds[i]).w[1] = r.addr;
+    out.layer_outputs.push_back(r);
+  }
+  out.layers = static_cast<unsigned>(packed.size());
 
-  std::uint32_t eps = 0;
-  std::memcpy(&eps, &s.eps, sizeof eps);
-  const bool layernorm = s.norm == ref::LayerNormKind::LayerNorm;
-  VecOp norm1;
-  norm1.func = layernorm ? VecFunc::LayernormBf16 : VecFunc::RmsnormBf16;
-  norm1.cfg = {eps, 0, 0, 0};
-  norm1.params = &ln1;
-  norm1.whole_row = true;
-  emit_vec_rowwise(x, norm1, r1_pl, h1_pl);
-
-  VecOp gelu;
-  gelu.func = VecFunc::GeluBf16;  // the FFN bias is fused: add(acc, P1), then GELU
-  gelu.cfg = {0, b1.p1.empty() ? 0u : 1u, 0, 0};
-  if (!b1.p1.empty()) gelu.params = &b1;
-  emit_matmul(x, {{h1_pl, w1, d}}, F, wsp_win, acc_win, into(x, gelu, f_pl));
-  emit_matmul(x, {{f_pl, w2, F}}, d, wsp_win, acc_win, into(x, cvt_op(b2), f2_pl));
-  emit_vec_rowwise(x, add, h1_pl, r2_pl, &f2_pl);  // R2 = H1 + F2
-
-  VecOp norm2 = norm1;
-  norm2.params = &ln2;
-  emit_vec_rowwise(x, norm2, r2_pl, y_pl);  // Y in row layout, ready for the host
-  finish_encoder(out, cmds, img, y_pl, T, a_words(T, d, t) * t.bus_bytes, dram_base, t);
-
-  out.probes = {{"x", x_pl}, {"a", a_pl}, {"r1", r1_pl}, {"h1", h1_pl}, {"f", f_pl},
-                {"f2", f2_pl}, {"r2", r2_pl}, {"y", y_pl}, {"q.last", q_pl}, {"p.last", p_pl},
-                {"k.last", kt_pl}, {"v.last", v_pl}};
-  for (unsigned h = 0; h < H; ++h) out.probes["o.h" + std::to_string(h)] = o_pl[h];
+  out.probes = {{"x", pl.x}, {"a", pl.a}, {"r1", pl.r1}, {"h1", pl.h1}, {"f", pl.f},
+                {"f2", pl.f2}, {"r2", pl.r2}, {"y", y_pl}, {"q.last", pl.q}, {"p.last", pl.p},
+                {"k.last", pl.kt}, {"v.last", pl.v}};
+  for (unsigned h = 0; h < H; ++h) out.probes["o.h" + std::to_string(h)] = pl.o[h];
   return out;
 }
 

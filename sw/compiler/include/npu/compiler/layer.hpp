@@ -79,6 +79,10 @@ struct CompiledLayer {
   bool output_a_layout = false;  // the output region holds Y in the GEMM A layout (the decoder's)
   unsigned bus_bytes = 0, out_row_words = 0;
   Target target;
+  unsigned layers = 1;
+  // With StackOptions::store_layer_outputs: the output of every layer but the last, in the GEMM A
+  // layout (unpack_a), after the output region.
+  std::vector<DramRegion> layer_outputs;
   // Intermediates left in ASPAD after a run ("h1", "r1", "f", "o.h0", ...),
   // to localise a mismatch against a ref::LayerTrace.
   std::map<std::string, Placement> probes;
@@ -88,6 +92,8 @@ struct CompiledLayer {
   // The output region's bytes as T x d: row r at r*out_row_words bus words, element e at halfword e
   // (or the A layout when output_a_layout).
   ref::Matrix<std::uint16_t> unpack_output(const std::vector<std::uint8_t>& bytes) const;
+  // A layer_outputs region's bytes as T x d (the inverse of pack_input).
+  ref::Matrix<std::uint16_t> unpack_a(const std::vector<std::uint8_t>& bytes) const;
   // The INT8 layer's forms: x (T x d int8) in the INT8 GEMM A layout (pack_a_i8); the output
   // region as T x d int8, row r at r*out_row_words bus words, element e at byte e.
   std::vector<std::uint8_t> pack_input_i8(const ref::Matrix<std::int8_t>& x) const;
@@ -110,6 +116,17 @@ CompiledLayer compile_encoder_layer_bf16(const ref::LayerShape& shape, const ref
                                          const ref::AccelConfig& cfg, std::uint32_t dram_base = 0x10000);
 CompiledLayer compile_encoder_layer_bf16(const ModelDesc& model, const ref::LayerWeightsBf16& w, int seq_len,
                                          const ref::AccelConfig& cfg, std::uint32_t dram_base = 0x10000);
+
+struct StackOptions {
+  bool store_layer_outputs = false;  // STORE each inner layer's output to CompiledLayer::layer_outputs
+};
+
+// A stack of BF16 encoder layers of one shape (layers[0] first) as one stream with no host round
+// trip: each layer's output stays in ASPAD as the next layer's input. The CompiledLayer's
+// probes are those of the last layer. Throws as compile_encoder_layer_bf16 does, naming the layer.
+CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& shape, const std::vector<ref::LayerWeightsBf16>& layers,
+                                         int seq_len, const ref::AccelConfig& cfg, const StackOptions& opt = {},
+                                         std::uint32_t dram_base = 0x10000);
 
 // BERT encoder layer on the INT8 path (I-BERT; docs/numerics.md, "Transformer layers, INT8
 // (I-BERT)"): the integer steps of ref::encoder_layer_int8 as one DRAM-to-DRAM stream. Input

@@ -1,0 +1,100 @@
+// A stack of BF16 encoder layers compiled into one command stream
+// (npu::compiler::compile_encoder_stack_bf16), run DRAM to DRAM on the
+// functional model, must equal the direct layer reference applied layer
+// after layer (npu::ref::encoder_layer_bf16) bit for bit. Each inner layer's
+// output is also stored to DRAM (StackOptions::store_layer_outputs), so a
+// mismatch names the first layer that differs.
+#include "npu/compiler/layer.hpp"
+#include "npu/compiler/model_desc.hpp"
+#include "npu/ref/accel_model.hpp"
+#include "npu/ref/layer.hpp"
+#include "npu/ref/vec_model.hpp"
+#include "layer_test_configs.hpp"
+#include "random_layer.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using namespace npu;
+using Bf16 = ref::Matrix<std::uint16_t>;
+using Catch::Matchers::Contains;
+using test::base_config;
+using test::fault_text;
+using test::small_config;
+
+namespace {
+
+const std::string kModels = NPU_MODELS_DIR;
+
+void check_stack(const ref::LayerShape& s, unsigned layers, unsigned T, const ref::AccelConfig& cfg,
+                 std::uint64_t seed) {
+  CAPTURE(seed, layers, T, s.d_model, s.heads, s.ffn, cfg.rows, cfg.cols);
+  tb::LayerRand r(seed);
+  std::vector<ref::LayerWeightsBf16> w;
+  for (unsigned l = 0; l < layers; ++l) w.push_back(tb::random_weights(s, r, true));
+  const Bf16 x = r.matrix(T, s.d_model, 0, 1);
+  std::vector<Bf16> want{x};  // want[l + 1]: the output of layer l
+  for (const auto& lw : w) want.push_back(ref::encoder_layer_bf16(want.back(), s, lw));
+
+  compiler::StackOptions opt;
+  opt.store_layer_outputs = true;
+  const compiler::CompiledLayer cl = compiler::compile_encoder_stack_bf16(s, w, static_cast<int>(T), cfg, opt);
+  REQUIRE(cl.layers == layers);
+  REQUIRE(cl.layer_outputs.size() == layers - 1);
+  ref::AccelModel m(cfg);
+  ref::install(m);
+  m.set_window(cl.dram_base, cl.dram_bytes);
+  m.write_dram(cl.weights.addr, cl.weights_image);
+  m.write_dram(cl.input.addr, cl.pack_input(x));
+  m.write_dram(cl.output.addr, std::vector<std::uint8_t>(cl.output.bytes, 0xA5));  // stale data must go
+  const auto fault = m.run(cl.cmds, [](std::size_t i) { return static_cast<std::uint32_t>(0x1000 + 64 * i); });
+  INFO(cl.cmds.size() << " commands, fault: " << fault_text(fault));
+  REQUIRE_FALSE(fault);
+  for (unsigned l = 0; l + 1 < layers; ++l) {
+    const compiler::DramRegion& tap = cl.layer_outputs[l];
+    const auto bad = ref::first_mismatch(cl.unpack_a(m.read_dram(tap.addr, tap.bytes)), want[l + 1],
+                                         "layer " + std::to_string(l) + " y");
+    INFO(bad.value_or("equal"));
+    REQUIRE_FALSE(bad);
+  }
+  const auto bad = ref::first_mismatch(cl.unpack_output(m.read_dram(cl.output.addr, cl.output.bytes)), want.back(),
+                                       "layer " + std::to_string(layers - 1) + " y");
+  INFO(bad.value_or("equal"));
+  REQUIRE_FALSE(bad);
+}
+
+}  // namespace
+
+TEST_CASE("encoder stack: two test-encoder layers in one stream equal the reference layer after layer", "[layer]") {
+  const compiler::ModelDesc md = compiler::load_model_desc(kModels + "/test-encoder.yaml");
+  const ref::LayerShape s = compiler::layer_shape(md);
+  check_stack(s, 2, static_cast<unsigned>(md.seq_len), small_config(), 51);
+  check_stack(s, 2, static_cast<unsigned>(md.seq_len), base_config(), 52);
+}
+
+TEST_CASE("encoder stack: three layers of an odd shape (T 13, d 24, 3 heads of 8)", "[layer]") {
+  ref::LayerShape s;
+  s.d_model = 24, s.heads = 3, s.kv_heads = 3, s.head_dim = 8, s.ffn = 40, s.eps = 1e-12f;
+  check_stack(s, 3, 13, small_config(), 53);
+}
+
+TEST_CASE("encoder stack: a bad tensor is rejected naming its layer", "[layer]") {
+  ref::LayerShape s;
+  s.d_model = 24, s.heads = 3, s.kv_heads = 3, s.head_dim = 8, s.ffn = 40, s.eps = 1e-12f;
+  tb::LayerRand r(54);
+  std::vector<ref::LayerWeightsBf16> w{tb::random_weights(s, r, true), tb::random_weights(s, r, true)};
+  w[1].w2 = r.matrix(40, 23, 0, 1);
+  REQUIRE_THROWS_WITH(compiler::compile_encoder_stack_bf16(s, w, 13, small_config()),
+                      Contains("layer 1") && Contains("W2 is 40x23, expected 40x24"));
+  REQUIRE_THROWS_WITH(compiler::compile_encoder_stack_bf16(s, {}, 13, small_config()), Contains("at least one layer"));
+}
+
+TEST_CASE("encoder stack: the all-MiniLM-L6-v2 shape, 6 layers on base, 16 tokens", "[nightly]") {
+  const compiler::ModelDesc md = compiler::load_model_desc(kModels + "/minilm-l6.yaml");
+  check_stack(compiler::layer_shape(md), static_cast<unsigned>(md.layers), 16, base_config(), 55);
+}
