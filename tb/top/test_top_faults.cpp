@@ -29,6 +29,12 @@ void expect_fault(TopBench& tb, const std::vector<isa::Command>& cmds, std::size
   CHECK(r.fault_addr == bad_addr);
   CHECK((dev.status() & 2u) == 2u);            // STATUS.FAULT
   CHECK(tb.transport().dut().irq_o == 1);      // IRQ_ENABLE.FAULT is set by the driver
+  // A run before the soft reset reports the fault at once (not a timeout).
+  const auto stale = dev.run({isa::fence()}, kTimeout);
+  INFO(stale.describe());
+  CHECK(stale.status == rt::RunResult::Status::Fault);
+  CHECK(stale.fault_addr == bad_addr);
+  CHECK(stale.cycles == 0);
   tb.transport().memory().clear_error_ranges();
   dev.soft_reset();
   CHECK((dev.status() & 2u) == 0);             // STATUS.FAULT cleared

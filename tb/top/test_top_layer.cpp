@@ -8,6 +8,7 @@
 #include "npu/compiler/model_desc.hpp"
 #include "npu/ref/layer.hpp"
 #include "npu/ref/layer_int8.hpp"
+#include "npu/runtime/model_transport.hpp"
 #include "random_layer.hpp"
 #include "top_bench.hpp"
 
@@ -121,6 +122,24 @@ TEST_CASE("A compiled stack of two BF16 encoder layers runs as one stream on npu
     INFO(bad0.value_or("layer 0 equal"));
     REQUIRE_FALSE(bad0);
     run_and_compare(tb, buf, cl, x, want, timeout);
+
+    // The same stream through the same driver on the functional model
+    // (ModelTransport): the whole region it wrote, byte for byte.
+    rt::ModelTransport mt(cfg);
+    rt::Device mdev(mt, {TopBench::kWindowBase, TopBench::kWindowSize});
+    const rt::Buffer mbuf = mdev.alloc(bytes, 64);
+    REQUIRE(mbuf.addr == buf.addr);  // the same allocator over the same window
+    mdev.upload(mbuf, cl.weights_image, cl.weights.addr - mbuf.addr);
+    mdev.upload(mbuf, cl.pack_input(x), cl.input.addr - mbuf.addr);
+    const auto mres = mdev.run(cl.cmds, timeout);
+    INFO(mres.describe());
+    REQUIRE(mres.ok());
+    const std::size_t out_off = cl.output.addr - buf.addr, out_len = bytes - out_off;
+    const auto rtl_bytes = dev.download(buf, out_off, out_len), model_bytes = mdev.download(mbuf, out_off, out_len);
+    std::size_t i = 0;
+    while (i < out_len && rtl_bytes[i] == model_bytes[i]) ++i;
+    INFO(fmt::format("RTL vs model: first differing byte {} of {} after the output address", i, out_len));
+    REQUIRE(i == out_len);
   }
 }
 

@@ -24,15 +24,12 @@ AccelModel::AccelModel(const AccelConfig& cfg) : cfg_(cfg) {
 }
 
 void AccelModel::write_dram(std::uint32_t addr, const std::vector<std::uint8_t>& bytes) {
-  for (std::size_t i = 0; i < bytes.size(); ++i) dram_[addr + static_cast<std::uint32_t>(i)] = bytes[i];
+  dram_.write(addr, bytes.data(), bytes.size());
 }
 
 std::vector<std::uint8_t> AccelModel::read_dram(std::uint32_t addr, std::size_t n) const {
   std::vector<std::uint8_t> out(n, 0);
-  for (std::size_t i = 0; i < n; ++i) {
-    auto it = dram_.find(addr + static_cast<std::uint32_t>(i));
-    if (it != dram_.end()) out[i] = it->second;
-  }
+  dram_.read(addr, out.data(), n);
   return out;
 }
 
@@ -183,16 +180,11 @@ std::optional<Fault> AccelModel::exec(const isa::Command& c) {
         for (unsigned k = 0; k < rw; ++k) {
           const std::uint32_t dram = w[1] + r * w[2] + k * bb;
           const std::uint32_t lw = laddr + r * lstride + k;
-          if (c.op() == Op::Load) {
-            std::uint8_t* p = local_word(space, lw, tmp);
-            for (unsigned b = 0; b < bb; ++b) {
-              auto it = dram_.find(dram + b);
-              p[b] = it == dram_.end() ? 0 : it->second;
-            }
-          } else {
-            const std::uint8_t* p = local_word(space, lw, tmp);
-            for (unsigned b = 0; b < bb; ++b) dram_[dram + b] = p[b];
-          }
+          std::uint8_t* p = local_word(space, lw, tmp);
+          if (c.op() == Op::Load)
+            dram_.read(dram, p, bb);
+          else
+            dram_.write(dram, p, bb);
         }
       return std::nullopt;
     }

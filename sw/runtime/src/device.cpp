@@ -19,6 +19,7 @@ constexpr std::uint32_t kCtrlCntClear = NPU_CSR__CTRL__CNT_CLEAR_bm;
 constexpr std::uint32_t kIrqDone = NPU_CSR__IRQ_STATUS__DONE_bm;
 constexpr std::uint32_t kIrqFault = NPU_CSR__IRQ_STATUS__FAULT_bm;
 constexpr std::uint32_t kStatusBusy = NPU_CSR__STATUS__BUSY_bm;
+constexpr std::uint32_t kStatusFault = NPU_CSR__STATUS__FAULT_bm;
 constexpr std::uint32_t kDeviceId = 0x4E505531;
 
 }  // namespace
@@ -39,9 +40,9 @@ std::string RunResult::describe() const {
   switch (status) {
     case Status::Done: return fmt::format("done in {} cycles", cycles);
     case Status::Fault:
-      return fmt::format("fault {} ({}) at command 0x{:08x} after {} cycles",
+      return fmt::format("fault {} ({}) at command 0x{:08x} after {} cycles{}{}",
                          isa::fault_name(fault), static_cast<unsigned>(fault), fault_addr,
-                         cycles);
+                         cycles, detail.empty() ? "" : ": ", detail);
     case Status::Timeout: return fmt::format("timeout after {} cycles: {}", cycles, detail);
   }
   return "?";
@@ -114,6 +115,16 @@ std::vector<std::uint8_t> Device::download(const Buffer& b, std::size_t offset, 
 }
 
 RunResult Device::run(const std::vector<isa::Command>& cmds, std::uint64_t timeout_cycles) {
+  // A fault stops the command processor until soft reset: a run started on a
+  // faulted device reports that fault at once instead of timing out.
+  if (reg(NPU_REG(STATUS)) & kStatusFault) {
+    RunResult res;
+    res.status = RunResult::Status::Fault;
+    res.fault = static_cast<isa::Fault>(reg(NPU_REG(ERR_CODE)) & 0xFF);
+    res.fault_addr = reg(NPU_REG(ERR_CMD_ADDR));
+    res.detail = "the device is still stopped by an earlier fault: soft_reset() first";
+    return res;
+  }
   std::vector<isa::Command> all = cmds;
   all.push_back(isa::irq());
   set_reg(NPU_REG(IRQ_STATUS), kIrqDone | kIrqFault);

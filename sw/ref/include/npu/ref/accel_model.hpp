@@ -6,10 +6,10 @@
 #pragma once
 
 #include "npu/isa.hpp"
+#include "npu/ref/paged_memory.hpp"
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <optional>
 #include <vector>
 
@@ -69,7 +69,7 @@ class AccelModel {
 
   AccelConfig cfg_;
   LocalMemories mem_;
-  std::map<std::uint32_t, std::uint8_t> dram_;
+  PagedMemory dram_;
   std::uint32_t win_base_ = 0, win_size_ = 0;
   struct ErrRange { std::uint32_t lo, hi; isa::Fault f; };
   std::vector<ErrRange> errors_;

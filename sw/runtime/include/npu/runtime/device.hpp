@@ -38,7 +38,7 @@ struct RunResult {
   isa::Fault fault = isa::Fault::None;
   std::uint32_t fault_addr = 0;     // DRAM address of the faulting command
   std::uint64_t cycles = 0;         // device cycles from doorbell to completion
-  std::string detail;               // for timeouts: STATUS and RING_HEAD
+  std::string detail;               // timeouts: STATUS and RING_HEAD; faults: why, if known
   bool ok() const { return status == Status::Done; }
   std::string describe() const;
 };

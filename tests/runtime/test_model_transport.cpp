@@ -1,0 +1,107 @@
+// rt::Device over ModelTransport (the functional model behind the register
+// map): the driver runs compiled streams on it unchanged, faults arrive as
+// on the RTL (code, command address, ring stopped until soft reset), and
+// misuse of the register map is an error, not a silent no-op.
+#include "npu/compiler/layer.hpp"
+#include "npu/compiler/model_desc.hpp"
+#include "npu/ref/layer.hpp"
+#include "npu/regs.h"
+#include "npu/runtime/device.hpp"
+#include "npu/runtime/model_transport.hpp"
+#include "random_layer.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+using namespace npu;
+
+namespace {
+
+ref::AccelConfig small_config() { return ref::AccelConfig{}; }  // configs/small.yaml
+
+isa::Command load_from(std::uint32_t dram_addr) {
+  isa::Transfer t;
+  t.dram_addr = dram_addr;
+  t.row_words = 1;
+  return isa::load(t);
+}
+
+}  // namespace
+
+TEST_CASE("ModelTransport: the device reports the configuration's sizes") {
+  ref::AccelConfig c = small_config();
+  rt::ModelTransport tr(c, 4);
+  rt::Device dev(tr, {});
+  CHECK(dev.hw().rows == c.rows);
+  CHECK(dev.hw().cols == c.cols);
+  CHECK(dev.hw().bus_bytes == c.bus_bytes);
+  CHECK(dev.hw().vec_lanes == 4);
+  CHECK(dev.hw().aspad_words == c.aspad_words);
+  CHECK(dev.hw().acc_rows == c.acc_rows);
+  CHECK(dev.hw().vec_maxlen == c.vec_maxlen);
+}
+
+TEST_CASE("ModelTransport: a compiled encoder stack runs through rt::Device and equals the reference") {
+  const auto md = compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/test-encoder.yaml");
+  const ref::LayerShape s = compiler::layer_shape(md);
+  const auto T = static_cast<unsigned>(md.seq_len);
+  rt::ModelTransport tr(small_config());
+  rt::Device dev(tr, {});
+  const ref::AccelConfig cfg = small_config();
+  tb::LayerRand r(61);
+  const std::vector<ref::LayerWeightsBf16> w{tb::random_weights(s, r, true), tb::random_weights(s, r, true)};
+  const auto x = r.matrix(T, s.d_model, 0, 1);
+  const auto want = ref::encoder_layer_bf16(ref::encoder_layer_bf16(x, s, w[0]), s, w[1]);
+  const int n = static_cast<int>(T);
+  const rt::Buffer buf = dev.alloc(compiler::compile_encoder_stack_bf16(s, w, n, cfg).dram_bytes);
+  const auto cl = compiler::compile_encoder_stack_bf16(s, w, n, cfg, {}, buf.addr);
+  dev.upload(buf, cl.weights_image, cl.weights.addr - buf.addr);
+  dev.upload(buf, cl.pack_input(x), cl.input.addr - buf.addr);
+  // More commands than ring entries: the driver feeds the ring as it drains.
+  REQUIRE(cl.cmds.size() > 64);
+  const rt::RunResult res = dev.run(cl.cmds, 1'000'000);
+  INFO(res.describe());
+  REQUIRE(res.ok());
+  CHECK(tr.commands() == cl.cmds.size() + 1);  // and the driver's IRQ
+  const auto got = cl.unpack_output(dev.download(buf, cl.output.addr - buf.addr, cl.output.bytes));
+  const auto bad = ref::first_mismatch(got, want, "layer 1 y");
+  INFO(bad.value_or("equal"));
+  REQUIRE_FALSE(bad);
+}
+
+TEST_CASE("ModelTransport: a fault stops the ring with its code and command address until soft reset") {
+  rt::ModelTransport tr(small_config());
+  rt::Device dev(tr, {});
+  const rt::Buffer buf = dev.alloc(64);
+  const std::vector<isa::Command> cmds{load_from(buf.addr), load_from(0x100), load_from(buf.addr)};
+  const std::uint32_t bad_addr = dev.command_addr(1);
+  const rt::RunResult res = dev.run(cmds, 10'000);
+  REQUIRE(res.status == rt::RunResult::Status::Fault);
+  CHECK(res.fault == isa::Fault::AddrWindow);
+  CHECK(res.fault_addr == bad_addr);
+  CHECK(tr.commands() == 2);  // nothing after the faulting command ran
+  CHECK((dev.status() & NPU_CSR__STATUS__FAULT_bm) != 0);
+  // Still stopped: a new run reports the same fault at once, not a timeout.
+  const rt::RunResult stale = dev.run({load_from(buf.addr)}, 1'000);
+  CHECK(stale.status == rt::RunResult::Status::Fault);
+  CHECK(stale.fault_addr == bad_addr);
+  CHECK_THAT(stale.describe(), Catch::Matchers::Contains("soft_reset() first"));
+  dev.soft_reset();
+  CHECK((dev.status() & NPU_CSR__STATUS__FAULT_bm) == 0);
+  const rt::RunResult again = dev.run({load_from(buf.addr)}, 1'000);
+  INFO(again.describe());
+  CHECK(again.ok());
+}
+
+TEST_CASE("ModelTransport: unmapped and read-only registers are errors") {
+  rt::ModelTransport tr(small_config());
+  CHECK_THROWS_AS(tr.read_reg(0x1000), std::out_of_range);
+  CHECK_THROWS_AS(tr.write_reg(offsetof(npu_csr_t, ID), 1), std::out_of_range);
+  CHECK_THROWS_AS(tr.write_reg(offsetof(npu_csr_t, RING_HEAD), 1), std::out_of_range);
+  std::uint8_t b[8] = {};
+  CHECK_THROWS_AS(tr.write_mem(0xFFFF'FFFC, b, sizeof b), std::out_of_range);
+}
