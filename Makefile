@@ -18,7 +18,7 @@ CMAKE_STAMP := $(BUILD)/CMakeCache.txt
 
 all: build
 
-$(SETUP_STAMP): scripts/setup.sh scripts/requirements.txt
+$(SETUP_STAMP): scripts/setup.sh scripts/requirements.txt scripts/requirements-models.txt
 	@bash scripts/setup.sh
 	@mkdir -p $(BUILD) && touch $@
 
