@@ -1,4 +1,5 @@
 #include "npu/compiler/layer.hpp"
+#include "npu/compiler/schedule.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -76,28 +77,22 @@ class SpadAlloc {
   std::uint32_t lo_, hi_;
 };
 
-// Commands with the simplest race-free token discipline: a command waits for
-// the one before it whenever that one ran in another queue. This serialises
-// the queues (no overlap yet), is correct for any placement and reuse of
-// local memory, and leaves no token behind.
+// Commands in program order; take() sets their tokens from what each one
+// reads and writes (schedule.hpp), so queues overlap wherever the placement
+// lets them, and no token is left behind.
 class CmdStream {
  public:
-  void add(isa::Command c) {
-    const Queue q = isa::queue_of(c.op());
-    if (!cmds_.empty() && q != last_) {
-      isa::Command& prev = cmds_.back();
-      isa::set_deps(prev, isa::deps(prev).push_to(q));
-      isa::set_deps(c, isa::deps(c).pop_from(last_));
-    }
-    last_ = q;
-    cmds_.push_back(c);
+  explicit CmdStream(const ref::AccelConfig& cfg) : cfg_(cfg) {}
+  void add(isa::Command c) { cmds_.push_back(c); }
+  std::vector<isa::Command> take() {
+    assign_tokens(cmds_, cfg_);
+    return std::move(cmds_);
   }
-  std::vector<isa::Command> take() { return std::move(cmds_); }
   std::size_t size() const { return cmds_.size(); }
 
  private:
+  const ref::AccelConfig& cfg_;
   std::vector<isa::Command> cmds_;
-  Queue last_ = Queue::Load;
 };
 
 // ---- placements ---------------------------------------------------------------
@@ -137,6 +132,10 @@ struct Ctx {
   // word range of one blob, so a shared image serves every blocking.
   bool word_per_channel = false;
   bool int8 = false;  // GEMMs in INT8 mode (K depth 2*Rows per tile)
+  // Ping-pong halves of the WSPAD and ACC windows: consecutive W loads and
+  // ACC blocks alternate, so a LOAD fills one half while the GEMM reads the
+  // other and a GEMM fills one ACC half while VEC drains the other.
+  unsigned wsp_turn = 0, acc_turn = 0;
 };
 
 // The PARAMS blob of channels [c0, c0+n) of `ps`, appended to the image once.
@@ -273,7 +272,6 @@ void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Windo
   const unsigned kd = x.int8 ? 2 * t.rows : t.rows;  // K depth of one tile
   std::vector<const std::vector<MatmulPart>*> chains{&parts};
   if (!parts2.empty()) chains.push_back(&parts2);
-  acc.size /= static_cast<unsigned>(chains.size());  // each chain's share of the ACC window
   unsigned kt_max = 0;
   for (const auto* chain : chains)
     for (const auto& p : *chain) {
@@ -283,38 +281,61 @@ void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Windo
     }
   const unsigned align = std::lcm(kd, t.cols) / t.cols;  // N tiles per aligned block
   const auto round = [&](unsigned tiles) { return tiles >= nt_n ? nt_n : tiles / align * align; };
-  // Prefer whole K in WSPAD; else K chunks of one aligned N block.
-  unsigned n_blk = round(wsp.size / (kt_max * t.rows));
-  unsigned k_blk = kt_max;
-  if (whole_n) n_blk = nt_n;
-  if (n_blk == 0 || (whole_n && n_blk * kt_max * t.rows > wsp.size)) {
-    if (!whole_n) n_blk = std::min(nt_n, align);
-    k_blk = wsp.size / (n_blk * t.rows);
-    if (k_blk == 0) fail("WSPAD window of " + std::to_string(wsp.size) + " words holds no K tile");
-  }
-  if (!whole_n) n_blk = std::min(n_blk, round(acc.size / std::min(rows, acc.size)));
-  if (n_blk == 0) n_blk = std::min(nt_n, align);
-  const unsigned m_blk = std::min({rows, acc.size / n_blk, 65535u});
-  if (m_blk == 0) fail("ACC window too small for one block");
-
+  // The blocking for WSPAD and ACC buffers of wsp_size and acc_size (per chain);
+  // nullopt if one K tile or one row block does not fit.
+  struct Plan {
+    unsigned n_blk, k_blk, m_blk;
+  };
+  const auto plan = [&](unsigned wsp_size, unsigned acc_size) -> std::optional<Plan> {
+    // Prefer whole K in WSPAD; else K chunks of one aligned N block.
+    unsigned n_blk = round(wsp_size / (kt_max * t.rows));
+    unsigned k_blk = kt_max;
+    if (whole_n) n_blk = nt_n;
+    if (n_blk == 0 || (whole_n && n_blk * kt_max * t.rows > wsp_size)) {
+      if (!whole_n) n_blk = std::min(nt_n, align);
+      k_blk = wsp_size / (n_blk * t.rows);
+      if (k_blk == 0) return std::nullopt;
+    }
+    if (!whole_n) n_blk = std::min(n_blk, round(acc_size / std::min(rows, std::max(acc_size, 1u))));
+    if (n_blk == 0) n_blk = std::min(nt_n, align);
+    const unsigned m_blk = std::min({rows, acc_size / n_blk, 65535u});
+    if (m_blk == 0) return std::nullopt;
+    return Plan{n_blk, k_blk, m_blk};
+  };
+  // Double-buffered if both halves hold a block, else one buffer each.
+  const unsigned share = acc.size / static_cast<unsigned>(chains.size());
+  std::optional<Plan> pl = plan(wsp.size / 2, share / 2);
+  const bool ping_pong = pl.has_value();
+  if (!pl) pl = plan(wsp.size, share);
+  if (!pl) fail("WSPAD window of " + std::to_string(wsp.size) + " words or ACC window of " + std::to_string(acc.size) +
+                " rows holds no block");
+  const unsigned n_blk = pl->n_blk, k_blk = pl->k_blk, m_blk = pl->m_blk;
+  const auto next = [&](Window w, unsigned& turn) {
+    if (!ping_pong) return w;
+    const Window h{w.addr + (turn++ & 1u) * (w.size / 2), w.size / 2};
+    return h;
+  };
   for (unsigned m0 = 0; m0 < rows; m0 += m_blk) {
     const unsigned mr = std::min(m_blk, rows - m0);
     for (unsigned nt0 = 0; nt0 < nt_n; nt0 += n_blk) {
       const unsigned nc = std::min(n_blk, nt_n - nt0);
+      const Window accb = next(acc, x.acc_turn);
+      const unsigned chain_rows = accb.size / static_cast<unsigned>(chains.size());
       for (std::size_t ci = 0; ci < chains.size(); ++ci) {
-        const std::uint32_t acc_addr = acc.addr + static_cast<std::uint32_t>(ci) * acc.size;
+        const std::uint32_t acc_addr = accb.addr + static_cast<std::uint32_t>(ci) * chain_rows;
         bool first = true;
         for (const auto& p : *chains[ci]) {
           const unsigned kt_n = ceil_div(p.k, kd);
           for (unsigned kt0 = 0; kt0 < kt_n; kt0 += k_blk) {
             const unsigned kc = std::min(k_blk, kt_n - kt0);
+            const Window wb = next(wsp, x.wsp_turn);
             isa::Transfer tw;  // W [nt][kt][r]: nc N tiles of kc K tiles each
             tw.dram_addr = p.w_dram + (nt0 * kt_n + kt0) * t.rows * t.bus_bytes;
             tw.dram_stride = kt_n * t.rows * t.bus_bytes;
             tw.rows = nc;
             tw.row_words = kc * t.rows;
             tw.space = Space::Wspad;
-            tw.local_addr = wsp.addr;
+            tw.local_addr = wb.addr;
             tw.local_stride = kc * t.rows;
             x.cmds.add(isa::load(tw));
             isa::GemmArgs g;
@@ -322,7 +343,7 @@ void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Windo
             g.accumulate = !first;
             g.a_addr = p.a.word(m0, kt0 * kd);
             g.a_kstride = p.a.group_stride;
-            g.w_addr = wsp.addr;
+            g.w_addr = wb.addr;
             g.w_kstride = t.rows;
             g.w_nstride = kc * t.rows;
             g.acc_addr = acc_addr;
@@ -336,8 +357,8 @@ void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Windo
         }
       }
       const unsigned c0 = nt0 * t.cols, cols = std::min(nc * t.cols, n - c0);
-      const Placement acc2 = acc_layout(acc.addr + acc.size, mr, cols, t);
-      epi(acc_layout(acc.addr, mr, cols, t), chains.size() > 1 ? &acc2 : nullptr, m0, c0);
+      const Placement acc2 = acc_layout(accb.addr + chain_rows, mr, cols, t);
+      epi(acc_layout(accb.addr, mr, cols, t), chains.size() > 1 ? &acc2 : nullptr, m0, c0);
     }
   }
 }
@@ -360,10 +381,17 @@ void emit_attention_head(Ctx& x, const HeadPlaces& hp, unsigned hd, Window acc,
   const Target& t = x.t;
   const unsigned T = hp.q.rows, N = hp.kt.rows;
   const unsigned nt_s = ceil_div(N, t.cols), nt_o = ceil_div(hd, t.cols);
-  const unsigned m_blk = std::min(T, acc.size / std::max(nt_s, nt_o));
+  // Row blocks alternate between the ACC halves when a half holds one
+  // (the next block's GEMMs then overlap this block's VEC work).
+  const unsigned per_row = std::max(nt_s, nt_o);
+  const bool ping_pong = acc.size / 2 >= per_row;
+  const Window full = acc;
+  if (ping_pong) acc.size /= 2;
+  const unsigned m_blk = std::min(T, acc.size / per_row);
   if (m_blk == 0) fail("ACC too small for one attention row");
   for (unsigned m0 = 0; m0 < T; m0 += m_blk) {
     const unsigned mr = std::min(m_blk, T - m0);
+    if (ping_pong) acc.addr = full.addr + (x.acc_turn++ & 1u) * acc.size;
     isa::GemmArgs s;
     s.bf16 = true;
     s.w_transposed = true;
@@ -740,7 +768,7 @@ CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& s, const std::ve
   out.out_row_words = ceil_div(d, epw);
   const Placement y_pl{Space::Aspad, aspad.take(T * out.out_row_words, "y"), out.out_row_words, 1, epw, T, d};
 
-  CmdStream cmds;
+  CmdStream cmds(cfg);
   BlobMap blobs;
   Ctx x{cfg, t, img, cmds, params_stage, blobs};
 
@@ -885,10 +913,17 @@ void emit_attention_head_i8(Ctx& x, const HeadPlacesI8& hp, unsigned hd, const P
   const Target& t = x.t;
   const unsigned T = hp.q.rows, kd = 2 * t.rows;
   const unsigned nt_s = ceil_div(T, t.cols), nt_o = ceil_div(hd, t.cols);
-  const unsigned m_blk = std::min(T, acc.size / std::max(nt_s, nt_o));
+  // Row blocks alternate between the ACC halves when a half holds one
+  // (the next block's GEMMs then overlap this block's VEC work).
+  const unsigned per_row = std::max(nt_s, nt_o);
+  const bool ping_pong = acc.size / 2 >= per_row;
+  const Window full = acc;
+  if (ping_pong) acc.size /= 2;
+  const unsigned m_blk = std::min(T, acc.size / per_row);
   if (m_blk == 0) fail("ACC too small for one attention row");
   for (unsigned m0 = 0; m0 < T; m0 += m_blk) {
     const unsigned mr = std::min(m_blk, T - m0);
+    if (ping_pong) acc.addr = full.addr + (x.acc_turn++ & 1u) * acc.size;
     isa::GemmArgs s;
     s.bf16 = false;
     s.w_transposed = true;
@@ -1048,7 +1083,7 @@ CompiledLayer compile_encoder_layer_int8(const ref::LayerShape& s, const ref::Qu
   out.out_row_words = ceil_div(d, t.bus_bytes);
   const Placement y_pl{Space::Aspad, aspad.take(T * out.out_row_words, "y"), out.out_row_words, 1, t.bus_bytes, T, d};
 
-  CmdStream cmds;
+  CmdStream cmds(cfg);
   BlobMap blobs;
   Ctx x{cfg, t, img, cmds, params_stage, blobs};
   x.int8 = true;
@@ -1407,7 +1442,7 @@ CompiledLayer CompiledDecoder::step(unsigned L, unsigned T) const {
   const bool swiglu = s.act == ref::LayerActivation::SwiGlu;
   const Placement g_tmp = scratch(x_pl.addr, r1_pl.addr, F, "biased gate");
 
-  CmdStream cmds;
+  CmdStream cmds(cfg);
   DramImage none(0, t.bus_bytes);  // the image is complete: nothing is appended
   BlobMap blobs = p.blobs;
   Ctx x{cfg, t, none, cmds, params_stage, blobs, true, true};

@@ -2,7 +2,11 @@
 
 #include "npu/ref/fp.hpp"
 
+#include <algorithm>
+#include <array>
+#include <random>
 #include <stdexcept>
+#include <string>
 
 namespace npu::ref {
 
@@ -209,6 +213,73 @@ std::optional<ModelFault> AccelModel::run(
       if (auto e = exec(cmds[i])) f = *e;
     }
     if (f != Fault::None) return ModelFault{f, addr};
+  }
+  return std::nullopt;
+}
+
+std::optional<ModelFault> AccelModel::run_concurrent(const std::vector<isa::Command>& cmds,
+                                                     const std::function<std::uint32_t(std::size_t)>& cmd_addr,
+                                                     std::uint64_t seed) {
+  constexpr unsigned kQ = 4;
+  std::mt19937_64 rng(seed);
+  std::array<std::array<unsigned, kQ>, kQ> tokens{};  // [from][to]
+  std::size_t begin = 0;
+  while (begin < cmds.size()) {
+    // A FENCE or IRQ ends a segment: everything before it finishes first.
+    std::size_t end = begin;
+    while (end < cmds.size() && cmds[end].op() != Op::Fence && cmds[end].op() != Op::Irq) ++end;
+    std::array<std::vector<std::size_t>, kQ> queue;
+    for (std::size_t i = begin; i < end; ++i)
+      queue[static_cast<unsigned>(isa::queue_of(cmds[i].op()))].push_back(i);
+    std::array<std::size_t, kQ> head{};
+    // Bursts: the chosen queue runs up to `burst` commands before another is
+    // chosen, so one queue can run far ahead of the others (or fall behind).
+    unsigned current = kQ, burst = 0;
+    for (;;) {
+      const auto ready = [&](unsigned q) {
+        if (head[q] >= queue[q].size()) return false;
+        const unsigned pop = cmds[queue[q][head[q]]].pop();
+        for (unsigned f = 0; f < kQ; ++f)
+          if ((pop >> f & 1u) && tokens[f][q] == 0) return false;
+        return true;
+      };
+      std::vector<unsigned> can;
+      for (unsigned q = 0; q < kQ; ++q)
+        if (ready(q)) can.push_back(q);
+      if (can.empty()) {
+        std::string stuck;
+        for (unsigned q = 0; q < kQ; ++q)
+          if (head[q] < queue[q].size()) stuck += " command " + std::to_string(queue[q][head[q]]) + " (queue " +
+                                                  std::to_string(q) + ")";
+        if (stuck.empty()) break;
+        throw std::runtime_error("AccelModel::run_concurrent: the tokens deadlock; waiting:" + stuck);
+      }
+      if (burst == 0 || std::find(can.begin(), can.end(), current) == can.end()) {
+        current = can[rng() % can.size()];
+        burst = 1 + static_cast<unsigned>(rng() % 8);
+      }
+      --burst;
+      const std::size_t i = queue[current][head[current]++];
+      const isa::Command& c = cmds[i];
+      Fault f = check(c);
+      if (f == Fault::None) {
+        for (unsigned from = 0; from < kQ; ++from)
+          if (c.pop() >> from & 1u) --tokens[from][current];
+        if (auto e = exec(c)) f = *e;
+      }
+      if (f == Fault::None)
+        for (unsigned to = 0; to < kQ; ++to)
+          if (c.push() >> to & 1u) {
+            if (tokens[current][to] == 255) f = Fault::TokenOverflow;
+            else ++tokens[current][to];
+          }
+      if (f != Fault::None) return ModelFault{f, cmd_addr(i)};
+    }
+    if (end < cmds.size()) {  // the barrier itself
+      if (Fault f = check(cmds[end]); f != Fault::None) return ModelFault{f, cmd_addr(end)};
+      ++end;
+    }
+    begin = end;
   }
   return std::nullopt;
 }

@@ -2,7 +2,8 @@
 // (docs/isa.md) on DRAM, scratchpad and accumulator images, in program order,
 // with the same fault checks as the command processor. Tests compare the
 // RTL's DRAM with this model's after a run. Tokens and queues do not change
-// results for race-free streams, so the model ignores them.
+// results for race-free streams, so run() ignores them; run_concurrent()
+// follows them, to find streams that are not race-free.
 #pragma once
 
 #include "npu/isa.hpp"
@@ -48,6 +49,16 @@ class AccelModel {
   // wraps). Stops at the first fault and returns it.
   std::optional<ModelFault> run(const std::vector<isa::Command>& cmds,
                                 const std::function<std::uint32_t(std::size_t)>& cmd_addr);
+
+  // Runs `cmds` as the command processor may: each queue in order, a command
+  // only once the tokens it pops have been pushed, the next queue chosen at
+  // random from `seed` (in bursts, so one queue can run far ahead). A stream
+  // whose tokens miss a dependency gives a different result for some seed;
+  // tokens that can never be satisfied throw std::runtime_error (deadlock)
+  // naming the waiting commands. A push to a counter at 255 is TOKEN_OVERFLOW.
+  std::optional<ModelFault> run_concurrent(const std::vector<isa::Command>& cmds,
+                                           const std::function<std::uint32_t(std::size_t)>& cmd_addr,
+                                           std::uint64_t seed);
 
   // Fault check of one command without executing it.
   isa::Fault check(const isa::Command& c) const;
