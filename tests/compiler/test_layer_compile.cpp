@@ -58,7 +58,7 @@ LayerRun run_layer(const ref::LayerShape& s, const ref::LayerWeightsBf16& w, con
   // The on-chip intermediates in the order the layer computes them.
   for (const char* name : {"r1", "h1", "f", "f2", "r2", "y"}) {
     const auto it = trace.find(name);
-    if (it == trace.end()) continue;
+    if (it == trace.end() || !cl.probes.count(name)) continue;  // not in the trace, or reused as scratch
     if (auto bad = ref::first_mismatch(compiler::read_bf16(m.mem(), cl.probes.at(name), cfg), it->second, name)) {
       run.first_bad_step = *bad;
       break;

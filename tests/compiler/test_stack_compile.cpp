@@ -98,3 +98,15 @@ TEST_CASE("encoder stack: the all-MiniLM-L6-v2 shape, 6 layers on base, 16 token
   const compiler::ModelDesc md = compiler::load_model_desc(kModels + "/minilm-l6.yaml");
   check_stack(compiler::layer_shape(md), static_cast<unsigned>(md.layers), 16, base_config(), 55);
 }
+
+TEST_CASE("encoder stack: ASPAD buffers share words by lifetime, so MiniLM fits 40 tokens on base", "[layer]") {
+  const compiler::ModelDesc md = compiler::load_model_desc(kModels + "/minilm-l6.yaml");
+  const ref::LayerShape s = compiler::layer_shape(md);
+  tb::LayerRand r(56);
+  const std::vector<ref::LayerWeightsBf16> w{tb::random_weights(s, r, true)};
+  const auto cl = compiler::compile_encoder_stack_bf16(s, w, 40, base_config());
+  CHECK(cl.seq_len == 40);
+  // Beyond the peak: the error names the space, the peak and the buffers.
+  REQUIRE_THROWS_WITH(compiler::compile_encoder_stack_bf16(s, w, 48, base_config()),
+                      Contains("ASPAD: the layer's buffers need") && Contains("f="));
+}

@@ -77,6 +77,72 @@ class SpadAlloc {
   std::uint32_t lo_, hi_;
 };
 
+// Buffers that live over steps [first, last] of a layer share words when
+// their lifetimes are disjoint: first fit, largest first. Overlapping
+// placements stay correct either way (the tokens follow the footprints); this
+// only decides what fits.
+class LifetimeAlloc {
+ public:
+  // Returns a handle for offset().
+  std::size_t add(std::string name, std::uint32_t words, unsigned first, unsigned last) {
+    bufs_.push_back({std::move(name), words, first, last, 0});
+    return bufs_.size() - 1;
+  }
+  // Places every buffer in [base, base + limit); throws naming the peak.
+  void solve(std::uint32_t base, std::uint32_t limit, const char* space) {
+    std::vector<std::size_t> order(bufs_.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return bufs_[a].words > bufs_[b].words;
+    });
+    std::vector<std::size_t> placed;
+    std::uint32_t end = 0;
+    for (std::size_t i : order) {
+      Buf& b = bufs_[i];
+      std::uint32_t at = 0;
+      for (bool moved = true; moved;) {  // the lowest offset clear of every live neighbour
+        moved = false;
+        for (std::size_t j : placed) {
+          const Buf& o = bufs_[j];
+          const bool live = b.first <= o.last && o.first <= b.last;
+          if (live && at < o.offset + o.words && o.offset < at + b.words) {
+            at = o.offset + o.words;
+            moved = true;
+          }
+        }
+      }
+      b.offset = at;
+      end = std::max(end, at + b.words);
+      placed.push_back(i);
+    }
+    if (end > limit) {
+      std::string what;
+      for (const Buf& b : bufs_) what += " " + b.name + "=" + std::to_string(b.words);
+      fail(std::string(space) + ": the layer's buffers need " + std::to_string(end) + " words at their peak, " +
+           std::to_string(limit) + " free (words:" + what + ")");
+    }
+    for (Buf& b : bufs_) b.offset += base;
+  }
+  std::uint32_t offset(std::size_t h) const { return bufs_.at(h).offset; }
+  // No buffer that starts living after h ends shares its words: h's data is
+  // still there when the layer ends (for probes).
+  bool intact(std::size_t h) const {
+    const Buf& b = bufs_.at(h);
+    for (const Buf& o : bufs_)
+      if (o.first > b.last && o.offset < b.offset + b.words && b.offset < o.offset + o.words) return false;
+    return true;
+  }
+
+ private:
+  struct Buf {
+    std::string name;
+    std::uint32_t words;
+    unsigned first, last;
+    std::uint32_t offset;
+  };
+  std::vector<Buf> bufs_;
+};
+
 // Commands in program order; take() sets their tokens from what each one
 // reads and writes (schedule.hpp), so queues overlap wherever the placement
 // lets them, and no token is left behind.
@@ -658,7 +724,10 @@ PackedEncoderBf16 pack_encoder_bf16(const ref::LayerShape& s, const ref::LayerWe
 
 // The on-chip tensors of an encoder layer; every layer of a stack reuses them.
 struct EncoderPlacesBf16 {
-  Placement x, q, p, a, r1, h1, f, f2, r2, kt, v;
+  Placement x, a, r1, h1, f, f2, r2;
+  // Per head (q, p) and per KV head (kt, v), two buffers used in turn so the
+  // projections of the next head overlap the attention of this one.
+  std::array<Placement, 2> q, p, kt, v;
   std::vector<Placement> o;
 };
 
@@ -669,11 +738,12 @@ void emit_encoder_bf16(Ctx& x, const ref::LayerShape& s, const PackedEncoderBf16
   const auto H = static_cast<unsigned>(s.heads), G = static_cast<unsigned>(s.kv_heads);
   const auto F = static_cast<unsigned>(s.ffn), group = H / G;
   for (unsigned g = 0; g < G; ++g) {
-    emit_matmul(x, {{pl.x, pk.wk[g], d}}, hd, wsp_win, acc_win, into(x, cvt_op(pk.bk[g]), pl.kt));
-    emit_matmul(x, {{pl.x, pk.wv[g], d}}, hd, wsp_win, acc_win, into(x, cvt_op(pk.bv[g]), pl.v));
+    const Placement &kt = pl.kt[g % 2], &v = pl.v[g % 2];
+    emit_matmul(x, {{pl.x, pk.wk[g], d}}, hd, wsp_win, acc_win, into(x, cvt_op(pk.bk[g]), kt));
+    emit_matmul(x, {{pl.x, pk.wv[g], d}}, hd, wsp_win, acc_win, into(x, cvt_op(pk.bv[g]), v));
     for (unsigned h = g * group; h < (g + 1) * group; ++h) {
-      emit_matmul(x, {{pl.x, pk.wq[h], d}}, hd, wsp_win, acc_win, into(x, cvt_op(pk.bq[h]), pl.q));
-      emit_attention_head(x, {pl.q, pl.kt, pl.v, pl.p, pl.o[h]}, hd, acc_win);
+      emit_matmul(x, {{pl.x, pk.wq[h], d}}, hd, wsp_win, acc_win, into(x, cvt_op(pk.bq[h]), pl.q[h % 2]));
+      emit_attention_head(x, {pl.q[h % 2], kt, v, pl.p[h % 2], pl.o[h]}, hd, acc_win);
     }
   }
   // Output projection: the heads are consecutive K segments of one GEMM chain.
@@ -722,7 +792,8 @@ CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& s, const std::ve
   if (dram_base % t.bus_bytes != 0) fail("dram_base must be a multiple of bus_bytes");
   const auto T = static_cast<unsigned>(seq_len);
   const auto d = static_cast<unsigned>(s.d_model), hd = static_cast<unsigned>(s.head_dim);
-  const auto H = static_cast<unsigned>(s.heads), F = static_cast<unsigned>(s.ffn);
+  const auto H = static_cast<unsigned>(s.heads), G = static_cast<unsigned>(s.kv_heads);
+  const auto F = static_cast<unsigned>(s.ffn);
   for (std::size_t l = 0; l < layers.size(); ++l) {
     try {
       check_encoder_weights(s, layers[l]);
@@ -749,24 +820,49 @@ CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& s, const std::ve
   const unsigned kt_hd = ceil_div(hd, t.rows), t_cols = ceil_div(T, t.cols) * t.cols;
   const unsigned t_rows = ceil_div(T, t.rows) * t.rows, nt_hd = ceil_div(hd, t.cols);
   EncoderPlacesBf16 pl;
-  // K_g^T and V_g stay in WSPAD (top) for the heads of group g; weights stream below them.
-  pl.kt = {Space::Wspad, wspad.take_top(kt_hd * t_cols, "K^T of one KV head"), 1, t_cols, t.rows, T, hd};
-  pl.v = {Space::Wspad, wspad.take_top(nt_hd * t_rows, "V of one KV head"), 1, t_rows, t.cols, T, hd};
+  // K_g^T and V_g stay in WSPAD (top) for the heads of group g, two groups in
+  // turn if both sets take at most half of WSPAD; weights stream below them.
+  const unsigned kv_set = kt_hd * t_cols + nt_hd * t_rows, kv_sets = 2 * kv_set <= t.wspad_words / 2 ? 2 : 1;
+  for (unsigned b = 0; b < 2; ++b) {
+    if (b >= kv_sets) {
+      pl.kt[b] = pl.kt[0], pl.v[b] = pl.v[0];
+      continue;
+    }
+    pl.kt[b] = {Space::Wspad, wspad.take_top(kt_hd * t_cols, "K^T of one KV head"), 1, t_cols, t.rows, T, hd};
+    pl.v[b] = {Space::Wspad, wspad.take_top(nt_hd * t_rows, "V of one KV head"), 1, t_rows, t.cols, T, hd};
+  }
   const Window wsp_win{0, wspad.free()}, acc_win{0, t.acc_rows};
 
   const unsigned epw = t.bus_bytes / 2;  // BF16 per word
   const std::uint32_t params_stage = aspad.take(ceil_div(3 * cfg.vec_maxlen, t.bus_bytes / 4), "PARAMS staging");
-  const auto take_a = [&](unsigned cols, const std::string& what) {
-    return a_layout(aspad.take(a_words(T, cols, t), what), T, cols, t);
-  };
-  pl.x = take_a(d, "x");
-  pl.q = take_a(hd, "q of one head");
-  pl.p = take_a(T, "p of one head");
-  for (unsigned h = 0; h < H; ++h) pl.o.push_back(take_a(hd, "o.h" + std::to_string(h)));
-  pl.a = take_a(d, "a"), pl.r1 = take_a(d, "r1"), pl.h1 = take_a(d, "h1");
-  pl.f = take_a(F, "f"), pl.f2 = take_a(d, "f2"), pl.r2 = take_a(d, "r2");
   out.out_row_words = ceil_div(d, epw);
-  const Placement y_pl{Space::Aspad, aspad.take(T * out.out_row_words, "y"), out.out_row_words, 1, epw, T, d};
+  // ASPAD buffers by lifetime over the layer's steps: 0 x arrives, 1 attention,
+  // 2 output projection, 3 R1 = X + A, 4 LayerNorm, 5 FFN up, 6 FFN down,
+  // 7 R2 = H1 + F2, 8 LayerNorm into the next layer's x (or Y). x is live
+  // from 0 to 8 since the next layer's x is written into it.
+  LifetimeAlloc life;
+  const auto a_buf = [&](const std::string& name, unsigned cols, unsigned first, unsigned last) {
+    return life.add(name, a_words(T, cols, t), first, last);
+  };
+  const std::size_t hx = a_buf("x", d, 0, 8);
+  std::array<std::size_t, 2> hq{}, hp{};
+  for (unsigned b = 0; b < 2; ++b) {
+    hq[b] = a_buf("q" + std::to_string(b), hd, 1, 1);
+    hp[b] = a_buf("p" + std::to_string(b), T, 1, 1);
+  }
+  std::vector<std::size_t> ho;
+  for (unsigned h = 0; h < H; ++h) ho.push_back(a_buf("o.h" + std::to_string(h), hd, 1, 2));
+  const std::size_t ha = a_buf("a", d, 2, 3), hr1 = a_buf("r1", d, 3, 4), hh1 = a_buf("h1", d, 4, 7);
+  const std::size_t hf = a_buf("f", F, 5, 6), hf2 = a_buf("f2", d, 6, 7), hr2 = a_buf("r2", d, 7, 8);
+  const std::size_t hy = life.add("y", T * out.out_row_words, 8, 8);
+  life.solve(aspad.lo(), aspad.free(), "ASPAD");
+  const auto at = [&](std::size_t h, unsigned cols) { return a_layout(life.offset(h), T, cols, t); };
+  pl.x = at(hx, d);
+  for (unsigned b = 0; b < 2; ++b) pl.q[b] = at(hq[b], hd), pl.p[b] = at(hp[b], T);
+  for (unsigned h = 0; h < H; ++h) pl.o.push_back(at(ho[h], hd));
+  pl.a = at(ha, d), pl.r1 = at(hr1, d), pl.h1 = at(hh1, d);
+  pl.f = at(hf, F), pl.f2 = at(hf2, d), pl.r2 = at(hr2, d);
+  const Placement y_pl{Space::Aspad, life.offset(hy), out.out_row_words, 1, epw, T, d};
 
   CmdStream cmds(cfg);
   BlobMap blobs;
@@ -795,9 +891,11 @@ CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& s, const std::ve
     tz.rows = nt_hd;
     tz.row_words = t_rows - T;
     tz.space = Space::Wspad;
-    tz.local_addr = pl.v.addr + T;
     tz.local_stride = t_rows;
-    cmds.add(isa::load(tz));
+    for (unsigned b = 0; b < kv_sets; ++b) {
+      tz.local_addr = pl.v[b].addr + T;
+      cmds.add(isa::load(tz));
+    }
   }
 
   // Every layer but the last writes its Y over x (A layout) for the next one; with
@@ -825,10 +923,19 @@ CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& s, const std::ve
   }
   out.layers = static_cast<unsigned>(packed.size());
 
-  out.probes = {{"x", pl.x}, {"a", pl.a}, {"r1", pl.r1}, {"h1", pl.h1}, {"f", pl.f},
-                {"f2", pl.f2}, {"r2", pl.r2}, {"y", y_pl}, {"q.last", pl.q}, {"p.last", pl.p},
-                {"k.last", pl.kt}, {"v.last", pl.v}};
-  for (unsigned h = 0; h < H; ++h) out.probes["o.h" + std::to_string(h)] = pl.o[h];
+  // Probes: the buffers no later buffer overwrote (and the WSPAD ones).
+  const std::pair<const char*, std::size_t> named[] = {{"x", hx}, {"a", ha}, {"r1", hr1}, {"h1", hh1}, {"f", hf},
+                                                       {"f2", hf2}, {"r2", hr2}, {"y", hy}};
+  const std::map<std::string, Placement> where = {{"x", pl.x}, {"a", pl.a}, {"r1", pl.r1}, {"h1", pl.h1},
+                                                  {"f", pl.f}, {"f2", pl.f2}, {"r2", pl.r2}, {"y", y_pl}};
+  for (const auto& [name, h] : named)
+    if (life.intact(h)) out.probes[name] = where.at(name);
+  if (life.intact(hq[(H - 1) % 2])) out.probes["q.last"] = pl.q[(H - 1) % 2];
+  if (life.intact(hp[(H - 1) % 2])) out.probes["p.last"] = pl.p[(H - 1) % 2];
+  out.probes["k.last"] = pl.kt[(G - 1) % 2];
+  out.probes["v.last"] = pl.v[(G - 1) % 2];
+  for (unsigned h = 0; h < H; ++h)
+    if (life.intact(ho[h])) out.probes["o.h" + std::to_string(h)] = pl.o[h];
   return out;
 }
 
