@@ -750,11 +750,11 @@ module npu_csr_reg (
         automatic logic load_next_c;
         next_c = field_storage.IRQ_STATUS.DONE.value;
         load_next_c = '0;
-        if(decoded_reg_strb.IRQ_STATUS && decoded_req_is_wr) begin // SW write 1 clear
-            next_c = field_storage.IRQ_STATUS.DONE.value & ~(decoded_wr_data[0:0] & decoded_wr_biten[0:0]);
-            load_next_c = '1;
-        end else if(hwif_in.IRQ_STATUS.DONE.next) begin // stickybit
+        if(hwif_in.IRQ_STATUS.DONE.next) begin // stickybit
             next_c = '1;
+            load_next_c = '1;
+        end else if(decoded_reg_strb.IRQ_STATUS && decoded_req_is_wr) begin // SW write 1 clear
+            next_c = field_storage.IRQ_STATUS.DONE.value & ~(decoded_wr_data[0:0] & decoded_wr_biten[0:0]);
             load_next_c = '1;
         end
         field_combo.IRQ_STATUS.DONE.next = next_c;
@@ -775,11 +775,11 @@ module npu_csr_reg (
         automatic logic load_next_c;
         next_c = field_storage.IRQ_STATUS.FAULT.value;
         load_next_c = '0;
-        if(decoded_reg_strb.IRQ_STATUS && decoded_req_is_wr) begin // SW write 1 clear
-            next_c = field_storage.IRQ_STATUS.FAULT.value & ~(decoded_wr_data[1:1] & decoded_wr_biten[1:1]);
-            load_next_c = '1;
-        end else if(hwif_in.IRQ_STATUS.FAULT.next) begin // stickybit
+        if(hwif_in.IRQ_STATUS.FAULT.next) begin // stickybit
             next_c = '1;
+            load_next_c = '1;
+        end else if(decoded_reg_strb.IRQ_STATUS && decoded_req_is_wr) begin // SW write 1 clear
+            next_c = field_storage.IRQ_STATUS.FAULT.value & ~(decoded_wr_data[1:1] & decoded_wr_biten[1:1]);
             load_next_c = '1;
         end
         field_combo.IRQ_STATUS.FAULT.next = next_c;

@@ -105,3 +105,27 @@ TEST_CASE("ModelTransport: unmapped and read-only registers are errors") {
   std::uint8_t b[8] = {};
   CHECK_THROWS_AS(tr.write_mem(0xFFFF'FFFC, b, sizeof b), std::out_of_range);
 }
+
+TEST_CASE("Device::run refuses streams whose tokens or IRQs the device would misread") {
+  rt::ModelTransport tr(small_config());
+  rt::Device dev(tr, {});
+  const rt::Buffer buf = dev.alloc(64);
+  using isa::Queue;
+  const isa::Command ld = load_from(buf.addr);
+  isa::Command ld_push = ld;
+  isa::set_deps(ld_push, isa::Deps{}.push_to(Queue::Gemm));
+  isa::GemmArgs g;
+  const isa::Command gemm_pop = isa::gemm(g, isa::Deps{}.pop_from(Queue::Load));
+  // An IRQ inside the stream would set DONE before the rest has run.
+  CHECK_THROWS_WITH(dev.run({ld, isa::irq(), ld}, 1000), Catch::Matchers::Contains("command 1 is an IRQ"));
+  // A pop with no push earlier in the run would take a token a previous run left.
+  CHECK_THROWS_WITH(dev.run({gemm_pop}, 1000),
+                    Catch::Matchers::Contains("command 0 (GEMM) pops a token from queue LOAD"));
+  // A push nobody pops would satisfy the next run's pop too early.
+  CHECK_THROWS_WITH(dev.run({ld_push}, 1000),
+                    Catch::Matchers::Contains("1 token(s) from queue LOAD to queue GEMM are never popped"));
+  CHECK(tr.commands() == 0);  // nothing reached the device
+  const rt::RunResult ok = dev.run({ld_push, isa::fence(), gemm_pop}, 1000);
+  INFO(ok.describe());
+  CHECK(ok.ok());
+}

@@ -114,6 +114,41 @@ std::vector<std::uint8_t> Device::download(const Buffer& b, std::size_t offset, 
   return out;
 }
 
+void Device::check_stream(const std::vector<isa::Command>& cmds) {
+  // Token counters persist across runs: a pop with no push earlier in the
+  // same run would be satisfied by a token another run left behind, and a
+  // push nobody pops would satisfy a later run's pop too early.
+  constexpr unsigned kQ = 4;
+  unsigned count[kQ][kQ] = {};
+  const auto qname = [](unsigned q) { return isa::name(static_cast<isa::Queue>(q)); };
+  for (std::size_t i = 0; i < cmds.size(); ++i) {
+    const isa::Command& c = cmds[i];
+    if (c.op() == isa::Op::Irq)
+      throw std::invalid_argument(fmt::format("run: command {} is an IRQ; run() appends the IRQ that ends the run, "
+                                              "and one inside the stream would report it done early", i));
+    if (c.op() == isa::Op::Fence) continue;  // token bits on FENCE are the device's BAD_FIELD
+    const unsigned q = c.op() == isa::Op::Nop ? static_cast<unsigned>(isa::NopCmd::decode(c).target)
+                                              : static_cast<unsigned>(isa::queue_of(c.op()));
+    // Bits from or to the command's own queue are the device's BAD_FIELD, not counted.
+    for (unsigned f = 0; f < kQ; ++f)
+      if (f != q && (c.pop() >> f & 1u)) {
+        if (count[f][q] == 0)
+          throw std::invalid_argument(fmt::format("run: command {} ({}) pops a token from queue {} that no earlier "
+                                                  "command of this run pushed (tokens must not cross runs)",
+                                                  i, isa::name(c.op()), qname(f)));
+        --count[f][q];
+      }
+    for (unsigned t = 0; t < kQ; ++t)
+      if (t != q && (c.push() >> t & 1u)) ++count[q][t];
+  }
+  for (unsigned f = 0; f < kQ; ++f)
+    for (unsigned t = 0; t < kQ; ++t)
+      if (count[f][t] != 0)
+        throw std::invalid_argument(fmt::format("run: {} token(s) from queue {} to queue {} are never popped; they "
+                                                "would satisfy a later run's pops", count[f][t], qname(f),
+                                                qname(t)));
+}
+
 RunResult Device::run(const std::vector<isa::Command>& cmds, std::uint64_t timeout_cycles) {
   // A fault stops the command processor until soft reset: a run started on a
   // faulted device reports that fault at once instead of timing out.
@@ -125,6 +160,7 @@ RunResult Device::run(const std::vector<isa::Command>& cmds, std::uint64_t timeo
     res.detail = "the device is still stopped by an earlier fault: soft_reset() first";
     return res;
   }
+  check_stream(cmds);
   std::vector<isa::Command> all = cmds;
   all.push_back(isa::irq());
   set_reg(NPU_REG(IRQ_STATUS), kIrqDone | kIrqFault);

@@ -70,6 +70,9 @@ class Device {
 
   // Appends an IRQ command, feeds the ring (waiting for space), rings the
   // doorbell and waits for the IRQ or a fault, at most timeout_cycles.
+  // Throws std::invalid_argument (before touching the device) for a stream
+  // that contains an IRQ, pops a token no earlier command of it pushed, or
+  // leaves a token unpopped: token counters outlive a run.
   RunResult run(const std::vector<isa::Command>& cmds, std::uint64_t timeout_cycles);
 
   // CTRL.SOFT_RESET, then waits for the device to go idle; the ring
@@ -94,6 +97,7 @@ class Device {
   void set_reg(std::uint32_t off, std::uint32_t v) { t_.write_reg(off, v); }
   std::uint64_t reg64(std::uint32_t lo_off);
   void program_ring();
+  static void check_stream(const std::vector<isa::Command>& cmds);
 
   Transport& t_;
   Options opt_;
