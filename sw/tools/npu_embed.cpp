@@ -1,0 +1,150 @@
+// all-MiniLM-L6-v2 sentence embeddings through the layer compiler and the
+// driver, on the functional model (rt::ModelTransport) in the base
+// configuration, BF16 (docs/models.md, "all-MiniLM-L6-v2 on the accelerator").
+//
+//   npu_embed [--model-dir D] [--text T]... [--file F] [--cosine] [--check] [--show N]
+//
+// --file: one sentence a line ('#' lines and blank lines skipped; "A | B"
+// lines as in models/text/eval.txt give two sentences). --check also runs the
+// host bit-exact reference (ref::encoder_layer_bf16) and compares the last
+// hidden state bit for bit. The model transport has no timing: its cycle
+// count is the driver's polling only, so the figures printed are the
+// stream's commands, MACs and DMA bytes.
+#include "npu/models/minilm.hpp"
+#include "npu/runtime/device.hpp"
+#include "npu/runtime/model_transport.hpp"
+
+#include <fmt/core.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <exception>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#ifndef NPU_MINILM_DIR
+#define NPU_MINILM_DIR ""
+#endif
+
+namespace {
+
+// configs/base.yaml
+npu::ref::AccelConfig base_config() {
+  npu::ref::AccelConfig c;
+  c.rows = 16, c.cols = 16, c.bus_bytes = 32;
+  c.aspad_words = 8192, c.wspad_words = 2048, c.acc_rows = 1024, c.vec_maxlen = 1024;
+  return c;
+}
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+void read_file(const std::string& path, std::vector<std::string>& out) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  std::string line;
+  while (std::getline(in, line)) {
+    line = trim(line);
+    if (line.empty() || line[0] == '#') continue;
+    const auto bar = line.find(" | ");
+    if (bar == std::string::npos) {
+      out.push_back(line);
+    } else {
+      out.push_back(trim(line.substr(0, bar)));
+      out.push_back(trim(line.substr(bar + 3)));
+    }
+  }
+}
+
+double cosine(const std::vector<float>& a, const std::vector<float>& b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) ab += double(a[i]) * b[i], aa += double(a[i]) * a[i], bb += double(b[i]) * b[i];
+  return ab / std::sqrt(aa * bb);
+}
+
+int usage(const char* argv0) {
+  fmt::print(stderr, "usage: {} [--model-dir D] [--text T]... [--file F] [--cosine] [--check] [--show N]\n", argv0);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string dir = NPU_MINILM_DIR;
+  std::vector<std::string> texts;
+  bool cos = false, check = false;
+  unsigned show = 8;
+  try {
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      const bool has_value = i + 1 < argc;
+      if (a == "--model-dir" && has_value) dir = argv[++i];
+      else if (a == "--text" && has_value) texts.emplace_back(argv[++i]);
+      else if (a == "--file" && has_value) read_file(argv[++i], texts);
+      else if (a == "--show" && has_value) show = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
+      else if (a == "--cosine") cos = true;
+      else if (a == "--check") check = true;
+      else return usage(argv[0]);
+    }
+    if (texts.empty()) return usage(argv[0]);
+    if (dir.empty()) throw std::runtime_error("no model directory: give --model-dir");
+
+    npu::rt::ModelTransport transport(base_config());
+    npu::rt::Device dev(transport, {});
+    npu::models::MiniLm m(dir, dev);
+    fmt::print("all-MiniLM-L6-v2, BF16, functional model, base ({}x{} PEs, ASPAD {} words)\n", m.accel().rows,
+               m.accel().cols, m.accel().aspad_words);
+    std::vector<std::vector<float>> emb;
+    std::vector<std::size_t> which;  // sentence index of each embedding
+    int status = 0;
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      const auto ids = m.tokens(texts[i]);
+      fmt::print("[{}] {}\n    tokens {}:", i, texts[i], ids.size());
+      for (auto id : ids) fmt::print(" {}", id);
+      fmt::print("\n");
+      std::fflush(stdout);
+      npu::models::Bf16Matrix h;
+      try {
+        h = m.hidden(ids);
+      } catch (const npu::models::SequenceLengthError& e) {
+        fmt::print("    {}\n", e.what());  // the other sentences still run
+        status = 1;
+        continue;
+      }
+      const auto& r = m.last_run();
+      fmt::print("    {} commands, {} MACs issued ({} in the layer math), DMA {} B read / {} B written; "
+                 "{}compile {:.2f} s, run {:.2f} s on the model ({} polling cycles)\n",
+                 r.commands, r.issued_macs, r.model_macs, r.dma_read_bytes, r.dma_write_bytes,
+                 r.compiled ? "" : "cached stream, ", r.compile_seconds, r.run_seconds, r.device_cycles);
+      emb.push_back(npu::models::MiniLm::pool(h));
+      which.push_back(i);
+      fmt::print("    e[:{}] =", show);
+      for (unsigned k = 0; k < show && k < emb.back().size(); ++k) fmt::print(" {:+.5f}", emb.back()[k]);
+      fmt::print("\n");
+      if (check) {
+        const auto want = m.hidden_reference(ids);
+        const auto bad = npu::ref::first_mismatch(h, want, "last hidden state");
+        fmt::print("    bit-exact reference: {}\n", bad ? *bad : "equal");
+        if (bad) status = 1;
+      }
+    }
+    if (cos && emb.size() > 1) {
+      fmt::print("cosine:\n   ");
+      for (std::size_t j = 0; j < emb.size(); ++j) fmt::print(" {:>7}", which[j]);
+      fmt::print("\n");
+      for (std::size_t i = 0; i < emb.size(); ++i) {
+        fmt::print("{:>3}", which[i]);
+        for (std::size_t j = 0; j < emb.size(); ++j) fmt::print(" {:7.4f}", cosine(emb[i], emb[j]));
+        fmt::print("\n");
+      }
+    }
+    return status;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "npu_embed: {}\n", e.what());
+    return 1;
+  }
+}
