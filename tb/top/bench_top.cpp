@@ -5,10 +5,13 @@
 // queues run concurrently), cycles from doorbell to done; (3) one compiled
 // BF16 encoder layer of the all-MiniLM-L6-v2 shape (d 384, 12 heads of 32,
 // FFN 1536) over 16 and 32 tokens, bit-exact against the direct layer
-// reference, with its MAC utilization and engine busy shares. Run by `make bench`.
+// reference, with its MAC utilization and engine busy shares; (4) the same
+// layer at T 32 with 25 and 50 % of its weight tiles pruned (zero tiles are
+// skipped). Run by `make bench`.
 #include "gemm_flow.hpp"
 #include "npu/compiler/layer.hpp"
 #include "npu/compiler/model_desc.hpp"
+#include "npu/compiler/prune.hpp"
 #include "npu/ref/layer.hpp"
 #include "random_layer.hpp"
 #include "top_bench.hpp"
@@ -80,13 +83,20 @@ int main() {
   fmt::print("both at once (GEMM and VEC queues):        {:>7} cycles = {:.3f} x the longer alone\n", both,
              double(both) / double(std::max(gemm, soft)));
 
-  // (3) a compiled encoder layer, MiniLM shape, T = 16 and 32 (40 is the most base's ASPAD holds)
-  for (const unsigned T : {16u, 32u}) {
+  // (3) a compiled encoder layer, MiniLM shape, T = 16 and 32 (40 is the most base's ASPAD holds),
+  // (4) the T = 32 layer with 25 and 50 % of its weight tiles pruned (compiler::prune_layer_bf16)
+  struct LayerCase {
+    unsigned T;
+    double sparsity;
+  };
+  for (const LayerCase lc : {LayerCase{16, 0.0}, LayerCase{32, 0.0}, LayerCase{32, 0.25}, LayerCase{32, 0.5}}) {
+    const unsigned T = lc.T;
     const compiler::ModelDesc md = compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/minilm-l6.yaml");
     const ref::LayerShape s = compiler::layer_shape(md);
     const ref::AccelConfig cfg = bench.accel_config();
     tb::LayerRand r(9);
-    const ref::LayerWeightsBf16 w = tb::random_weights(s, r, true);
+    ref::LayerWeightsBf16 w = tb::random_weights(s, r, true);
+    compiler::prune_layer_bf16(w, t, lc.sparsity);
     const ref::Matrix<std::uint16_t> x = r.matrix(T, s.d_model, 0, 1);
     const int n = static_cast<int>(T);
     const std::uint32_t bytes = compiler::compile_encoder_layer_bf16(s, w, n, cfg).dram_bytes;
@@ -103,9 +113,10 @@ int main() {
       throw std::runtime_error("bench_top: encoder layer mismatch: " + *bad);
     const std::uint64_t d = s.d_model, f = s.ffn;
     const std::uint64_t macs = T * d * 3 * d + s.heads * 2ull * T * T * s.head_dim + T * d * d + 2 * T * d * f;
-    fmt::print("BF16 encoder layer {} shape, T {}: {} commands, {:>8} cycles, {} MACs, MAC utilization {:.1f} %, "
-               "bit-exact\n",
-               md.name, T, cl.cmds.size(), cycles, macs, 100.0 * double(macs) / (double(cycles) * t.rows * t.cols));
+    fmt::print("BF16 encoder layer {} shape, T {}, {:.0f} % tiles pruned: {} commands, {:>8} cycles, {} dense MACs, "
+               "MAC utilization {:.1f} % (of the dense MACs), bit-exact\n",
+               md.name, T, 100 * lc.sparsity, cl.cmds.size(), cycles, macs,
+               100.0 * double(macs) / (double(cycles) * t.rows * t.cols));
     const auto pct = [&](std::uint64_t busy) { return 100.0 * double(busy) / double(k.cycles); };
     fmt::print("  busy: GEMM {:.1f} %, VEC {:.1f} %, LOAD {:.1f} %, STORE {:.1f} % of {} cycles; DMA read {} bytes "
                "({:.1f} bytes/cycle)\n",

@@ -6,6 +6,7 @@
 // stream.
 #include "npu/compiler/layer.hpp"
 #include "npu/compiler/model_desc.hpp"
+#include "npu/compiler/prune.hpp"
 #include "npu/ref/layer.hpp"
 #include "npu/ref/layer_int8.hpp"
 #include "npu/runtime/model_transport.hpp"
@@ -140,6 +141,30 @@ TEST_CASE("A compiled stack of two BF16 encoder layers runs as one stream on npu
     while (i < out_len && rtl_bytes[i] == model_bytes[i]) ++i;
     INFO(fmt::format("RTL vs model: first differing byte {} of {} after the output address", i, out_len));
     REQUIRE(i == out_len);
+  }
+}
+
+TEST_CASE("A pruned BF16 encoder layer skips its zero tiles on npu_top and equals the reference bit for bit") {
+  const compiler::ModelDesc md = compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/test-encoder.yaml");
+  const ref::LayerShape s = compiler::layer_shape(md);
+  const auto T = static_cast<unsigned>(md.seq_len);
+  for (auto seed : tb::test_seeds({46})) {
+    for (const double sparsity : {0.25, 0.5}) {
+      INFO("seed " << seed << " (replay: NPU_SEED=" << seed << "), sparsity " << sparsity);
+      TopBench tb(16);
+      auto& dev = tb.dev();
+      const ref::AccelConfig cfg = tb.accel_config();
+      tb::LayerRand r(seed);
+      ref::LayerWeightsBf16 w = random_weights(s, r, true);
+      compiler::prune_layer_bf16(w, compiler::target_of(cfg), sparsity);
+      const ref::Matrix<std::uint16_t> x = r.matrix(T, s.d_model, 0, 1);
+      const int n = static_cast<int>(T);
+      const std::uint32_t bytes = compiler::compile_encoder_layer_bf16(s, w, n, cfg).dram_bytes;
+      const rt::Buffer buf = dev.alloc(bytes, 64);
+      const compiler::CompiledLayer cl = compiler::compile_encoder_layer_bf16(s, w, n, cfg, buf.addr);
+      dev.upload(buf, cl.weights_image, cl.weights.addr - buf.addr);
+      run_and_compare(tb, buf, cl, x, ref::encoder_layer_bf16(x, s, w), layer_timeout(s, T, cfg, cl.cmds.size()));
+    }
   }
 }
 
