@@ -797,6 +797,16 @@ CompiledLayer compile_encoder_layer_bf16(const ref::LayerShape& s, const ref::La
 
 namespace {
 
+// The checks every encoder lowering shares, and its target.
+Target encoder_target(const ref::LayerShape& s, int seq_len, const ref::AccelConfig& cfg, std::uint32_t dram_base) {
+  if (s.heads == 0 || s.kv_heads == 0 || s.heads % s.kv_heads != 0) fail("heads must be a multiple of kv_heads");
+  if (seq_len <= 0) fail("seq_len must be positive");
+  const Target t = target_of(cfg);
+  if (t.bus_bytes < 2 * t.rows || t.bus_bytes < 2 * t.cols) fail("bus_bytes must be >= 2*rows and >= 2*cols");
+  if (dram_base % t.bus_bytes != 0) fail("dram_base must be a multiple of bus_bytes");
+  return t;
+}
+
 // One encoder layer's weights in the DRAM image and its parameter sets. The
 // emitters key PARAMS blobs by ParamSet address: a PackedEncoderBf16 must not
 // move once emission starts.
@@ -941,12 +951,8 @@ CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& s, const std::ve
                                          std::uint32_t dram_base) {
   if (s.kind != ref::LayerKind::Encoder) fail("shape is not an encoder");
   if (s.act != ref::LayerActivation::Gelu) fail("only the GELU FFN is lowered (SwiGLU: not yet)");
-  if (s.heads == 0 || s.kv_heads == 0 || s.heads % s.kv_heads != 0) fail("heads must be a multiple of kv_heads");
-  if (seq_len <= 0) fail("seq_len must be positive");
   if (layers.empty()) fail("a stack needs at least one layer");
-  const Target t = target_of(cfg);
-  if (t.bus_bytes < 2 * t.rows || t.bus_bytes < 2 * t.cols) fail("bus_bytes must be >= 2*rows and >= 2*cols");
-  if (dram_base % t.bus_bytes != 0) fail("dram_base must be a multiple of bus_bytes");
+  const Target t = encoder_target(s, seq_len, cfg, dram_base);
   const auto T = static_cast<unsigned>(seq_len);
   const auto d = static_cast<unsigned>(s.d_model), hd = static_cast<unsigned>(s.head_dim);
   const auto H = static_cast<unsigned>(s.heads), G = static_cast<unsigned>(s.kv_heads);
@@ -1262,11 +1268,7 @@ CompiledLayer compile_encoder_layer_int8(const ref::LayerShape& s, const ref::Qu
   if (s.kind != ref::LayerKind::Encoder) fail("shape is not an encoder");
   if (s.norm != ref::LayerNormKind::LayerNorm || s.act != ref::LayerActivation::Gelu || s.rope)
     fail("the INT8 encoder is LayerNorm + GELU without RoPE");
-  if (s.heads == 0 || s.kv_heads == 0 || s.heads % s.kv_heads != 0) fail("heads must be a multiple of kv_heads");
-  if (seq_len <= 0) fail("seq_len must be positive");
-  const Target t = target_of(cfg);
-  if (t.bus_bytes < 2 * t.rows || t.bus_bytes < 2 * t.cols) fail("bus_bytes must be >= 2*rows and >= 2*cols");
-  if (dram_base % t.bus_bytes != 0) fail("dram_base must be a multiple of bus_bytes");
+  const Target t = encoder_target(s, seq_len, cfg, dram_base);
   const auto T = static_cast<unsigned>(seq_len);
   const auto d = static_cast<unsigned>(s.d_model), hd = static_cast<unsigned>(s.head_dim);
   const auto H = static_cast<unsigned>(s.heads), G = static_cast<unsigned>(s.kv_heads);
