@@ -3,9 +3,10 @@
 //
 // The lowering is a sequence of op emitters (matmul with a fused VEC
 // epilogue, row-wise VEC, one attention head) over tensors placed in DRAM,
-// ASPAD, WSPAD and ACC by simple bump allocators, so that a layer graph with
-// fusion passes can be put on top later. Weights are packed with the GEMM
-// compiler's layouts (gemm.hpp) once, into one DRAM image.
+// ASPAD (the BF16 encoder: by lifetime), WSPAD and ACC, so that a layer graph
+// with fusion passes can be put on top later. Weights are packed with the GEMM
+// compiler's layouts (gemm.hpp) once, into one DRAM image. Tokens come from
+// memory footprints (schedule.hpp), so the queues overlap.
 //
 // Head split and merge need no data movement: Wq, Wk, Wv are packed per head
 // (columns h*hd ..) so every head's result starts at ACC lane 0, and Wo per
@@ -16,9 +17,8 @@
 // in the Q/K matmul epilogues, the KV cache in DRAM, the causal mask in the
 // softmax, SwiGLU over two accumulators and the residuals fused as ADD_BF16.
 //
-// Not yet: overlap between queues (every command waits for the one before it
-// in another queue), DRAM spill of intermediates that do not fit ASPAD,
-// biases in the decoder, SwiGLU in the encoder. K padding of an on-chip A
+// Not yet: DRAM spill of intermediates that do not fit ASPAD, an INT8 stack,
+// SwiGLU in the encoder. K padding of an on-chip A
 // operand is +0 (VEC writes +0 lanes), where pack_a_bf16 uses -0: it differs
 // from the reference only if a partial sum is -0 (an FTZ underflow).
 #pragma once
