@@ -4,17 +4,20 @@
 #   make test-nightly   the exhaustive `nightly` suite
 #   make bench    throughput figures (GEMM utilization, vector elements/cycle, DMA efficiency)
 #   make accuracy regenerate the accuracy table in docs/numerics.md
+#   make regress  the regression list regress/$(LIST).yaml (LIST=smoke|nightly|full)
 CONFIG ?= base
 BUILD  ?= build
 WAVES  ?= 0
 SEED   ?= 1
 JOBS   ?= $(shell nproc)
 FST    ?= $(BUILD)/waves/sim.fst
+LIST   ?= smoke
+REGRESS_ARGS ?=
 
 SETUP_STAMP := $(BUILD)/.setup-stamp
 CMAKE_STAMP := $(BUILD)/CMakeCache.txt
 
-.PHONY: all setup build sim bench accuracy test test-nightly lint synth waves clean
+.PHONY: all setup build sim bench accuracy test test-nightly regress lint synth waves clean
 
 all: build
 
@@ -70,6 +73,12 @@ test: build lint synth
 test-nightly: build
 	cmake --build $(BUILD) -j $(JOBS) --target npu_sim_base
 	ctest --test-dir $(BUILD) -L nightly -j $(JOBS) --output-on-failure
+
+# Regression lists (regress/*.yaml): jobs in parallel, JUnit XML and an HTML
+# summary in $(BUILD)/regress/$(LIST)/. REGRESS_ARGS e.g. "--launcher slurm".
+regress: build
+	@case "$(LIST)" in smoke) ;; *) cmake --build $(BUILD) -j $(JOBS) --target npu_sim_base;; esac
+	.venv/bin/python scripts/regress.py $(LIST) -j $(JOBS) --build $(BUILD) $(REGRESS_ARGS)
 
 clean:
 	rm -rf $(BUILD)
