@@ -439,6 +439,13 @@ TEST_CASE("model_desc: malformed YAML is reported with the file and position") {
   CHECK_THAT(error_of("name: x\n  kind: decoder\n"), Contains("t.yaml:2:7: malformed YAML: "));
 }
 
+// Found by fuzz/fuzz_model_desc.cpp: yaml-cpp 0.7's LoadAll never returned (and
+// kept allocating) on these (regression inputs fuzz/corpus/fuzz_model_desc/regression-*).
+TEST_CASE("model_desc: a lone ',' is rejected, not parsed forever") {
+  CHECK_THAT(error_of(","), Contains("t.yaml"));
+  CHECK_THAT(error_of(decoder().text() + "---\n,\n"), Contains("a second YAML document"));
+}
+
 TEST_CASE("model_desc: a second YAML document in one file is rejected") {
   CHECK_THAT(error_of(decoder().text() + "---\nname: other\n"), Contains("t.yaml:17:1: a second YAML document"));
 }

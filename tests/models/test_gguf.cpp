@@ -230,6 +230,20 @@ TEST_CASE("gguf: F16 and BF16 convert exactly", "[gguf]") {
   CHECK(f.dequantize("b", {2}) == std::vector<float>{1.0f, -123.5f});
 }
 
+// Found by fuzz/fuzz_gguf.cpp: dequantize() divided by ne[0] (regression input
+// fuzz/corpus/fuzz_gguf/regression-empty-tensor-div0).
+TEST_CASE("gguf: an empty tensor (ne[0] = 0) dequantizes to nothing", "[gguf]") {
+  TempDir dir;
+  GgufBuilder g;
+  g.tensor("e", GgmlType::F32, {0, 3}, Bytes()).tensor("q", GgmlType::Q8_0, {0}, Bytes());
+  const GgufFile f(g.write(dir, "empty.gguf"));
+  CHECK(f.tensor("e").elements == 0);
+  CHECK(f.dequantize("e", {3, 0}).empty());
+  CHECK(f.dequantize_rows("e", 0, 0).empty());
+  REQUIRE_THROWS_WITH(f.dequantize_rows("e", 0, 1), Contains("rows [0, 1)"));
+  CHECK(f.dequantize("q", {0}).empty());
+}
+
 TEST_CASE("gguf: Q8_0 blocks dequantize to q * d", "[gguf]") {
   // Two blocks (one row of 64): d = 0.25 with q = j - 16, d = 0x2e66 with q = -128..
   Bytes data;

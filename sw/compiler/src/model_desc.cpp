@@ -3,6 +3,7 @@
 // as written and what is allowed, so a bad file can be fixed from the message.
 #include "npu/compiler/model_desc.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <array>
@@ -319,18 +320,55 @@ std::optional<NormKind> parse_norm_kind(std::string_view s) { return look_up(kNo
 std::optional<PosKind> parse_pos_kind(std::string_view s) { return look_up(kPosKinds, s); }
 std::optional<DType> parse_dtype(std::string_view s) { return look_up(kDTypes, s); }
 
+namespace {
+
+// Where the second document starts, if there is one. YAML::LoadAll is not
+// used: yaml-cpp 0.7 loops forever, allocating, on some inputs (a lone ","
+// yields empty documents without consuming input; found by fuzz_model_desc),
+// so at most two documents are read.
+struct SecondDocument : YAML::EventHandler {
+  unsigned docs = 0;
+  bool have_mark = false;
+  YAML::Mark mark = YAML::Mark::null_mark();  // of the second document's root node, as Node::Mark()
+  void node(const YAML::Mark& m) {
+    if (docs == 2 && !have_mark) mark = m, have_mark = true;
+  }
+  void OnDocumentStart(const YAML::Mark& m) override {
+    if (++docs == 2) mark = m;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { node(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { node(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override { node(m); }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    node(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    node(m);
+  }
+  void OnMapEnd() override {}
+};
+
+}  // namespace
+
 ModelDesc parse_model_desc(const std::string& yaml_text, const std::string& source) {
-  std::vector<YAML::Node> docs;
+  YAML::Node doc;
+  SecondDocument second;
   try {
-    docs = YAML::LoadAll(yaml_text);
+    std::istringstream in(yaml_text);
+    YAML::Parser parser(in);
+    for (int i = 0; i < 2 && parser.HandleNextDocument(second); ++i) {
+    }
+    if (second.docs < 2) doc = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
     throw ModelDescError(position(source, e.mark) + ": malformed YAML: " + e.msg);
   }
-  if (docs.empty() || (docs.size() == 1 && docs[0].IsNull()))
+  if (second.docs >= 2)
+    throw ModelDescError(position(source, second.mark) + ": a second YAML document; a model file holds one");
+  if (!doc || doc.IsNull())
     throw ModelDescError(source + ": empty document; expected a map of fields (see models/README.md)");
-  if (docs.size() > 1)
-    throw ModelDescError(position(source, docs[1].Mark()) + ": a second YAML document; a model file holds one");
-  return validate(Fields(source, docs[0]));
+  return validate(Fields(source, doc));
 }
 
 ModelDesc load_model_desc(const std::string& path) {

@@ -476,7 +476,8 @@ std::vector<float> GgufFile::dequantize(std::string_view name,
     throw ModelFileError(fmt::format(
         "{}: tensor '{}': expected shape {}, found {} (row-major; GGUF ne = {})", path(), t.name,
         shape_string(expected_shape), shape_string(t.shape), shape_string(t.ne)));
-  return dequantize_rows(name, 0, t.elements / t.ne[0]);
+  // ne[0] == 0: an empty tensor, no rows (found by fuzz_gguf: was a division by zero)
+  return dequantize_rows(name, 0, t.ne[0] == 0 ? 0 : t.elements / t.ne[0]);
 }
 
 std::vector<float> GgufFile::dequantize_rows(std::string_view name, std::uint64_t first,
@@ -487,7 +488,7 @@ std::vector<float> GgufFile::dequantize_rows(std::string_view name, std::uint64_
         "{}: tensor '{}': cannot dequantize type {} (supported: F32, F16, BF16, Q8_0, Q4_1)",
         path(), t.name, to_string(t.type)));
   const std::uint64_t row_len = t.ne[0];
-  const std::uint64_t rows = t.elements / row_len;
+  const std::uint64_t rows = row_len == 0 ? 0 : t.elements / row_len;
   if (first > rows || count > rows - first)
     throw ModelFileError(fmt::format("{}: tensor '{}': rows [{}, {}) requested, it has {}",
                                      path(), t.name, first, first + count, rows));

@@ -90,9 +90,9 @@ SafetensorsFile::SafetensorsFile(std::string path) : file_(std::move(path)) {
     if (!entry.is_object())
       throw ModelFileError(
           fmt::format("{}: expected an object, found {}", where, entry.type_name()));
-    const auto field = [&](const char* key) -> const nlohmann::json& {
-      const auto it = entry.find(key);
-      if (it == entry.end())
+    const auto field = [&, &obj = entry](const char* key) -> const nlohmann::json& {  // C++17: no capture of a structured binding
+      const auto it = obj.find(key);
+      if (it == obj.end())
         throw ModelFileError(fmt::format("{}: missing \"{}\"", where, key));
       return *it;
     };

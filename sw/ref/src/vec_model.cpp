@@ -23,7 +23,8 @@ constexpr unsigned fn(VecFunc f) { return static_cast<unsigned>(f); }
 
 int sext(std::uint32_t v, unsigned bits) {
   const std::uint32_t m = 1u << (bits - 1);
-  return static_cast<int>((v & ((m << 1) - 1)) ^ m) - static_cast<int>(m);
+  // in 64 bits: for bits == 32 the 32-bit subtraction overflowed (found by fuzz_accel_model)
+  return static_cast<int>(static_cast<std::int64_t>((v & ((m << 1) - 1)) ^ m) - std::int64_t{m});
 }
 
 using Rows = std::vector<std::vector<std::uint32_t>>;

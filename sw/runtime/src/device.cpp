@@ -62,6 +62,20 @@ Device::Device(Transport& t, Options o) : t_(t), opt_(o) {
   hw_.wspad_words = reg(NPU_REG(HW_WSPAD_WORDS));
   hw_.acc_rows = reg(NPU_REG(HW_ACC_ROWS));
   hw_.vec_maxlen = reg(NPU_REG(HW_VEC_MAXLEN));
+  // Sizes the driver divides by or allocates from: a device (or bus) that reads
+  // 0 or an impossible geometry is reported here, not as a crash later.
+  const auto bad = [](const char* name, std::uint32_t value, const char* want) {
+    return std::runtime_error(fmt::format("implausible accelerator: {} reads 0x{:08x}; {}", name, value, want));
+  };
+  if (hw_.rows == 0 || hw_.cols == 0 || hw_.vec_lanes == 0)
+    throw bad("HW_ROWS_COLS", rc, "ROWS, COLS and VEC_LANES must be >= 1");
+  if (hw_.bus_bytes == 0 || (hw_.bus_bytes & (hw_.bus_bytes - 1)) != 0 || hw_.bus_bytes < 2 * hw_.rows ||
+      hw_.bus_bytes < 2 * hw_.cols)
+    throw bad("HW_ROWS_COLS", rc, "BUS_BYTES must be a power of two >= 2*ROWS and >= 2*COLS");
+  if (hw_.aspad_words == 0) throw bad("HW_ASPAD_WORDS", hw_.aspad_words, "expected >= 1");
+  if (hw_.wspad_words == 0) throw bad("HW_WSPAD_WORDS", hw_.wspad_words, "expected >= 1");
+  if (hw_.acc_rows == 0) throw bad("HW_ACC_ROWS", hw_.acc_rows, "expected >= 1");
+  if (hw_.vec_maxlen == 0) throw bad("HW_VEC_MAXLEN", hw_.vec_maxlen, "expected >= 1");
   if (opt_.ring_entries < 2) throw std::invalid_argument("ring needs at least 2 entries");
   next_free_ = opt_.window_base;
   ring_ = alloc(std::size_t{opt_.ring_entries} * isa::kCmdBytes, 64);
@@ -75,7 +89,7 @@ void Device::program_ring() {
   set_reg(NPU_REG(CTRL), 0);
   set_reg(NPU_REG(RING_BASE), ring_.addr);
   set_reg(NPU_REG(RING_SIZE), opt_.ring_entries);
-  tail_ = reg(NPU_REG(RING_HEAD));
+  tail_ = ring_head();
   set_reg(NPU_REG(RING_TAIL), tail_);
   set_reg(NPU_REG(IRQ_STATUS), kIrqDone | kIrqFault);
   set_reg(NPU_REG(CTRL), kCtrlEnable);
@@ -172,7 +186,7 @@ RunResult Device::run(const std::vector<isa::Command>& cmds, std::uint64_t timeo
   for (;;) {
     // Feed the ring: one slot always stays empty (head == tail means empty).
     if (next < all.size()) {
-      const unsigned head = reg(NPU_REG(RING_HEAD));
+      const unsigned head = ring_head();
       unsigned fed = 0;
       while (next < all.size() && (tail_ + 1) % n != head) {
         std::uint8_t bytes[isa::kCmdBytes];
@@ -221,6 +235,15 @@ void Device::soft_reset(std::uint64_t timeout_cycles) {
   program_ring();
 }
 
+unsigned Device::ring_head() {
+  // The driver writes the ring at RING_HEAD onwards: an index past the ring
+  // would put commands outside it (and let "full" never be seen).
+  const std::uint32_t head = reg(NPU_REG(RING_HEAD));
+  if (head >= opt_.ring_entries)
+    throw std::runtime_error(fmt::format("RING_HEAD reads {}, outside the {}-entry ring", head, opt_.ring_entries));
+  return head;
+}
+
 std::uint32_t Device::status() { return reg(NPU_REG(STATUS)); }
 
 void Device::set_window(std::uint32_t base, std::uint32_t size) {
@@ -229,12 +252,19 @@ void Device::set_window(std::uint32_t base, std::uint32_t size) {
 }
 
 std::uint64_t Device::reg64(std::uint32_t lo_off) {
-  // HI, LO, HI again: retry if the low word wrapped in between.
-  for (;;) {
-    const std::uint32_t hi = reg(lo_off + 4);
+  // HI, LO, HI again: retry if the low word wrapped in between. A counter
+  // wraps its low word at most once per 2^32 cycles, so a HI that changes on
+  // every try is a broken device or bus: report it instead of spinning.
+  constexpr unsigned kTries = 4;
+  std::uint32_t hi = 0, hi2 = 0;
+  for (unsigned i = 0; i < kTries; ++i) {
+    hi = reg(lo_off + 4);
     const std::uint32_t lo = reg(lo_off);
-    if (reg(lo_off + 4) == hi) return std::uint64_t{hi} << 32 | lo;
+    hi2 = reg(lo_off + 4);
+    if (hi2 == hi) return std::uint64_t{hi} << 32 | lo;
   }
+  throw std::runtime_error(fmt::format("64-bit counter at 0x{:03x}: the high word changed on each of {} reads "
+                                       "(last 0x{:08x} then 0x{:08x})", lo_off, kTries, hi, hi2));
 }
 
 Counters Device::counters() {

@@ -57,6 +57,9 @@ class Device {
     unsigned poll_interval = 32;    // cycles between status polls
   };
 
+  // Reads ID and the HW_* registers; throws std::runtime_error naming the
+  // register and its value if ID is wrong or a size is implausible (0, or a
+  // BUS_BYTES that is not a power of two >= 2*ROWS and >= 2*COLS).
   Device(Transport& t, Options o);
 
   const HwConfig& hw() const { return hw_; }
@@ -72,7 +75,8 @@ class Device {
   // doorbell and waits for the IRQ or a fault, at most timeout_cycles.
   // Throws std::invalid_argument (before touching the device) for a stream
   // that contains an IRQ, pops a token no earlier command of it pushed, or
-  // leaves a token unpopped: token counters outlive a run.
+  // leaves a token unpopped: token counters outlive a run. Throws
+  // std::runtime_error if RING_HEAD reads an index outside the ring.
   RunResult run(const std::vector<isa::Command>& cmds, std::uint64_t timeout_cycles);
 
   // CTRL.SOFT_RESET, then waits for the device to go idle; the ring
@@ -83,6 +87,8 @@ class Device {
   // constructor sets Options' window. Allocation is unaffected.
   void set_window(std::uint32_t base, std::uint32_t size);
 
+  // Throws std::runtime_error if a counter's high word changes on each of
+  // a few HI/LO/HI reads (a broken device or bus).
   Counters counters();
   void clear_counters();
   std::uint32_t status();
@@ -95,7 +101,8 @@ class Device {
  private:
   std::uint32_t reg(std::uint32_t off) { return t_.read_reg(off); }
   void set_reg(std::uint32_t off, std::uint32_t v) { t_.write_reg(off, v); }
-  std::uint64_t reg64(std::uint32_t lo_off);
+  std::uint64_t reg64(std::uint32_t lo_off);  // throws std::runtime_error if HI never settles
+  unsigned ring_head();                        // RING_HEAD; throws std::runtime_error if outside the ring
   void program_ring();
   static void check_stream(const std::vector<isa::Command>& cmds);
 
