@@ -147,6 +147,8 @@ ref::LayerWeightsBf16 layer_weights(const SafetensorsFile& f, unsigned l, const 
   return w;
 }
 
+}  // namespace
+
 // What the stream costs, read from its commands (the model transport's counters read 0).
 void stream_figures(const compiler::CompiledLayer& cl, MiniLmRun& fig) {
   const compiler::Target& t = cl.target;
@@ -163,8 +165,6 @@ void stream_figures(const compiler::CompiledLayer& cl, MiniLmRun& fig) {
   }
 }
 
-}  // namespace
-
 MiniLm::MiniLm(const std::string& dir, rt::Device& dev) : MiniLm(dir, dev, Options{}) {}
 
 MiniLm::MiniLm(const std::string& dir, rt::Device& dev, Options opt)
@@ -178,6 +178,8 @@ MiniLm::MiniLm(const std::string& dir, rt::Device& dev, Options opt)
   if (opt_.max_tokens < 2 || opt_.max_tokens > cfg_.max_positions)
     throw std::invalid_argument(fmt::format("MiniLm: max_tokens {} outside 2 .. {} (max_position_embeddings)",
                                             opt_.max_tokens, cfg_.max_positions));
+  if (!(opt_.sparsity >= 0.0 && opt_.sparsity <= 1.0))
+    throw std::invalid_argument(fmt::format("MiniLm: sparsity {} outside [0, 1]", opt_.sparsity));
   if (tok_.vocab_size() != cfg_.vocab)
     throw ModelFileError(fmt::format("{}/vocab.txt: {} tokens, config.json says vocab_size {}", dir,
                                      tok_.vocab_size(), cfg_.vocab));
@@ -191,6 +193,13 @@ MiniLm::MiniLm(const std::string& dir, rt::Device& dev, Options opt)
   ln_b_ = f.f32("embeddings.LayerNorm.bias", {d});
   layers_.reserve(cfg_.layers);
   for (unsigned l = 0; l < cfg_.layers; ++l) layers_.push_back(layer_weights(f, l, cfg_));
+  // Sparsity 0 prunes nothing but counts the tiles.
+  const compiler::Target t = compiler::target_of(accel_);
+  for (auto& w : layers_) {
+    const compiler::PruneStats st = compiler::prune_layer_bf16(w, t, opt_.sparsity);
+    prune_.tiles += st.tiles;
+    prune_.pruned += st.pruned;
+  }
 }
 
 std::vector<std::int32_t> MiniLm::tokens(std::string_view text) const {

@@ -17,6 +17,7 @@
 #pragma once
 
 #include "npu/compiler/layer.hpp"
+#include "npu/compiler/prune.hpp"
 #include "npu/ref/layer.hpp"
 #include "npu/ref/matrix.hpp"
 #include "npu/runtime/device.hpp"
@@ -71,11 +72,19 @@ struct MiniLmRun {
   double compile_seconds = 0, run_seconds = 0;  // host wall clock
 };
 
+// Sets fig's commands, issued_macs and DMA bytes from the stream's commands.
+void stream_figures(const compiler::CompiledLayer& cl, MiniLmRun& fig);
+
 class MiniLm {
  public:
   struct Options {
     std::size_t max_tokens = 512;  // truncation, [CLS] and [SEP] included (<= max_position_embeddings)
     std::uint64_t timeout_cycles = 20'000'000'000ull;
+    // Tile-granular magnitude pruning (compiler::prune_layer_bf16) of every
+    // weight matrix of every layer, applied to the BF16 weights after loading:
+    // the device streams skip the +0 tiles and the host reference uses the same
+    // pruned weights. 0 = dense; must be in [0, 1].
+    double sparsity = 0.0;
   };
 
   // Reads config.json, vocab.txt and model.safetensors from `dir`; throws
@@ -89,6 +98,8 @@ class MiniLm {
   const std::vector<ref::LayerWeightsBf16>& weights() const { return layers_; }
   const ref::AccelConfig& accel() const { return accel_; }
   const WordPieceTokenizer& tokenizer() const { return tok_; }
+  // Weight tiles over all layers and how many Options::sparsity set to +0.
+  const compiler::PruneStats& prune_stats() const { return prune_; }
 
   std::vector<std::int32_t> tokens(std::string_view text) const;
   // The embedding layer's output, T x hidden BF16: the accelerator's input.
@@ -135,6 +146,7 @@ class MiniLm {
   WordPieceTokenizer tok_;
   std::vector<float> word_, pos_, type0_, ln_g_, ln_b_;  // embedding tables (float32 as stored)
   std::vector<ref::LayerWeightsBf16> layers_;
+  compiler::PruneStats prune_;
 
   std::optional<rt::Buffer> buf_;          // device memory of every stream: [image | input | output | taps]
   std::vector<std::uint8_t> base_image_;   // the image of the first stream compiled into buf_
