@@ -1,7 +1,8 @@
 // The accelerator configurations the layer-compiler tests run on the
-// functional model, and the text of a model fault.
+// functional model (accel_configs.hpp), and the text of a model fault.
 #pragma once
 
+#include "accel_configs.hpp"
 #include "npu/isa.hpp"
 #include "npu/ref/accel_model.hpp"
 
@@ -9,14 +10,6 @@
 #include <string>
 
 namespace npu::test {
-
-inline ref::AccelConfig small_config() { return ref::AccelConfig{}; }  // configs/small.yaml
-inline ref::AccelConfig base_config() {                                // configs/base.yaml
-  ref::AccelConfig c;
-  c.rows = 16, c.cols = 16, c.bus_bytes = 32;
-  c.aspad_words = 8192, c.wspad_words = 2048, c.acc_rows = 1024, c.vec_maxlen = 1024;
-  return c;
-}
 
 // Command addresses of AccelModel::run in these tests: 0x1000 + 64 i.
 inline std::string fault_text(const std::optional<ref::ModelFault>& f) {

@@ -16,6 +16,8 @@
 #include "npu/runtime/device.hpp"
 #include "npu/runtime/model_transport.hpp"
 
+#include "accel_configs.hpp"
+
 #include <catch2/catch.hpp>
 #include <fmt/core.h>
 
@@ -39,12 +41,7 @@ const std::string kGguf = NPU_SMOLLM2_GGUF;
 const std::string kModels = NPU_MODELS_DIR;
 const std::string kData = NPU_MODELS_TEST_DATA;
 
-ref::AccelConfig base_config() {  // configs/base.yaml
-  ref::AccelConfig c;
-  c.rows = 16, c.cols = 16, c.bus_bytes = 32;
-  c.aspad_words = 8192, c.wspad_words = 2048, c.acc_rows = 1024, c.vec_maxlen = 1024;
-  return c;
-}
+using npu::test::base_config;
 
 // The functional model behind the driver, with a window for all 30 layers.
 struct ModelDevice {

@@ -8,6 +8,7 @@
 #include "npu/regs.h"
 #include "npu/runtime/device.hpp"
 #include "npu/runtime/model_transport.hpp"
+#include "accel_configs.hpp"
 #include "random_layer.hpp"
 
 #include <catch2/catch.hpp>
@@ -21,7 +22,7 @@ using namespace npu;
 
 namespace {
 
-ref::AccelConfig small_config() { return ref::AccelConfig{}; }  // configs/small.yaml
+using npu::test::small_config;
 
 isa::Command load_from(std::uint32_t dram_addr) {
   isa::Transfer t;
