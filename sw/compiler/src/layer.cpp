@@ -309,9 +309,6 @@ void emit_vec_rowwise(Ctx& x, const VecOp& op, const Placement& src, const Place
 // columns c0.. of the result) and, for a matmul pair, the second chain's block.
 using Epilogue = std::function<void(const Placement& acc_block, const Placement* acc2, unsigned m0, unsigned c0)>;
 
-// One K segment of a matmul: A (ASPAD, A layout) times W packed in DRAM
-// (pack_w_bf16 of a k x n matrix). Segments accumulate in order, so their
-// concatenation along K is one GEMM in k order.
 // A W operand packed without its +0 tiles: tile (nt, kt) is compact tile
 // slot[nt * kt_n + kt] (or -1, skipped), compact tiles in [nt][kt] order, so
 // the tiles of consecutive N tiles are one contiguous DRAM range. An N tile
