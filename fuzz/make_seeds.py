@@ -85,6 +85,9 @@ put("fuzz_safetensors", "seed-three-dtypes", safetensors([
 put("fuzz_safetensors", "seed-scalar-empty", safetensors([
     ("s", "F32", [], struct.pack("<f", 2.0)), ("e", "F16", [0, 3], b"")]))
 
+# The same for safetensors: an empty F32 tensor.
+put("fuzz_safetensors", "regression-empty-f32-memcpy-null", safetensors([("e", "F32", [0, 3], b"")]))
+
 # --- fuzz_gguf (version 3)
 def gstr(s):
     b = s.encode()
@@ -119,6 +122,10 @@ put("fuzz_gguf", "seed-small", gguf([
      ("bf16", 30, [2], struct.pack("<2H", 0x3F80, 0x4000)),
      ("q8_0", 8, [32, 2], q8_0 * 2),
      ("q4_1", 3, [32], q4_1)]))
+
+# An empty F32 tensor: dequantize() copied 0 bytes into an empty vector's null data()
+# (UBSan: memcpy's nonnull argument).
+put("fuzz_gguf", "regression-empty-f32-memcpy-null", gguf([], [("e", 0, [3, 0], b"")]))
 
 # --- YAML: the real files
 for src, target in (("models", "fuzz_model_desc"), ("configs", "fuzz_config")):

@@ -8,7 +8,8 @@
 #                                          $FUZZ_BUILD/artifacts/TARGET/)
 #   scripts/fuzz.sh replay TARGET          build, replay fuzz/corpus/TARGET once
 # Environment: FUZZ_BUILD (default build/fuzz), FUZZ_JOBS (default 2),
-# FUZZ_ARGS (extra libFuzzer flags).
+# FUZZ_ARGS (extra libFuzzer flags), FUZZ_FRESH=1 (start from the checked-in corpus
+# only, so a fixed -seed replays exactly).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bdir=${FUZZ_BUILD:-$root/build/fuzz}
@@ -63,6 +64,7 @@ case "$cmd" in
     t=$2 secs=$3
     build "$t"
     replay "$t"
+    [ "${FUZZ_FRESH:-0}" = 1 ] && rm -rf "$bdir/work/$t"
     mkdir -p "$bdir/work/$t"
     echo "fuzz.sh: $t: fuzzing for $secs s"
     # work/ first: libFuzzer adds new inputs to the first directory only.

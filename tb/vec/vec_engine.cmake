@@ -13,7 +13,8 @@ foreach(lanes 1 4 16)
   add_library(${m} STATIC "${PROJECT_SOURCE_DIR}/tb/common/empty.cpp")
   verilate(${m} SOURCES ${npu_vec_srcs} TOP_MODULE npu_vec_engine PREFIX Vnpu_vec_engine_l${lanes}
     TRACE_FST VERILATOR_ARGS ${npu_vec_vlt_args} ${npu_vec_engine_params} -GLanes=${lanes}
-    OPT_FAST -O2)
+    ${NPU_VERILATOR_OPT})
+  npu_shared_verilator_runtime(${m})
   add_executable(test_vec_engine_l${lanes} test_vec_engine.cpp)
   target_compile_definitions(test_vec_engine_l${lanes} PRIVATE
     VEC_ENGINE_HEADER="Vnpu_vec_engine_l${lanes}.h" VEC_ENGINE_CLASS=Vnpu_vec_engine_l${lanes}
@@ -31,7 +32,8 @@ endforeach()
 add_library(vnpu_vec_engine_base STATIC EXCLUDE_FROM_ALL "${PROJECT_SOURCE_DIR}/tb/common/empty.cpp")
 verilate(vnpu_vec_engine_base SOURCES ${npu_vec_srcs} TOP_MODULE npu_vec_engine PREFIX Vnpu_vec_engine_base TRACE_FST
   VERILATOR_ARGS ${npu_vec_vlt_args} -GCols=16 -GBusBytes=32 -GAspadAW=13 -GWspadAW=11 -GAccAW=10
-  -GMaxLen=1024 -GLanes=16 OPT_FAST -O2)
+  -GMaxLen=1024 -GLanes=16 ${NPU_VERILATOR_OPT})
+npu_shared_verilator_runtime(vnpu_vec_engine_base)
 add_executable(bench_vec_bin EXCLUDE_FROM_ALL bench_vec.cpp)
 target_link_libraries(bench_vec_bin PRIVATE vnpu_vec_engine_base npu_ref npu_tb_common fmt::fmt)
 target_compile_options(bench_vec_bin PRIVATE -Wall -Wextra -ffp-contract=off -fno-fast-math)

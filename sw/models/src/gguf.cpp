@@ -184,6 +184,7 @@ std::string describe(const GgufValue& v) {
 
 // ggml dequantize_row_* (ggml-quants.c), same fp32 operations in the same order.
 void dequantize_blocks(GgmlType type, const std::uint8_t* src, std::uint64_t n, float* dst) {
+  if (n == 0) return;  // an empty tensor has no data (src may be null: found by fuzz_gguf)
   switch (type) {
     case GgmlType::F32:
       std::memcpy(dst, src, static_cast<std::size_t>(n) * 4);

@@ -189,6 +189,7 @@ std::vector<float> SafetensorsFile::f32(std::string_view name,
   const ByteView b = raw(name);
   const std::size_t n = static_cast<std::size_t>(t.elements());
   std::vector<float> out(n);
+  if (n == 0) return out;  // no data to read (b.data may be null)
   if (t.dtype == "F32") {
     std::memcpy(out.data(), b.data, n * 4);  // little-endian host (x86/Arm Linux)
   } else if (t.dtype == "F16" || t.dtype == "BF16") {
