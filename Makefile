@@ -5,6 +5,7 @@
 #   make bench    throughput figures (GEMM utilization, vector elements/cycle, DMA efficiency)
 #   make accuracy regenerate the accuracy table in docs/numerics.md
 #   make regress  the regression list regress/$(LIST).yaml (LIST=smoke|nightly|full)
+#   make waves TEST=<test> [SEED=n] [FROM=c TO=c]   rerun one test with waves, open them
 CONFIG ?= base
 BUILD  ?= build
 WAVES  ?= 0
@@ -57,9 +58,16 @@ bench: build
 accuracy: build
 	bash scripts/accuracy.sh
 
+# make waves: opens the trace of `make sim WAVES=1`; make waves TEST=<ctest
+# name or regex> [SEED=n] [FROM=cycle] [TO=cycle]: reruns that one test with
+# waves (only cycles [FROM, TO)) and opens them.
 waves:
-	@test -f $(FST) || { echo "no $(FST): run 'make sim WAVES=1' first"; exit 1; }
-	gtkwave $(FST) sim/waves/npu_top.gtkw
+	@if [ -n "$(TEST)" ]; then \
+	  bash scripts/waves.sh $(BUILD) "$(TEST)" "$(if $(filter command line,$(origin SEED)),$(SEED),)" "$(FROM)" "$(TO)"; \
+	else \
+	  test -f $(FST) || { echo "no $(FST): run 'make sim WAVES=1' first (or make waves TEST=...)"; exit 1; }; \
+	  gtkwave $(FST) sim/waves/npu_top.gtkw; \
+	fi
 
 lint: $(SETUP_STAMP)
 	bash scripts/lint.sh

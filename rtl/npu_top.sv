@@ -81,6 +81,7 @@ module npu_top #(
   // ------------------------------------------------------------ registers
   logic        ctrl_enable, ctrl_soft_reset, ctrl_cnt_clear;
   logic [31:0] ring_base, ring_size, ring_head, ring_tail, window_base, window_size;
+  logic [31:0] unused_axi_timeout;  // AXI_TIMEOUT.CYCLES: the bus watchdog is not built yet
   logic        cp_fault, cp_fault_set, cp_irq_done, cp_busy, cp_fetch_busy;
   logic [7:0]  err_code;
   logic [31:0] err_addr;
@@ -118,11 +119,12 @@ module npu_top #(
     .ctrl_enable_o(ctrl_enable), .ctrl_soft_reset_o(ctrl_soft_reset),
     .ctrl_cnt_clear_o(ctrl_cnt_clear),
     .status_busy_i(cp_busy || srst_pend_q), .status_fault_i(cp_fault),
-    .status_idle_i(!cp_busy && !srst_pend_q),
+    .status_idle_i(!cp_busy && !srst_pend_q), .soft_reset_pending_i(srst_pend_q),
     .ring_base_o(ring_base), .ring_size_o(ring_size), .ring_head_i(ring_head),
     .ring_tail_o(ring_tail), .ring_tail_clear_i(srst_q),
     .irq_done_set_i(cp_irq_done), .irq_fault_set_i(cp_fault_set), .irq_o,
     .window_base_o(window_base), .window_size_o(window_size),
+    .axi_timeout_o(unused_axi_timeout),
     .err_code_i(err_code), .err_cmd_addr_i(err_addr),
     .cnt_cycles_i(cnt_cycles), .cnt_gemm_busy_i(cnt_gemm_busy),
     .cnt_gemm_stall_i(cnt_gemm_stall), .cnt_vec_busy_i(cnt_vec_busy),

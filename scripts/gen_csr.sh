@@ -4,6 +4,7 @@
 #   rtl/csr/npu_csr_reg_pkg.sv, rtl/csr/npu_csr_reg.sv   peakrdl regblock (AXI4-Lite)
 #   sw/runtime/include/npu/regs.h                        peakrdl c-header
 #   docs/register-map.md                                 peakrdl markdown
+#   rtl/csr/npu_csr_addr_pkg.sv                          register offsets (scripts/gen_csr_addr.py)
 # Usage: scripts/gen_csr.sh [outdir]   (default: into the repository itself;
 # with outdir the same relative paths are created below outdir).
 #
@@ -45,4 +46,5 @@ if grep -nE 'struct \{' "$out/rtl/csr/npu_csr_reg_pkg.sv" "$out/rtl/csr/npu_csr_
 fi
 { echo "// $note"; sed 's/REGS_H/NPU_REGS_H/g' "$tmp/regs.h"; } > "$out/sw/runtime/include/npu/regs.h"
 { echo "<!-- $note -->"; cat "$tmp/register-map.md"; } > "$out/docs/register-map.md"
-echo "gen_csr: wrote rtl/csr/npu_csr_reg_pkg.sv rtl/csr/npu_csr_reg.sv sw/runtime/include/npu/regs.h docs/register-map.md under $out"
+"$root/.venv/bin/python" "$root/scripts/gen_csr_addr.py" "$rdl" "$out/rtl/csr/npu_csr_addr_pkg.sv"
+echo "gen_csr: wrote rtl/csr/npu_csr_reg_pkg.sv rtl/csr/npu_csr_reg.sv rtl/csr/npu_csr_addr_pkg.sv sw/runtime/include/npu/regs.h docs/register-map.md under $out"

@@ -123,7 +123,12 @@ synth_one() {
   printf 'synth: %-20s %-26s OK  %8s cells (%s flip-flops)\n' "$top" "${shown:-(defaults)}" "$cells" "$ffs"
 }
 
-status=0
+# Units run in parallel (NPU_SYNTH_JOBS, default the number of cores: the
+# WebAssembly front end is single-threaded); each unit's lines are printed in
+# rtl/tops.txt order when it is done.
+max_jobs=${NPU_SYNTH_JOBS:-$(nproc)}
+outs=()
+n=0
 for entry in "${tops[@]}"; do
   read -r top kind params <<<"$entry"
   case "$kind" in
@@ -136,8 +141,18 @@ for entry in "${tops[@]}"; do
     *) continue ;;
   esac
   if [ "$only" != "  " ] && [[ "$only" != *" $top "* ]]; then continue; fi
+  while [ "$(jobs -rp | wc -l)" -ge "$max_jobs" ]; do wait -n || true; done
+  job="$scratch/job$n"
+  n=$((n + 1))
+  outs+=("$job")
   # shellcheck disable=SC2086
-  synth_one "$top" "$mode" $params || status=1
+  ( rc=0; synth_one "$top" "$mode" $params > "$job.out" 2>&1 || rc=$?; echo $rc > "$job.rc" ) &
+done
+wait
+status=0
+for job in "${outs[@]}"; do
+  cat "$job.out"
+  [ "$(cat "$job.rc" 2>/dev/null || echo 1)" = 0 ] || status=1
 done
 [ $status -eq 0 ] && echo "synth: all units OK (netlists and logs in $out)"
 exit $status

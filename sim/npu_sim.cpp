@@ -29,6 +29,7 @@ struct Options {
   std::string config;
   std::uint64_t seed = 1;
   std::string waves;
+  npu::tb::TraceWindow window;
   std::size_t size = 256;
   unsigned latency = 100;
 };
@@ -40,10 +41,11 @@ struct HelpRequested {};
 
 constexpr const char* kUsage =
     "usage: npu_sim --config <configs/NAME.yaml> [--seed N] [--waves FILE.fst] [--size N]\n"
-    "               [--latency CYCLES]\n"
+    "               [--latency CYCLES] [--trace-from CYCLE] [--trace-to CYCLE]\n"
     "  --config   configuration; must match the compiled model ({}x{}, '{}')\n"
     "  --seed     random data seed (default 1)\n"
-    "  --waves    write an FST trace of the whole run to FILE.fst\n"
+    "  --waves    write an FST trace of the run to FILE.fst\n"
+    "  --trace-from, --trace-to  trace only cycles [FROM, TO) (with --waves)\n"
     "  --size     GEMM dimension M = K = N (default 256)\n"
     "  --latency  memory read/write latency in cycles (default 100)\n";
 
@@ -74,6 +76,10 @@ Options parse_args(int argc, char** argv) {
       o.seed = parse_number(arg, value());
     } else if (arg == "--waves") {
       o.waves = value();
+    } else if (arg == "--trace-from") {
+      o.window.from = parse_number(arg, value());
+    } else if (arg == "--trace-to") {
+      o.window.to = parse_number(arg, value());
     } else if (arg == "--size") {
       o.size = parse_number(arg, value());
       if (o.size == 0 || o.size > 4096) throw UsageError("--size must be 1..4096");
@@ -87,6 +93,11 @@ Options parse_args(int argc, char** argv) {
     }
   }
   if (o.config.empty()) throw UsageError("--config is required");
+  if (o.window.to <= o.window.from)
+    throw UsageError(fmt::format("--trace-to ({}) must be greater than --trace-from ({})", o.window.to,
+                                 o.window.from));
+  const bool windowed = o.window.from != 0 || o.window.to != npu::tb::TraceWindow{}.to;
+  if (windowed && o.waves.empty()) throw UsageError("--trace-from/--trace-to need --waves");
   return o;
 }
 
@@ -162,6 +173,8 @@ int run(const Options& o) {
   bo.mem.read_latency = o.latency;
   bo.mem.write_latency = o.latency;
   npu::tb::TopBench bench(NPU_BUS_BYTES, bo);
+  if (o.window.from != 0 || o.window.to != npu::tb::TraceWindow{}.to)
+    bench.transport().sim().set_trace_window(o.window);  // else NPU_TRACE_FROM/TO or all
   const auto& hw = bench.dev().hw();
   check_accel(o.config, hw);
   fmt::print("npu_sim: config '{}' ({}x{} array, {}-bit AXI, memory latency {}), seed {}, "

@@ -7,6 +7,16 @@
 // read-only registers are ignored and answer OKAY. awprot/arprot are ignored.
 // Up to two transactions in flight (regblock AXI4-Lite front end).
 //
+// Access policy (docs/register-map.md, the address map text): these answer SLVERR
+// and change nothing -
+//   - an address that is not a multiple of 4 (read or write);
+//   - a write of RING_BASE, RING_SIZE, WINDOW_BASE or WINDOW_SIZE while
+//     STATUS.BUSY (the ring and window of a running stream stay put);
+//   - a write of RING_TAIL while a soft reset is pending (the doorbell would
+//     be cleared by the reset, or replay stale entries after it).
+// The address of such an access is steered to an unmapped word, so the
+// regblock itself answers the SLVERR, in order with the other responses.
+//
 // The 64-bit performance counters live in the core; they are external
 // registers here and their reads are acknowledged in the request cycle.
 module npu_csr (
@@ -49,6 +59,7 @@ module npu_csr (
   input  logic        status_busy_i,
   input  logic        status_fault_i,
   input  logic        status_idle_i,
+  input  logic        soft_reset_pending_i,
   // command ring
   output logic [31:0] ring_base_o,
   output logic [31:0] ring_size_o,
@@ -62,6 +73,8 @@ module npu_csr (
   // memory window
   output logic [31:0] window_base_o,
   output logic [31:0] window_size_o,
+  // bus watchdog
+  output logic [31:0] axi_timeout_o,
   // fault report
   input  logic [7:0]  err_code_i,
   input  logic [31:0] err_cmd_addr_i,
@@ -83,12 +96,27 @@ module npu_csr (
   npu_csr_reg_pkg::npu_csr__in_t  hwif_in;
   npu_csr_reg_pkg::npu_csr__out_t hwif_out;
 
+  // Access policy (see the header): a refused access goes to NPU_CSR_UNMAPPED.
+  logic        aw_refused, ar_refused;
+  logic [11:0] awaddr, araddr;
+  always_comb begin
+    aw_refused = (s_axil_awaddr_i[1:0] != 2'b00) ||
+                 (status_busy_i && (s_axil_awaddr_i == npu_csr_addr_pkg::NPU_CSR_RING_BASE ||
+                                    s_axil_awaddr_i == npu_csr_addr_pkg::NPU_CSR_RING_SIZE ||
+                                    s_axil_awaddr_i == npu_csr_addr_pkg::NPU_CSR_WINDOW_BASE ||
+                                    s_axil_awaddr_i == npu_csr_addr_pkg::NPU_CSR_WINDOW_SIZE)) ||
+                 (soft_reset_pending_i && s_axil_awaddr_i == npu_csr_addr_pkg::NPU_CSR_RING_TAIL);
+    ar_refused = s_axil_araddr_i[1:0] != 2'b00;
+    awaddr     = aw_refused ? npu_csr_addr_pkg::NPU_CSR_UNMAPPED : s_axil_awaddr_i;
+    araddr     = ar_refused ? npu_csr_addr_pkg::NPU_CSR_UNMAPPED : s_axil_araddr_i;
+  end
+
   npu_csr_reg u_reg (
     .clk            (clk_i),
     .arst_n         (rst_ni),
     .s_axil_awready (s_axil_awready_o),
     .s_axil_awvalid (s_axil_awvalid_i),
-    .s_axil_awaddr  (s_axil_awaddr_i),
+    .s_axil_awaddr  (awaddr),
     .s_axil_awprot  (s_axil_awprot_i),
     .s_axil_wready  (s_axil_wready_o),
     .s_axil_wvalid  (s_axil_wvalid_i),
@@ -99,7 +127,7 @@ module npu_csr (
     .s_axil_bresp   (s_axil_bresp_o),
     .s_axil_arready (s_axil_arready_o),
     .s_axil_arvalid (s_axil_arvalid_i),
-    .s_axil_araddr  (s_axil_araddr_i),
+    .s_axil_araddr  (araddr),
     .s_axil_arprot  (s_axil_arprot_i),
     .s_axil_rready  (s_axil_rready_i),
     .s_axil_rvalid  (s_axil_rvalid_o),
@@ -187,6 +215,7 @@ module npu_csr (
   assign ring_tail_o       = hwif_out.RING_TAIL.INDEX.value;
   assign window_base_o     = hwif_out.WINDOW_BASE.ADDR.value;
   assign window_size_o     = hwif_out.WINDOW_SIZE.BYTES.value;
+  assign axi_timeout_o     = hwif_out.AXI_TIMEOUT.CYCLES.value;
   assign irq_o             = hwif_out.IRQ_STATUS.intr;
 
   // Counter reads never write: the write strobes of the external registers

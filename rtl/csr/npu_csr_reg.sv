@@ -245,6 +245,7 @@ module npu_csr_reg (
         logic IRQ_STATUS;
         logic WINDOW_BASE;
         logic WINDOW_SIZE;
+        logic AXI_TIMEOUT;
         logic ERR_CODE;
         logic ERR_CMD_ADDR;
         logic CYCLES_LO;
@@ -323,6 +324,8 @@ module npu_csr_reg (
         is_valid_addr |= cpuif_req_masked & (cpuif_addr == 12'h50);
         decoded_reg_strb.WINDOW_SIZE = cpuif_req_masked & (cpuif_addr == 12'h54);
         is_valid_addr |= cpuif_req_masked & (cpuif_addr == 12'h54);
+        decoded_reg_strb.AXI_TIMEOUT = cpuif_req_masked & (cpuif_addr == 12'h58);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 12'h58);
         decoded_reg_strb.ERR_CODE = cpuif_req_masked & (cpuif_addr == 12'h60) & !cpuif_req_is_wr;
         is_valid_addr |= cpuif_req_masked & (cpuif_addr == 12'h60);
         decoded_reg_strb.ERR_CMD_ADDR = cpuif_req_masked & (cpuif_addr == 12'h64) & !cpuif_req_is_wr;
@@ -494,6 +497,12 @@ module npu_csr_reg (
                 logic load_next;
             } BYTES;
         } WINDOW_SIZE;
+        struct packed {
+            struct packed {
+                logic [31:0] next;
+                logic load_next;
+            } CYCLES;
+        } AXI_TIMEOUT;
     } field_combo_t;
     field_combo_t field_combo;
 
@@ -550,6 +559,11 @@ module npu_csr_reg (
                 logic [31:0] value;
             } BYTES;
         } WINDOW_SIZE;
+        struct packed {
+            struct packed {
+                logic [31:0] value;
+            } CYCLES;
+        } AXI_TIMEOUT;
     } field_storage_t;
     field_storage_t field_storage;
 
@@ -843,6 +857,29 @@ module npu_csr_reg (
         end
     end
     assign hwif_out.WINDOW_SIZE.BYTES.value = field_storage.WINDOW_SIZE.BYTES.value;
+    // Field: npu_csr.AXI_TIMEOUT.CYCLES
+    always_comb begin
+        automatic logic [31:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.AXI_TIMEOUT.CYCLES.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.AXI_TIMEOUT && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.AXI_TIMEOUT.CYCLES.value & ~decoded_wr_biten[31:0]) | (decoded_wr_data[31:0] & decoded_wr_biten[31:0]);
+            load_next_c = '1;
+        end
+        field_combo.AXI_TIMEOUT.CYCLES.next = next_c;
+        field_combo.AXI_TIMEOUT.CYCLES.load_next = load_next_c;
+    end
+    always_ff @(posedge clk or negedge arst_n) begin
+        if(~arst_n) begin
+            field_storage.AXI_TIMEOUT.CYCLES.value <= 32'h10000;
+        end else begin
+            if(field_combo.AXI_TIMEOUT.CYCLES.load_next) begin
+                field_storage.AXI_TIMEOUT.CYCLES.value <= field_combo.AXI_TIMEOUT.CYCLES.next;
+            end
+        end
+    end
+    assign hwif_out.AXI_TIMEOUT.CYCLES.value = field_storage.AXI_TIMEOUT.CYCLES.value;
     // External register: npu_csr.CYCLES_LO
 
     assign hwif_out.CYCLES_LO.req = !decoded_req_is_wr ? decoded_reg_strb.CYCLES_LO : '0;
@@ -1068,6 +1105,9 @@ module npu_csr_reg (
         end
         if(rd_mux_addr == 12'h54) begin
             readback_data_var[31:0] = field_storage.WINDOW_SIZE.BYTES.value;
+        end
+        if(rd_mux_addr == 12'h58) begin
+            readback_data_var[31:0] = field_storage.AXI_TIMEOUT.CYCLES.value;
         end
         if(rd_mux_addr == 12'h60) begin
             readback_data_var[7:0] = hwif_in.ERR_CODE.CODE.next;

@@ -443,6 +443,14 @@ package npu_csr_reg_pkg;
     } npu_csr__WINDOW_SIZE__out_t;
 
     typedef struct packed {
+        logic [31:0] value;
+    } npu_csr__AXI_TIMEOUT__CYCLES__out_t;
+
+    typedef struct packed {
+        npu_csr__AXI_TIMEOUT__CYCLES__out_t CYCLES;
+    } npu_csr__AXI_TIMEOUT__out_t;
+
+    typedef struct packed {
         logic req;
         logic req_is_wr;
     } npu_csr__CYCLES_LO__out_t;
@@ -570,6 +578,7 @@ package npu_csr_reg_pkg;
         npu_csr__IRQ_STATUS__out_t IRQ_STATUS;
         npu_csr__WINDOW_BASE__out_t WINDOW_BASE;
         npu_csr__WINDOW_SIZE__out_t WINDOW_SIZE;
+        npu_csr__AXI_TIMEOUT__out_t AXI_TIMEOUT;
         npu_csr__CYCLES_LO__out_t CYCLES_LO;
         npu_csr__CYCLES_HI__out_t CYCLES_HI;
         npu_csr__GEMM_BUSY_LO__out_t GEMM_BUSY_LO;

@@ -45,7 +45,9 @@ package npu_isa_pkg;
     ErrBadField = 8'd6,  // zero count, bad space, bad group, bad token bit, n out of range
     ErrAxiSlverr = 8'd7,  // SLVERR response on a DMA or fetch transfer
     ErrAxiDecerr = 8'd8,  // DECERR response
-    ErrTokenOverflow = 8'd9  // a push to a token counter that already holds 255 tokens
+    ErrTokenOverflow = 8'd9,  // a push to a token counter that already holds 255 tokens
+    ErrAxiTimeout = 8'd10,  // an AXI port waited AXI_TIMEOUT cycles with a transaction outstanding and no handshake
+    ErrAxiProtocol = 8'd11  // a response broke the AXI rules (RID or BID not the one issued, RLAST not on the last beat, EXOKAY to a normal access)
   } fault_e;
 
   // Element types of VEC streams (bytes per element in a word; INT32/FP32 in ACC are one per column).

@@ -10,6 +10,8 @@
 #include <verilated_fst_c.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -24,6 +26,33 @@ class SimTimeout : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Cycles [from, to) that a trace records: a failure at cycle 3 M needs only
+// the cycles before it, not a 3 M-cycle FST.
+struct TraceWindow {
+  std::uint64_t from = 0;
+  std::uint64_t to = std::numeric_limits<std::uint64_t>::max();
+};
+
+// NPU_TRACE_FROM / NPU_TRACE_TO (cycles; either may be absent). Throws
+// std::invalid_argument on a value that is not a number or an empty window.
+inline TraceWindow env_trace_window() {
+  TraceWindow w;
+  auto read = [](const char* name, std::uint64_t& out) {
+    const char* s = std::getenv(name);
+    if (!s || !*s) return;
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(s, &end, 0);
+    if (*end != '\0' || *s == '-')
+      throw std::invalid_argument(std::string(name) + "='" + s + "' is not a cycle number");
+    out = v;
+  };
+  read("NPU_TRACE_FROM", w.from);
+  read("NPU_TRACE_TO", w.to);
+  if (w.to <= w.from)
+    throw std::invalid_argument("NPU_TRACE_TO must be greater than NPU_TRACE_FROM (an empty trace window)");
+  return w;
+}
+
 template <class Model>
 class SimControl {
  public:
@@ -34,6 +63,8 @@ class SimControl {
   // the top module's ports and its own signals), which keeps long runs small.
   // x_seed != 0: models built with --x-initial unique start every flop and
   // memory bit from this seed (randReset 2) instead of zero.
+  // The trace window comes from NPU_TRACE_FROM / NPU_TRACE_TO
+  // (set_trace_window() overrides it).
   explicit SimControl(std::string trace_path = {},
                       std::uint64_t cycle_limit = kDefaultCycleLimit, int trace_depth = 0,
                       std::uint64_t x_seed = 0)
@@ -53,6 +84,7 @@ class SimControl {
       trace_->open(trace_path_.c_str());
       if (!trace_->isOpen())
         throw std::runtime_error("cannot open FST trace '" + trace_path_ + "'");
+      window_ = env_trace_window();
     }
     model_->clk_i = 0;
     model_->rst_ni = 1;
@@ -74,6 +106,11 @@ class SimControl {
   std::uint64_t cycle_limit() const { return cycle_limit_; }
   bool tracing() const { return static_cast<bool>(trace_); }
   const std::string& trace_path() const { return trace_path_; }
+  const TraceWindow& trace_window() const { return window_; }
+  void set_trace_window(TraceWindow w) {
+    if (w.to <= w.from) throw std::invalid_argument("empty trace window");
+    window_ = w;
+  }
 
   // Asserts the asynchronous reset (a real falling edge) for `cycles` cycles.
   void reset(unsigned cycles = 4) {
@@ -126,7 +163,7 @@ class SimControl {
   static constexpr std::uint64_t kHalfPeriod = 5;  // 10 time units per cycle
 
   void dump() {
-    if (trace_) trace_->dump(ctx_->time());
+    if (trace_ && cycle_ >= window_.from && cycle_ < window_.to) trace_->dump(ctx_->time());
   }
 
   std::unique_ptr<VerilatedContext> ctx_;
@@ -135,6 +172,7 @@ class SimControl {
   std::uint64_t cycle_ = 0;
   std::uint64_t cycle_limit_;
   std::string trace_path_;
+  TraceWindow window_;
 };
 
 }  // namespace npu::tb

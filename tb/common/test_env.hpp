@@ -1,6 +1,8 @@
 // Environment knobs shared by Verilated tests:
 //   NPU_SEED=<n>        run only this seed (replay) instead of the defaults
 //   NPU_WAVES=<x.fst>   write an FST trace of the simulation to this path
+//   NPU_TRACE_FROM=<c>, NPU_TRACE_TO=<c>   record only cycles [c_from, c_to)
+//                       of that trace (tb/common/sim_control.hpp)
 #pragma once
 
 #include <cstdint>

@@ -2,8 +2,9 @@
 // AXI4-Lite slave: rw registers read back and drive their ports, read-only
 // registers ignore writes and show the hardware inputs, CTRL pulses last one
 // cycle, IRQ_STATUS is sticky and write-1-to-clear, irq_o, RING_TAIL hardware
-// clear, 64-bit counters through _LO/_HI, and unmapped addresses (SLVERR, read
-// data 0). Offsets and bit masks come from the generated C header
+// clear, 64-bit counters through _LO/_HI, unmapped addresses (SLVERR, read
+// data 0) and the access policy (unaligned addresses, ring and window writes
+// while busy, doorbells during a soft reset: SLVERR, no effect). Offsets and bit masks come from the generated C header
 // sw/runtime/include/npu/regs.h, never from constants in this file.
 //   NPU_SEED=<n> replays a seed; NPU_WAVES=<x.fst> traces.
 #include <catch2/catch.hpp>
@@ -17,6 +18,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <filesystem>
+
+#include <unistd.h>
 #include <functional>
 #include <random>
 #include <string>
@@ -227,6 +232,7 @@ TEST_CASE("csr: rw registers read back and drive their ports", "[csr]") {
       Reg reg;
       std::function<std::uint32_t(Vnpu_csr&)> port;
       std::uint32_t mask;
+      std::uint32_t reset = 0;
     };
     const std::vector<Rw> rw = {
         {NPU_CSR_REG(RING_BASE), [](Vnpu_csr& m) { return m.ring_base_o; }, 0xFFFFFFFFu},
@@ -235,11 +241,13 @@ TEST_CASE("csr: rw registers read back and drive their ports", "[csr]") {
         {NPU_CSR_REG(WINDOW_BASE), [](Vnpu_csr& m) { return m.window_base_o; }, 0xFFFFFFFFu},
         {NPU_CSR_REG(WINDOW_SIZE), [](Vnpu_csr& m) { return m.window_size_o; }, 0xFFFFFFFFu},
         {NPU_CSR_REG(CTRL), [](Vnpu_csr& m) { return m.ctrl_enable_o; }, NPU_CSR__CTRL__ENABLE_bm},
+        {NPU_CSR_REG(AXI_TIMEOUT), [](Vnpu_csr& m) { return m.axi_timeout_o; }, 0xFFFFFFFFu,
+         NPU_CSR__AXI_TIMEOUT__CYCLES_reset},
     };
-    // Reset values are 0.
+    // Reset values: 0, and the watchdog's default limit.
     for (const auto& r : rw) {
-      b.expect_read(r.reg, 0, r.mask);
-      CHECK(r.port(d) == 0);
+      b.expect_read(r.reg, r.reset, r.mask);
+      CHECK(r.port(d) == r.reset);
     }
     b.expect_read(NPU_CSR_REG(IRQ_ENABLE), 0);
     for (int round = 0; round < 4; ++round) {
@@ -510,4 +518,143 @@ TEST_CASE("csr: unmapped addresses answer SLVERR and read as 0", "[csr]") {
       b.expect_read(probe, 0x5A5A5A5Au);  // nothing else was written
     }
   }
+}
+
+TEST_CASE("csr: unaligned addresses answer SLVERR and change nothing", "[csr]") {
+  for (const std::uint64_t seed : seeds("unaligned")) {
+    INFO("seed " << seed);
+    CsrBench b(seed);
+    auto& d = b.dut();
+    // Every byte offset 1..3 of a rw register, a read-only one and a counter.
+    const std::vector<Reg> regs = {NPU_CSR_REG(WINDOW_BASE), NPU_CSR_REG(RING_TAIL),
+                                   NPU_CSR_REG(ID), NPU_CSR_REG(CYCLES_LO)};
+    b.write_ok(NPU_CSR_REG(WINDOW_BASE), 0x12345678u);
+    b.write_ok(NPU_CSR_REG(RING_TAIL), 0x9u);
+    for (const Reg& r : regs) {
+      for (std::uint32_t off = 1; off < 4; ++off) {
+        const std::uint32_t a = r.offset + off;
+        const AxiResp rd = b.read(a);
+        INFO(fmt::format("read {}+{} (0x{:03x}): rdata 0x{:08x} rresp {} at cycle {}", r.name, off,
+                         a, rd.data, rd.resp, b.cycle()));
+        CHECK(rd.resp == kSlverr);
+        CHECK(rd.data == 0);
+        const std::uint32_t wr = b.write(a, 0xFFFFFFFFu);
+        INFO(fmt::format("write {}+{} (0x{:03x}): bresp {}", r.name, off, a, wr));
+        CHECK(wr == kSlverr);
+      }
+    }
+    b.expect_read(NPU_CSR_REG(WINDOW_BASE), 0x12345678u);
+    b.expect_read(NPU_CSR_REG(RING_TAIL), 0x9u);
+    CHECK(d.window_base_o == 0x12345678u);
+    CHECK(d.ring_tail_o == 0x9u);
+  }
+}
+
+TEST_CASE("csr: ring and window registers refuse writes while busy", "[csr]") {
+  for (const std::uint64_t seed : seeds("busy")) {
+    INFO("seed " << seed);
+    CsrBench b(seed);
+    auto& d = b.dut();
+    struct Guarded {
+      Reg reg;
+      std::function<std::uint32_t(Vnpu_csr&)> port;
+    };
+    const std::vector<Guarded> guarded = {
+        {NPU_CSR_REG(RING_BASE), [](Vnpu_csr& m) { return m.ring_base_o; }},
+        {NPU_CSR_REG(RING_SIZE), [](Vnpu_csr& m) { return m.ring_size_o; }},
+        {NPU_CSR_REG(WINDOW_BASE), [](Vnpu_csr& m) { return m.window_base_o; }},
+        {NPU_CSR_REG(WINDOW_SIZE), [](Vnpu_csr& m) { return m.window_size_o; }},
+    };
+    std::vector<std::uint32_t> vals;
+    for (const auto& g : guarded) {
+      vals.push_back(b.rand32());
+      b.write_ok(g.reg, vals.back());  // idle: accepted
+    }
+    d.status_busy_i = 1;
+    for (std::size_t i = 0; i < guarded.size(); ++i) {
+      const std::uint32_t wr = b.write(guarded[i].reg.offset, ~vals[i]);
+      INFO(fmt::format("write {} while busy: bresp {} at cycle {}", guarded[i].reg.name, wr, b.cycle()));
+      CHECK(wr == kSlverr);
+      b.expect_read(guarded[i].reg, vals[i]);  // reads still work
+      CHECK(guarded[i].port(d) == vals[i]);
+    }
+    // The doorbell, IRQ and control registers stay writable while busy.
+    b.write_ok(NPU_CSR_REG(RING_TAIL), 3);
+    b.write_ok(NPU_CSR_REG(IRQ_ENABLE), NPU_CSR__IRQ_ENABLE__DONE_bm);
+    b.write_ok(NPU_CSR_REG(AXI_TIMEOUT), 100);
+    CHECK(d.ring_tail_o == 3);
+    d.status_busy_i = 0;
+    for (std::size_t i = 0; i < guarded.size(); ++i) {
+      b.write_ok(guarded[i].reg, ~vals[i]);  // idle again: accepted
+      CHECK(guarded[i].port(d) == ~vals[i]);
+    }
+  }
+}
+
+TEST_CASE("csr: a doorbell written while a soft reset is pending is refused", "[csr]") {
+  for (const std::uint64_t seed : seeds("doorbell")) {
+    INFO("seed " << seed);
+    CsrBench b(seed);
+    auto& d = b.dut();
+    b.write_ok(NPU_CSR_REG(RING_TAIL), 5);
+    d.status_busy_i = 1;
+    d.soft_reset_pending_i = 1;
+    const std::uint32_t wr = b.write(NPU_CSR_REG(RING_TAIL).offset, 6);
+    INFO(fmt::format("RING_TAIL write during soft reset: bresp {} at cycle {}", wr, b.cycle()));
+    CHECK(wr == kSlverr);
+    b.expect_read(NPU_CSR_REG(RING_TAIL), 5);
+    CHECK(d.ring_tail_o == 5);
+    d.soft_reset_pending_i = 0;
+    b.write_ok(NPU_CSR_REG(RING_TAIL), 6);  // busy but no reset pending: a doorbell
+    CHECK(d.ring_tail_o == 6);
+  }
+}
+
+// The trace window of tb/common/sim_control.hpp, on the smallest model: the
+// FST (read back with GTKWave's fst2vcd) holds only the cycles asked for.
+namespace {
+
+std::vector<std::uint64_t> fst_times(const std::string& path) {
+  const std::string cmd = "fst2vcd -f '" + path + "' 2>/dev/null";
+  std::FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::vector<std::uint64_t> times;
+  char line[512];
+  while (std::fgets(line, sizeof line, p))
+    if (line[0] == '#') times.push_back(std::strtoull(line + 1, nullptr, 10));
+  const int rc = pclose(p);
+  INFO("fst2vcd exit status " << rc << " on " << path);
+  REQUIRE(rc == 0);
+  return times;
+}
+
+std::vector<std::uint64_t> traced_times(const std::string& path, const npu::tb::TraceWindow* w) {
+  {
+    SimControl<Vnpu_csr> sim(path, 1000);
+    if (w) sim.set_trace_window(*w);
+    sim.reset();
+    for (int i = 0; i < 60; ++i) sim.tick();
+  }
+  return fst_times(path);
+}
+
+}  // namespace
+
+TEST_CASE("sim_control: a trace window records only the cycles inside it", "[csr][waves]") {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("npu_trace_window_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto all = traced_times((dir / "all.fst").string(), nullptr);
+  REQUIRE(!all.empty());
+  CHECK(all.front() == 0);
+  CHECK(all.back() >= 60 * 10 - 5);
+  const npu::tb::TraceWindow w{20, 30};  // cycles 20..29: times 200..295 (10 per cycle)
+  const auto win = traced_times((dir / "window.fst").string(), &w);
+  REQUIRE(!win.empty());
+  INFO(fmt::format("window [{}, {}): first time {}, last time {}", w.from, w.to, win.front(), win.back()));
+  CHECK(win.front() >= 200);
+  CHECK(win.back() <= 295);
+  CHECK(win.size() < all.size());
+  REQUIRE_THROWS_AS(SimControl<Vnpu_csr>().set_trace_window({5, 5}), std::invalid_argument);
+  std::filesystem::remove_all(dir);
 }

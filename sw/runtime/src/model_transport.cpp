@@ -60,6 +60,7 @@ std::uint32_t ModelTransport::read_reg(std::uint32_t offset) {
   if (offset == NPU_REG(IRQ_STATUS)) return irq_status_;
   if (offset == NPU_REG(WINDOW_BASE)) return window_base_;
   if (offset == NPU_REG(WINDOW_SIZE)) return window_size_;
+  if (offset == NPU_REG(AXI_TIMEOUT)) return axi_timeout_;
   if (offset == NPU_REG(ERR_CODE)) return err_code_;
   if (offset == NPU_REG(ERR_CMD_ADDR)) return err_cmd_addr_;
   if (offset == NPU_REG(CYCLES_LO)) return static_cast<std::uint32_t>(cyc);
@@ -91,6 +92,8 @@ void ModelTransport::write_reg(std::uint32_t offset, std::uint32_t v) {
   } else if (offset == NPU_REG(WINDOW_SIZE)) {
     window_size_ = v;
     model_.set_window(window_base_, window_size_);
+  } else if (offset == NPU_REG(AXI_TIMEOUT)) {
+    axi_timeout_ = v;  // kept for reads: the model has no bus to time out
   } else {
     throw std::out_of_range(fmt::format("ModelTransport: write of 0x{:x} to read-only or unmapped register offset "
                                         "0x{:x}", v, offset));

@@ -121,8 +121,10 @@ enum class Fault : std::uint8_t {
   AxiSlverr = 7,  // SLVERR response on a DMA or fetch transfer
   AxiDecerr = 8,  // DECERR response
   TokenOverflow = 9,  // a push to a token counter that already holds 255 tokens
+  AxiTimeout = 10,  // an AXI port waited AXI_TIMEOUT cycles with a transaction outstanding and no handshake
+  AxiProtocol = 11,  // a response broke the AXI rules (RID or BID not the one issued, RLAST not on the last beat, EXOKAY to a normal access)
 };
-inline constexpr std::array<Fault, 10> kFaultValues = {Fault::None, Fault::IllegalOpcode, Fault::AddrWindow, Fault::SpadRange, Fault::AccRange, Fault::Align, Fault::BadField, Fault::AxiSlverr, Fault::AxiDecerr, Fault::TokenOverflow};
+inline constexpr std::array<Fault, 12> kFaultValues = {Fault::None, Fault::IllegalOpcode, Fault::AddrWindow, Fault::SpadRange, Fault::AccRange, Fault::Align, Fault::BadField, Fault::AxiSlverr, Fault::AxiDecerr, Fault::TokenOverflow, Fault::AxiTimeout, Fault::AxiProtocol};
 inline constexpr unsigned kFaultBits = 8;
 // The name docs/isa.md uses; unknown values give "UNKNOWN(<n>)".
 inline std::string name(Fault v) {
@@ -137,6 +139,8 @@ inline std::string name(Fault v) {
     case Fault::AxiSlverr: return "AXI_SLVERR";
     case Fault::AxiDecerr: return "AXI_DECERR";
     case Fault::TokenOverflow: return "TOKEN_OVERFLOW";
+    case Fault::AxiTimeout: return "AXI_TIMEOUT";
+    case Fault::AxiProtocol: return "AXI_PROTOCOL";
   }
   return "UNKNOWN(" + std::to_string(static_cast<unsigned>(v)) + ")";
 }
@@ -152,6 +156,8 @@ inline constexpr bool is_valid(Fault v) {
     case Fault::AxiSlverr:
     case Fault::AxiDecerr:
     case Fault::TokenOverflow:
+    case Fault::AxiTimeout:
+    case Fault::AxiProtocol:
       return true;
   }
   return false;

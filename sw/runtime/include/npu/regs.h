@@ -137,6 +137,12 @@ extern "C" {
 #define NPU_CSR__WINDOW_SIZE__BYTES_bw 32
 #define NPU_CSR__WINDOW_SIZE__BYTES_reset 0x0
 
+// reg - npu_csr.AXI_TIMEOUT
+#define NPU_CSR__AXI_TIMEOUT__CYCLES_bm 0xffffffff
+#define NPU_CSR__AXI_TIMEOUT__CYCLES_bp 0
+#define NPU_CSR__AXI_TIMEOUT__CYCLES_bw 32
+#define NPU_CSR__AXI_TIMEOUT__CYCLES_reset 0x10000
+
 // reg - npu_csr.ERR_CODE
 #define NPU_CSR__ERR_CODE__CODE_bm 0xff
 #define NPU_CSR__ERR_CODE__CODE_bp 0
@@ -289,7 +295,8 @@ typedef struct __attribute__ ((__packed__)) {
     uint8_t RESERVED_48_4f[0x8];
     uint32_t WINDOW_BASE;
     uint32_t WINDOW_SIZE;
-    uint8_t RESERVED_58_5f[0x8];
+    uint32_t AXI_TIMEOUT;
+    uint8_t RESERVED_5c_5f[0x4];
     uint32_t ERR_CODE;
     uint32_t ERR_CMD_ADDR;
     uint8_t RESERVED_68_ff[0x98];

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "npu/ref/accel_model.hpp"
+#include "npu/regs.h"
 #include "npu/runtime/transport.hpp"
 
 #include <cstdint>
@@ -43,6 +44,7 @@ class ModelTransport : public Transport {
   std::uint64_t cycles_ = 0, cycles_cleared_ = 0, commands_ = 0;
   std::uint32_t ctrl_ = 0, ring_base_ = 0, ring_size_ = 0, head_ = 0, tail_ = 0;
   std::uint32_t irq_enable_ = 0, irq_status_ = 0, window_base_ = 0, window_size_ = 0;
+  std::uint32_t axi_timeout_ = NPU_CSR__AXI_TIMEOUT__CYCLES_reset;
   std::uint32_t err_code_ = 0, err_cmd_addr_ = 0;
   bool faulted_ = false;
 };
