@@ -81,7 +81,7 @@ module npu_top #(
   // ------------------------------------------------------------ registers
   logic        ctrl_enable, ctrl_soft_reset, ctrl_cnt_clear;
   logic [31:0] ring_base, ring_size, ring_head, ring_tail, window_base, window_size;
-  logic [31:0] unused_axi_timeout;  // AXI_TIMEOUT.CYCLES: the bus watchdog is not built yet
+  logic [31:0] axi_timeout;  // AXI_TIMEOUT.CYCLES: the bus watchdog's limit
   logic        cp_fault, cp_fault_set, cp_irq_done, cp_busy, cp_fetch_busy;
   logic [7:0]  err_code;
   logic [31:0] err_addr;
@@ -91,8 +91,11 @@ module npu_top #(
 
   // Soft reset: held pending (no dispatch) until nothing is in flight on
   // AXI and every engine is idle, then the core is reset for one cycle. The
-  // registers and counters keep their values.
-  logic srst_pend_q, srst_q, core_rst_n, engines_idle;
+  // registers and counters keep their values. A port the watchdog declared
+  // dead is isolated, so its clients (fetch and LOAD, or STORE) are not
+  // waited for: nothing of theirs can still reach or come from the bus.
+  logic srst_pend_q, srst_q, core_rst_n, core_quiet;
+  logic rd_dead, wr_dead;  // AXI ports isolated by their watchdogs (until rst_ni)
   assign core_rst_n = rst_ni && !srst_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -100,7 +103,7 @@ module npu_top #(
       srst_pend_q <= 1'b0;
       srst_q      <= 1'b0;
     end else begin
-      srst_q <= srst_pend_q && engines_idle && !cp_fetch_busy;
+      srst_q <= srst_pend_q && core_quiet;
       if (ctrl_soft_reset) srst_pend_q <= 1'b1;
       else if (srst_q)     srst_pend_q <= 1'b0;
     end
@@ -123,8 +126,7 @@ module npu_top #(
     .ring_base_o(ring_base), .ring_size_o(ring_size), .ring_head_i(ring_head),
     .ring_tail_o(ring_tail), .ring_tail_clear_i(srst_q),
     .irq_done_set_i(cp_irq_done), .irq_fault_set_i(cp_fault_set), .irq_o,
-    .window_base_o(window_base), .window_size_o(window_size),
-    .axi_timeout_o(unused_axi_timeout),
+    .window_base_o(window_base), .window_size_o(window_size), .axi_timeout_o(axi_timeout),
     .err_code_i(err_code), .err_cmd_addr_i(err_addr),
     .cnt_cycles_i(cnt_cycles), .cnt_gemm_busy_i(cnt_gemm_busy),
     .cnt_gemm_stall_i(cnt_gemm_stall), .cnt_vec_busy_i(cnt_vec_busy),
@@ -139,7 +141,7 @@ module npu_top #(
   logic [7:0]   ld_err, st_err;
   logic         gemm_valid, gemm_ready, gemm_done, gemm_idle;
   logic         vec_valid, vec_ready, vec_done, vec_busy;
-  logic         ld_busy, st_busy;
+  logic         ld_busy, st_busy, ld_axi_pending, st_axi_pending;
 
   // fetch AXI read (mux port 0)
   logic           f_arvalid, f_arready, f_rvalid, f_rready, f_rlast;
@@ -161,7 +163,7 @@ module npu_top #(
     .ring_head_o(ring_head), .window_base_i(window_base), .window_size_i(window_size),
     .irq_done_o(cp_irq_done), .fault_o(cp_fault), .fault_set_o(cp_fault_set),
     .err_code_o(err_code), .err_addr_o(err_addr), .busy_o(cp_busy),
-    .fetch_busy_o(cp_fetch_busy),
+    .fetch_busy_o(cp_fetch_busy), .rd_dead_i(rd_dead),
     .ld_valid_o(ld_valid), .ld_ready_i(ld_ready), .ld_cmd_o(ld_cmd), .ld_done_i(ld_done),
     .ld_err_i(ld_err), .ld_idle_i(!ld_busy),
     .st_valid_o(st_valid), .st_ready_i(st_ready), .st_cmd_o(st_cmd), .st_done_i(st_done),
@@ -176,7 +178,8 @@ module npu_top #(
     .m_axi_rdata_i(f_rdata), .m_axi_rresp_i(f_rresp), .m_axi_rlast_i(f_rlast),
     .m_axi_rid_i(f_rid));
 
-  assign engines_idle = !ld_busy && !st_busy && gemm_idle && !vec_busy;
+  assign core_quiet = gemm_idle && !vec_busy && (rd_dead || (!ld_busy && !cp_fetch_busy)) &&
+                      (wr_dead || !st_busy);
 
   // ------------------------------------------------------------ memories
   // ASPAD: read port 0 GEMM A (dedicated: the array never waits), read port 1
@@ -338,6 +341,8 @@ module npu_top #(
   logic [0:0]    d_arid, d_rid;
   logic [DW-1:0] d_rdata;
   logic          ld_stall, ld_beat, st_stall, st_beat;
+  logic          mx_arvalid, mx_arready, mx_rvalid, mx_rready;             // mux <-> read watchdog
+  logic          wr_awvalid, wr_awready, wr_wvalid, wr_wready, wr_bvalid, wr_bready;  // write watchdog
   npu_isa_pkg::cmd_load_t  ld_f;
   npu_isa_pkg::cmd_store_t st_f;
   assign ld_f = ld_cmd;
@@ -355,14 +360,28 @@ module npu_top #(
     .s1_axi_arid_i(d_arid), .s1_axi_rvalid_o(d_rvalid), .s1_axi_rready_i(d_rready),
     .s1_axi_rdata_o(d_rdata), .s1_axi_rresp_o(d_rresp), .s1_axi_rlast_o(d_rlast),
     .s1_axi_rid_o(d_rid),
-    .m_axi_arvalid_o, .m_axi_arready_i, .m_axi_araddr_o, .m_axi_arlen_o, .m_axi_arsize_o,
-    .m_axi_arburst_o, .m_axi_arid_o, .m_axi_rvalid_i, .m_axi_rready_o, .m_axi_rdata_i,
+    .m_axi_arvalid_o(mx_arvalid), .m_axi_arready_i(mx_arready), .m_axi_araddr_o,
+    .m_axi_arlen_o, .m_axi_arsize_o, .m_axi_arburst_o, .m_axi_arid_o,
+    .m_axi_rvalid_i(mx_rvalid), .m_axi_rready_o(mx_rready), .m_axi_rdata_i,
     .m_axi_rresp_i, .m_axi_rlast_i, .m_axi_rid_i);
 
-  function automatic logic [7:0] dma_err(input logic [1:0] e);
-    dma_err = (e == npu_pkg::RespSlverr) ? npu_isa_pkg::ErrAxiSlverr :
-           (e == npu_pkg::RespDecerr) ? npu_isa_pkg::ErrAxiDecerr : npu_isa_pkg::ErrNone;
-  endfunction
+  // Watchdogs on the two AXI ports (reset by rst_ni only: a soft reset must
+  // not reconnect a dead slave). The read port has work while a fetch or a
+  // LOAD burst is in flight, the write port while a STORE burst awaits B.
+  npu_axi_watchdog #(.NReq(1), .NRsp(1)) u_rd_wdog (
+    .clk_i, .rst_ni, .limit_i(axi_timeout), .outstanding_i(cp_fetch_busy || ld_axi_pending),
+    .req_valid_i(mx_arvalid), .req_ready_o(mx_arready),
+    .rsp_valid_o(mx_rvalid), .rsp_ready_i(mx_rready),
+    .req_valid_o(m_axi_arvalid_o), .req_ready_i(m_axi_arready_i),
+    .rsp_valid_i(m_axi_rvalid_i), .rsp_ready_o(m_axi_rready_o),
+    .timeout_o(rd_dead));
+  npu_axi_watchdog #(.NReq(2), .NRsp(1)) u_wr_wdog (
+    .clk_i, .rst_ni, .limit_i(axi_timeout), .outstanding_i(st_axi_pending),
+    .req_valid_i({wr_wvalid, wr_awvalid}), .req_ready_o({wr_wready, wr_awready}),
+    .rsp_valid_o(wr_bvalid), .rsp_ready_i(wr_bready),
+    .req_valid_o({m_axi_wvalid_o, m_axi_awvalid_o}), .req_ready_i({m_axi_wready_i, m_axi_awready_i}),
+    .rsp_valid_i(m_axi_bvalid_i), .rsp_ready_o(m_axi_bready_o),
+    .timeout_o(wr_dead));
 
   npu_dma_rd #(
     .AddrW(32), .DataW(DW), .IdW(1), .LocalAW(LocalAW), .MaxOutstanding(DmaOutstanding)
@@ -373,8 +392,9 @@ module npu_top #(
     .cmd_rows_i(ld_f.rows), .cmd_row_words_i(ld_f.row_words),
     .cmd_space_i(ld_f.space), .cmd_local_addr_i(ld_f.local_addr),
     .cmd_local_stride_i(ld_f.local_stride),
-    .done_valid_o(ld_done), .done_ready_i(1'b1), .done_err_o(ld_err2),
-    .busy_o(ld_busy), .stall_o(ld_stall), .beat_o(ld_beat),
+    .done_valid_o(ld_done), .done_ready_i(1'b1), .done_err_o(ld_err2), .done_fault_o(ld_err),
+    .port_dead_i(rd_dead),
+    .busy_o(ld_busy), .stall_o(ld_stall), .beat_o(ld_beat), .axi_pending_o(ld_axi_pending),
     .m_axi_arvalid_o(d_arvalid), .m_axi_arready_i(d_arready), .m_axi_araddr_o(d_araddr),
     .m_axi_arlen_o(d_arlen), .m_axi_arsize_o(d_arsize), .m_axi_arburst_o(d_arburst),
     .m_axi_arid_o(d_arid), .m_axi_rvalid_i(d_rvalid), .m_axi_rready_o(d_rready),
@@ -383,7 +403,6 @@ module npu_top #(
     .lw_req_valid_o(lw_valid), .lw_req_ready_i(lw_ready), .lw_req_we_o(lw_we),
     .lw_req_addr_o(lw_addr), .lw_req_wdata_o(lw_data), .lw_req_wstrb_o(lw_strb),
     .lw_space_o(lw_space));
-  assign ld_err = dma_err(ld_err2);
 
   // load writes: ASPAD and WSPAD through their write arbiters (client 0)
   assign ws_wr_valid[0] = lw_valid && (lw_space == npu_isa_pkg::SpaceWspad);
@@ -437,17 +456,18 @@ module npu_top #(
     .cmd_rows_i(st_f.rows), .cmd_row_words_i(st_f.row_words),
     .cmd_space_i(st_f.space), .cmd_local_addr_i(st_f.local_addr),
     .cmd_local_stride_i(st_f.local_stride),
-    .done_valid_o(st_done), .done_ready_i(1'b1), .done_err_o(st_err2),
-    .busy_o(st_busy), .stall_o(st_stall), .beat_o(st_beat),
-    .m_axi_awvalid_o, .m_axi_awready_i, .m_axi_awaddr_o, .m_axi_awlen_o, .m_axi_awsize_o,
-    .m_axi_awburst_o, .m_axi_awid_o, .m_axi_wvalid_o, .m_axi_wready_i, .m_axi_wdata_o,
-    .m_axi_wstrb_o, .m_axi_wlast_o, .m_axi_bvalid_i, .m_axi_bready_o, .m_axi_bresp_i,
-    .m_axi_bid_i,
+    .done_valid_o(st_done), .done_ready_i(1'b1), .done_err_o(st_err2), .done_fault_o(st_err),
+    .port_dead_i(wr_dead),
+    .busy_o(st_busy), .stall_o(st_stall), .beat_o(st_beat), .axi_pending_o(st_axi_pending),
+    .m_axi_awvalid_o(wr_awvalid), .m_axi_awready_i(wr_awready), .m_axi_awaddr_o,
+    .m_axi_awlen_o, .m_axi_awsize_o, .m_axi_awburst_o, .m_axi_awid_o,
+    .m_axi_wvalid_o(wr_wvalid), .m_axi_wready_i(wr_wready), .m_axi_wdata_o,
+    .m_axi_wstrb_o, .m_axi_wlast_o, .m_axi_bvalid_i(wr_bvalid), .m_axi_bready_o(wr_bready),
+    .m_axi_bresp_i, .m_axi_bid_i,
     .lr_req_valid_o(lr_valid), .lr_req_ready_i(lr_ready), .lr_req_we_o(lr_we),
     .lr_req_addr_o(lr_addr), .lr_req_wdata_o(lr_wdata_unused),
     .lr_req_wstrb_o(lr_wstrb_unused), .lr_space_o(lr_space),
     .lr_rsp_valid_i(lr_rsp_valid), .lr_rsp_rdata_i(lr_rdata));
-  assign st_err = dma_err(st_err2);
 
   // ------------------------------------------------------------ counters
   npu_perf #(.MacsPerRow(Rows * Cols), .BusBytes(BusBytes)) u_perf (
@@ -467,5 +487,5 @@ module npu_top #(
   assign unused = ^{ws_wr_rsp_unused, lw_we, lr_we, lr_wdata_unused, lr_wstrb_unused, as_wr_rsp_unused,
                     lw_addr[LocalAW-1:WspadAW], lr_addr[LocalAW-1:AspadAW], as_rd_wd_unused,
                     as_rd_ws_unused, ws_rd_rsp[0], ws_rd_ready[0], ws_rd_wd_unused, ws_rd_ws_unused, acc_rd_wd_unused, acc_rd_ws_unused,
-                    ld_f, st_f, gemm_cmd};
+                    ld_f, st_f, gemm_cmd, ld_err2, st_err2};
 endmodule

@@ -36,6 +36,8 @@ rtl/vec/npu_vec_engine.sv
 # DMA engines and AXI read mux
 rtl/dma/npu_dma_burst_gen.sv
 rtl/dma/npu_dma_addr_chan.sv
+rtl/dma/npu_axi_rd_check.sv
+rtl/dma/npu_axi_watchdog.sv
 rtl/dma/npu_dma_rd.sv
 rtl/dma/npu_dma_wr.sv
 rtl/dma/npu_axi_rd_mux.sv

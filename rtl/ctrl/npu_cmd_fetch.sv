@@ -4,10 +4,13 @@
 // up to MaxOut bursts in flight, into a FIFO of Depth commands. A burst is
 // issued only when its commands have room in the FIFO, so R is always
 // accepted. Each entry carries its DRAM address and a fault code: 0, the
-// AXI error of its beats (the first SLVERR or DECERR), or, as the last entry,
+// AXI error of its beats (the first SLVERR or DECERR, or AXI_PROTOCOL for a
+// beat npu_axi_rd_check refuses: RID, RLAST, EXOKAY), or, as the last entry,
 // the reason fetch stopped (ring registers invalid: BAD_FIELD; command outside
-// the window: ADDR_WINDOW). Such a check is made only when nothing is in
-// flight, so entries stay in ring order.
+// the window: ADDR_WINDOW; the read port is dead: AXI_TIMEOUT). Such a check
+// is made only when nothing is in flight, so entries stay in ring order; a
+// port that dies with bursts in flight ends fetch with an AXI_TIMEOUT entry
+// for the oldest command still awaited (its beats will never come).
 module npu_cmd_fetch #(
   parameter int unsigned BusBytes = 16,
   parameter int unsigned IdW      = 1,
@@ -20,6 +23,7 @@ module npu_cmd_fetch #(
   input  logic            rst_ni,
   input  logic            enable_i,      // CTRL.ENABLE
   input  logic            stop_i,        // fault or soft reset pending: no new reads
+  input  logic            port_dead_i,   // the read port timed out (watchdog)
   input  logic [31:0]     ring_base_i,
   input  logic [31:0]     ring_size_i,
   input  logic [31:0]     ring_tail_i,
@@ -87,7 +91,7 @@ module npu_cmd_fetch #(
   logic [31:0] addr;
   logic [63:0] win_end, to_win64;
   logic [31:0] to_tail, to_end, to_4k, to_win, room, c;
-  logic        want, ring_bad, win_bad, can_issue, err_now;
+  logic        want, ring_bad, win_bad, can_issue, err_now, tmo_now;
 
   assign addr     = ring_base_i + (fp_q << 6);
   assign win_end  = {32'd0, window_base_i} + {32'd0, window_size_i};
@@ -111,8 +115,12 @@ module npu_cmd_fetch #(
   assign want      = enable_i && !stop_i && !stopped_q && (fp_q != ring_tail_i) && !ar_valid_q;
   // Checks that stop fetch wait until nothing is in flight, so the error
   // entry lands behind every command requested before it.
-  assign err_now   = want && (ring_bad || win_bad) && (reserved_q == '0) && (room != '0);
-  assign can_issue = want && !ring_bad && !win_bad && bq_ready && (c != '0);
+  assign err_now   = want && (ring_bad || win_bad || port_dead_i) && (reserved_q == '0) &&
+                     (room != '0);
+  assign can_issue = want && !ring_bad && !win_bad && !port_dead_i && bq_ready && (c != '0);
+  // The port died with commands awaited: they never come. The entry takes one
+  // of the slots those commands reserved.
+  assign tmo_now   = port_dead_i && bq_valid && !stopped_q;
   assign bq_push   = can_issue;
   assign bq_in     = {addr, CntW'(c)};
 
@@ -129,10 +137,10 @@ module npu_cmd_fetch #(
         ar_addr_q  <= addr;
         ar_len_q   <= 8'(c * Beats - 1);
         fp_q       <= (fp_q + c == ring_size_i) ? '0 : fp_q + c;
-      end else if (m_axi_arready_i) begin
+      end else if (m_axi_arready_i || port_dead_i) begin
         ar_valid_q <= 1'b0;
       end
-      if (err_now) stopped_q <= 1'b1;
+      if (err_now || tmo_now) stopped_q <= 1'b1;
     end
   end
 
@@ -150,10 +158,16 @@ module npu_cmd_fetch #(
   logic [7:0]       err_q;
   logic [511:0]     data_d;
   logic [7:0]       beat_err, err_d;
-  logic             r_fire, cmd_done;
+  logic             r_fire, cmd_done, r_last, r_proto;
 
   assign m_axi_rready_o = 1'b1;  // room was reserved when the burst was issued
   assign r_fire   = m_axi_rvalid_i;
+
+  npu_axi_rd_check #(.IdW(IdW), .MaxOut(MaxOut)) u_check (
+    .clk_i, .rst_ni,
+    .ar_fire_i(m_axi_arvalid_o && m_axi_arready_i), .ar_len_i(m_axi_arlen_o),
+    .ar_id_i(m_axi_arid_o), .r_fire_i(r_fire), .r_last_i(m_axi_rlast_i), .r_id_i(m_axi_rid_i),
+    .r_resp_i(m_axi_rresp_i), .last_o(r_last), .bad_o(r_proto));
   assign cmd_done = r_fire && (32'(beat_q) == Beats - 1);
   assign bq_pop   = cmd_done && (cmd_q == bq_out[CntW-1:0] - 1'b1);
 
@@ -161,7 +175,8 @@ module npu_cmd_fetch #(
     data_d = data_q;
     data_d[32'(beat_q) * DW +: DW] = m_axi_rdata_i;
   end
-  assign beat_err = (m_axi_rresp_i == npu_pkg::RespSlverr) ? npu_isa_pkg::ErrAxiSlverr :
+  assign beat_err = r_proto                                ? npu_isa_pkg::ErrAxiProtocol :
+                    (m_axi_rresp_i == npu_pkg::RespSlverr) ? npu_isa_pkg::ErrAxiSlverr :
                     (m_axi_rresp_i == npu_pkg::RespDecerr) ? npu_isa_pkg::ErrAxiDecerr : 8'd0;
   assign err_d    = (err_q != '0) ? err_q : beat_err;
 
@@ -173,7 +188,11 @@ module npu_cmd_fetch #(
       ff_in   = {err_d, bq_out[32+CntW-1:CntW] + (32'(cmd_q) << 6), data_d};
     end else if (err_now) begin
       ff_push = 1'b1;
-      ff_in   = {ring_bad ? npu_isa_pkg::ErrBadField : npu_isa_pkg::ErrAddrWindow, addr, 512'd0};
+      ff_in   = {ring_bad ? npu_isa_pkg::ErrBadField :
+                 win_bad  ? npu_isa_pkg::ErrAddrWindow : npu_isa_pkg::ErrAxiTimeout, addr, 512'd0};
+    end else if (tmo_now) begin
+      ff_push = 1'b1;
+      ff_in   = {npu_isa_pkg::ErrAxiTimeout, bq_out[32+CntW-1:CntW] + (32'(cmd_q) << 6), 512'd0};
     end
   end
 
@@ -200,7 +219,8 @@ module npu_cmd_fetch #(
     end
   end
 
-  assign busy_o = ar_valid_q || bq_valid;
+  // a dead port's bursts never finish: they no longer keep fetch busy
+  assign busy_o = (ar_valid_q || bq_valid) && !port_dead_i;
 
 `ifndef SYNTHESIS
   a_room: assert property (@(posedge clk_i) disable iff (!rst_ni) ff_push |-> ff_ready)
@@ -210,5 +230,5 @@ module npu_cmd_fetch #(
 `endif
 
   logic unused;
-  assign unused = ^{m_axi_rlast_i, m_axi_rid_i, bq_count, to_win64[63:32], addr[5:0]};
+  assign unused = ^{r_last, bq_count, to_win64[63:32], addr[5:0]};
 endmodule

@@ -35,6 +35,7 @@ module npu_cmdproc #(
   output logic [31:0]    err_addr_o,
   output logic           busy_o,
   output logic           fetch_busy_o,    // an AXI fetch is in flight
+  input  logic           rd_dead_i,       // the AXI read port timed out (watchdog)
   // engines: load (DMA read), store (DMA write), GEMM, vector
   output logic           ld_valid_o,
   input  logic           ld_ready_i,
@@ -86,9 +87,12 @@ module npu_cmdproc #(
   logic [31:0]  f_addr;
   logic [7:0]   f_err;
 
+  // A dead read port is reported by the LOAD engine first (it ends its LOAD
+  // with AXI_TIMEOUT within two cycles, before fetch reports): a stalled LOAD
+  // is named rather than a later ring entry the fetch was waiting for.
   npu_cmd_fetch #(.BusBytes(BusBytes), .IdW(IdW), .Depth(FetchDepth)) u_fetch (
     .clk_i, .rst_ni,
-    .enable_i, .stop_i(halt),
+    .enable_i, .stop_i(halt), .port_dead_i(rd_dead_i && ld_idle_i),
     .ring_base_i, .ring_size_i, .ring_tail_i, .window_base_i, .window_size_i,
     .rsp_valid_o(f_valid), .rsp_ready_i(f_ready), .rsp_cmd_o(f_cmd), .rsp_addr_o(f_addr),
     .rsp_err_o(f_err), .busy_o(fetch_busy_o),

@@ -3,8 +3,13 @@
 // MaxOutstanding bursts are in flight on one ARID (in order). R beats are
 // written to the local write port (rready follows its ready). After the first
 // beat with an error response no further beat of the command is written and
-// no new burst is issued; the bursts already issued are drained. One done
-// per command with the first error (0 OKAY, 2 SLVERR, 3 DECERR).
+// no new burst is issued; the bursts already issued are drained. A beat that
+// breaks the AXI rules (npu_axi_rd_check: RID, RLAST, EXOKAY) counts as an
+// error beat; bursts are counted by their ARLEN, not by RLAST. When the port
+// is declared dead (port_dead_i, the watchdog) the command ends at once. One
+// done per command with the first error: done_err_o the AXI response (0 OKAY,
+// 2 SLVERR, 3 DECERR), done_fault_o the fault code (npu_isa_pkg::fault_e:
+// NONE, AXI_SLVERR, AXI_DECERR, AXI_PROTOCOL, AXI_TIMEOUT).
 module npu_dma_rd #(
   parameter int unsigned AddrW          = 32,
   parameter int unsigned DataW          = 64,
@@ -32,10 +37,14 @@ module npu_dma_rd #(
   output logic               done_valid_o,
   input  logic               done_ready_i,
   output logic [1:0]         done_err_o,
+  output logic [7:0]         done_fault_o,
+  // the AXI port timed out and is isolated: end the command, issue nothing
+  input  logic               port_dead_i,
   // status
   output logic               busy_o,
   output logic               stall_o,
   output logic               beat_o,
+  output logic               axi_pending_o,  // a burst is issued and not fully received
   // AXI4 read master
   output logic               m_axi_arvalid_o,
   input  logic               m_axi_arready_i,
@@ -71,6 +80,7 @@ module npu_dma_rd #(
 
   logic       err_q;
   logic [1:0] err_code_q;
+  logic [7:0] fault_q;
   logic [OutW-1:0] out_q;  // bursts issued (incl. pending AR) not yet fully received
 
   logic cmd_fire, done_fire;
@@ -79,6 +89,7 @@ module npu_dma_rd #(
   assign done_valid_o = (state_q == StDone);
   assign done_fire    = done_valid_o && done_ready_i;
   assign done_err_o   = err_code_q;
+  assign done_fault_o = fault_q;
 
   // ---------------- AR side ----------------
   logic             gen_valid, ar_load;
@@ -93,7 +104,7 @@ module npu_dma_rd #(
     .dram_stride_i (cmd_dram_stride_i),
     .rows_i        (cmd_rows_i),
     .row_words_i   (cmd_row_words_i),
-    .abort_i       (err_q),
+    .abort_i       (err_q || port_dead_i),
     .issue_en_i    ((state_q == StRun) && (out_q < OutW'(MaxOutstanding))),
     .pending_o     (gen_valid),
     .load_o        (ar_load),
@@ -109,8 +120,13 @@ module npu_dma_rd #(
   assign m_axi_arid_o    = ArId;
 
   // ---------------- R side ----------------
-  logic drop, r_fire, r_bad;
-  assign r_bad  = m_axi_rresp_i[1];  // SLVERR / DECERR
+  logic drop, r_fire, r_bad, r_proto, r_last;
+  npu_axi_rd_check #(.IdW(IdW), .MaxOut(MaxOutstanding)) u_check (
+    .clk_i, .rst_ni,
+    .ar_fire_i(m_axi_arvalid_o && m_axi_arready_i), .ar_len_i(m_axi_arlen_o), .ar_id_i(ArId),
+    .r_fire_i(r_fire), .r_last_i(m_axi_rlast_i), .r_id_i(m_axi_rid_i), .r_resp_i(m_axi_rresp_i),
+    .last_o(r_last), .bad_o(r_proto));
+  assign r_bad  = m_axi_rresp_i[1] || r_proto;  // SLVERR / DECERR or a protocol error
   assign drop   = err_q || r_bad;
   assign m_axi_rready_o = (state_q == StRun) && (drop || lw_req_ready_i);
   assign r_fire = m_axi_rvalid_i && m_axi_rready_o;
@@ -130,7 +146,8 @@ module npu_dma_rd #(
     state_d = state_q;
     unique case (state_q)
       StIdle: if (cmd_fire) state_d = StRun;
-      StRun:  if ((!gen_valid || err_q) && !m_axi_arvalid_o && out_q == '0) state_d = StDone;
+      StRun:  if (port_dead_i ||
+                  ((!gen_valid || err_q) && !m_axi_arvalid_o && out_q == '0)) state_d = StDone;
       StDone: if (done_fire) state_d = StIdle;
       default: state_d = StIdle;
     endcase
@@ -147,6 +164,7 @@ module npu_dma_rd #(
       lword_q     <= '0;
       err_q       <= 1'b0;
       err_code_q  <= '0;
+      fault_q     <= npu_isa_pkg::ErrNone;
       out_q       <= '0;
     end else begin
       state_q <= state_d;
@@ -159,6 +177,7 @@ module npu_dma_rd #(
         lword_q     <= '0;
         err_q       <= 1'b0;
         err_code_q  <= '0;
+        fault_q     <= npu_isa_pkg::ErrNone;
       end
       if (lw_fire) begin
         if (lword_q == row_words_q - 16'd1) begin
@@ -173,18 +192,21 @@ module npu_dma_rd #(
       if (r_fire && r_bad && !err_q) begin
         err_q      <= 1'b1;
         err_code_q <= m_axi_rresp_i;
+        fault_q    <= r_proto                                ? npu_isa_pkg::ErrAxiProtocol :
+                      (m_axi_rresp_i == npu_pkg::RespSlverr) ? npu_isa_pkg::ErrAxiSlverr :
+                                                               npu_isa_pkg::ErrAxiDecerr;
+      end else if (state_q == StRun && port_dead_i && !err_q) begin
+        err_q   <= 1'b1;
+        fault_q <= npu_isa_pkg::ErrAxiTimeout;
       end
-      if (ar_load && !(r_fire && m_axi_rlast_i)) out_q <= out_q + OutW'(1);
-      else if (!ar_load && r_fire && m_axi_rlast_i) out_q <= out_q - OutW'(1);
+      if (ar_load && !(r_fire && r_last)) out_q <= out_q + OutW'(1);
+      else if (!ar_load && r_fire && r_last) out_q <= out_q - OutW'(1);
     end
   end
 
   assign busy_o  = (state_q != StIdle);
+  assign axi_pending_o = (out_q != '0);
   assign beat_o  = r_fire;
   assign stall_o = (state_q == StRun) && !r_fire;
-
-  // The engine uses one ID and in-order responses.
-  logic unused_rid;
-  assign unused_rid = ^m_axi_rid_i;
 
 endmodule

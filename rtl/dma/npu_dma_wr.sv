@@ -4,7 +4,11 @@
 // AW bursts come from npu_dma_burst_gen (up to MaxOutstanding bursts awaiting
 // B); W beats of a burst start only after its AW handshake. After the first
 // error response no new AW is issued; W data of issued bursts is still sent.
-// done after every B of the command, with the first error.
+// done after every B of the command, with the first error: done_err_o the
+// BRESP, done_fault_o the fault code (npu_isa_pkg::fault_e). A B that breaks
+// the AXI rules (BID not the one issued, EXOKAY, no burst awaiting B) is an
+// error response (AXI_PROTOCOL). When the port is declared dead (port_dead_i,
+// the watchdog) the command ends at once with AXI_TIMEOUT.
 module npu_dma_wr #(
   parameter int unsigned AddrW          = 32,
   parameter int unsigned DataW          = 64,
@@ -36,10 +40,14 @@ module npu_dma_wr #(
   output logic               done_valid_o,
   input  logic               done_ready_i,
   output logic [1:0]         done_err_o,
+  output logic [7:0]         done_fault_o,
+  // the AXI port timed out and is isolated: end the command, issue nothing
+  input  logic               port_dead_i,
   // status
   output logic               busy_o,
   output logic               stall_o,
   output logic               beat_o,
+  output logic               axi_pending_o,  // a burst is issued and not answered by B
   // AXI4 write master
   output logic               m_axi_awvalid_o,
   input  logic               m_axi_awready_i,
@@ -80,7 +88,9 @@ module npu_dma_wr #(
 
   logic       err_q;
   logic [1:0] err_code_q;
-  assign done_err_o = err_code_q;
+  logic [7:0] fault_q;
+  assign done_err_o   = err_code_q;
+  assign done_fault_o = fault_q;
 
   logic [OutW-1:0] out_q;  // bursts loaded into AW not yet answered by B
 
@@ -97,7 +107,7 @@ module npu_dma_wr #(
     .dram_stride_i (cmd_dram_stride_i),
     .rows_i        (cmd_rows_i),
     .row_words_i   (cmd_row_words_i),
-    .abort_i       (err_q),
+    .abort_i       (err_q || port_dead_i),
     .issue_en_i    ((state_q == StRun) && (out_q < OutW'(MaxOutstanding))),
     .pending_o     (gen_valid),
     .load_o        (aw_load),
@@ -184,16 +194,21 @@ module npu_dma_wr #(
   assign w_last_fire    = w_fire && m_axi_wlast_o;
 
   // ---------------- B side ----------------
-  logic b_fire;
+  logic b_fire, b_proto, b_bad;
   assign m_axi_bready_o = (state_q == StRun);
   assign b_fire         = m_axi_bvalid_i && m_axi_bready_o;
+  assign b_proto        = (m_axi_bid_i != AwId) || (m_axi_bresp_i == npu_pkg::RespExokay) ||
+                          (out_q == '0);
+  assign b_bad          = m_axi_bresp_i[1] || b_proto;
 
   // ---------------- control ----------------
   always_comb begin
     state_d = state_q;
     unique case (state_q)
       StIdle: if (cmd_fire) state_d = StRun;
-      StRun:  if ((!gen_valid || err_q) && !m_axi_awvalid_o && out_q == '0 && !inflight_q)
+      // a dead port ends the command, once the local read in flight has landed
+      StRun:  if ((((!gen_valid || err_q) && !m_axi_awvalid_o && out_q == '0) || port_dead_i) &&
+                  !inflight_q)
                 state_d = StDone;
       StDone: if (done_fire) state_d = StIdle;
       default: state_d = StIdle;
@@ -221,6 +236,7 @@ module npu_dma_wr #(
       ahead_q     <= '0;
       err_q       <= 1'b0;
       err_code_q  <= '0;
+      fault_q     <= npu_isa_pkg::ErrNone;
       out_q       <= '0;
       wbeat_q     <= '0;
     end else begin
@@ -238,6 +254,7 @@ module npu_dma_wr #(
         ahead_q     <= '0;
         err_q       <= 1'b0;
         err_code_q  <= '0;
+        fault_q     <= npu_isa_pkg::ErrNone;
       end else begin
         ahead_q <= ahead_q + ahead_inc - ahead_dec;
       end
@@ -254,20 +271,28 @@ module npu_dma_wr #(
         end
       end
       if (w_fire) wbeat_q <= m_axi_wlast_o ? 8'd0 : wbeat_q + 8'd1;
-      if (b_fire && m_axi_bresp_i[1] && !err_q) begin
+      if (b_fire && b_bad && !err_q) begin
         err_q      <= 1'b1;
         err_code_q <= m_axi_bresp_i;
+        fault_q    <= b_proto                                ? npu_isa_pkg::ErrAxiProtocol :
+                      (m_axi_bresp_i == npu_pkg::RespSlverr) ? npu_isa_pkg::ErrAxiSlverr :
+                                                               npu_isa_pkg::ErrAxiDecerr;
+      end else if (state_q == StRun && port_dead_i && !err_q) begin
+        err_q   <= 1'b1;
+        fault_q <= npu_isa_pkg::ErrAxiTimeout;
       end
-      if (aw_load && !b_fire) out_q <= out_q + OutW'(1);
-      else if (!aw_load && b_fire) out_q <= out_q - OutW'(1);
+      // a B with nothing awaiting it (a protocol error) is not counted
+      if (aw_load && !(b_fire && out_q != '0)) out_q <= out_q + OutW'(1);
+      else if (!aw_load && b_fire && out_q != '0) out_q <= out_q - OutW'(1);
     end
   end
 
   assign busy_o  = (state_q != StIdle);
+  assign axi_pending_o = (out_q != '0);
   assign beat_o  = w_fire;
   assign stall_o = (state_q == StRun) && !w_fire;
 
   logic unused_misc;
-  assign unused_misc = ^{m_axi_bid_i, len_full, d_full, unused_len_cnt};
+  assign unused_misc = ^{len_full, d_full, unused_len_cnt};
 
 endmodule

@@ -21,6 +21,7 @@ package npu_pkg;
 
   // AXI response codes (RRESP/BRESP).
   localparam logic [1:0] RespOkay   = 2'b00;
+  localparam logic [1:0] RespExokay = 2'b01;  // never valid here: no exclusive accesses
   localparam logic [1:0] RespSlverr = 2'b10;
   localparam logic [1:0] RespDecerr = 2'b11;
 

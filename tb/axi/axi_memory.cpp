@@ -33,6 +33,27 @@ void AxiMemory::add_error_range(std::uint64_t lo, std::uint64_t hi, Resp resp) {
   errors_.push_back({lo, hi, resp});
 }
 
+void AxiMemory::kill_reads_at(std::uint64_t lo, std::uint64_t hi) { rd_kill_ = Range{lo, hi}; }
+
+void AxiMemory::kill_writes_at(std::uint64_t lo, std::uint64_t hi, bool keep_w) {
+  wr_kill_ = Range{lo, hi};
+  keep_w_ = keep_w;
+}
+
+void AxiMemory::corrupt_reads(std::uint64_t lo, std::uint64_t hi, RCorrupt what) {
+  rcorrupt_.push_back({Range{lo, hi}, what});
+}
+
+void AxiMemory::corrupt_bids(std::uint64_t lo, std::uint64_t hi) { bcorrupt_.push_back(Range{lo, hi}); }
+
+void AxiMemory::clear_faults() {
+  errors_.clear();
+  rd_kill_.reset();
+  wr_kill_.reset();
+  rcorrupt_.clear();
+  bcorrupt_.clear();
+}
+
 unsigned AxiMemory::resp_for(std::uint64_t addr, unsigned nbytes) const {
   unsigned r = 0;
   for (const auto& e : errors_)
@@ -105,6 +126,7 @@ void AxiMemory::step() {
     b.ready_cycle = now_ + cfg_.read_latency;
     rd_q_.push_back(b);
     ++stats_.ar;
+    if (rd_kill_ && rd_kill_->overlaps(b.addr, std::uint64_t{b.len + 1} << b.size)) rd_dead_ = true;
   }
   if (out_.rvalid && in_.rready) {
     Burst& b = rd_q_.at(*r_cur_);
@@ -123,6 +145,7 @@ void AxiMemory::step() {
     b.ready_cycle = now_ + cfg_.write_latency;
     aw_q_.push_back(b);
     ++stats_.aw;
+    if (wr_kill_ && wr_kill_->overlaps(b.addr, std::uint64_t{b.len + 1} << b.size)) wr_dead_ = true;
   }
   if (out_.wready && in_.wvalid) {
     Burst& b = aw_q_.front();
@@ -148,7 +171,7 @@ void AxiMemory::step() {
   if (out_.bvalid && in_.bready) {
     // The answered burst is the one recorded when bvalid was raised.
     auto it = std::find_if(b_q_.begin(), b_q_.end(), [&](const Burst& b) {
-      return b.id == out_.bid && b.beat == ~0u;
+      return b.id == b_real_id_ && b.beat == ~0u;
     });
     b_q_.erase(it);
     out_.bvalid = false;
@@ -158,11 +181,11 @@ void AxiMemory::step() {
   ++now_;  // outputs below are for the next cycle
 
   // ---- next outputs ----
-  out_.arready = rd_q_.size() < cfg_.max_reads && !stall();
-  out_.awready = aw_q_.size() + b_q_.size() < cfg_.max_writes && !stall();
-  out_.wready = !aw_q_.empty() && now_ >= next_w_cycle_ && !stall();
+  out_.arready = !rd_dead_ && rd_q_.size() < cfg_.max_reads && !stall();
+  out_.awready = !wr_dead_ && aw_q_.size() + b_q_.size() < cfg_.max_writes && !stall();
+  out_.wready = (!wr_dead_ || keep_w_) && !aw_q_.empty() && now_ >= next_w_cycle_ && !stall();
 
-  if (!out_.rvalid) {
+  if (!out_.rvalid && !rd_dead_) {
     if (!r_cur_) r_cur_ = pick(rd_q_, now_);
     if (r_cur_ && rd_q_[*r_cur_].ready_cycle <= now_ && now_ >= next_r_cycle_ && !stall()) {
       const Burst& b = rd_q_[*r_cur_];
@@ -176,15 +199,24 @@ void AxiMemory::step() {
       out_.rlast = (b.beat == b.len);
       out_.rid = b.id;
       out_.rvalid = true;
+      for (const auto& c : rcorrupt_) {
+        if (!c.r.overlaps(a, bytes)) continue;
+        if (c.what == RCorrupt::FlipLast) out_.rlast = !out_.rlast;
+        if (c.what == RCorrupt::WrongId) out_.rid ^= 1u;
+        if (c.what == RCorrupt::ExOkay) out_.rresp = static_cast<unsigned>(Resp::ExOkay);
+      }
     }
   }
-  if (!out_.bvalid && !stall()) {
+  if (!out_.bvalid && !wr_dead_ && !stall()) {
     if (auto i = pick(b_q_, now_)) {
       Burst& b = b_q_[*i];
       b.beat = ~0u;  // marks the burst being answered
       out_.bvalid = true;
       out_.bid = b.id;
       out_.bresp = b.resp;
+      b_real_id_ = b.id;
+      for (const auto& c : bcorrupt_)
+        if (c.overlaps(b.addr, 1)) out_.bid ^= 1u;
     }
   }
 }

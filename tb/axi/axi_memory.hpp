@@ -46,6 +46,27 @@ class AxiMemory {
   // beats there are not stored.
   void add_error_range(std::uint64_t lo, std::uint64_t hi, Resp resp);
   void clear_error_ranges() { errors_.clear(); }
+
+  // Dead slave. The first AR handshake touching [lo, hi) kills the read side:
+  // that burst and every later one is never answered and ARREADY never rises
+  // again (an R beat already valid is held until accepted, as AXI requires).
+  void kill_reads_at(std::uint64_t lo, std::uint64_t hi);
+  // The same for the first AW touching [lo, hi): no AWREADY and no BVALID from
+  // then on; WREADY too, unless keep_w (W data is taken, B never comes).
+  void kill_writes_at(std::uint64_t lo, std::uint64_t hi, bool keep_w = false);
+  // Kills the read side now: ARREADY never rises again, nothing is answered.
+  void kill_reads_now() { rd_dead_ = true; }
+  bool reads_dead() const { return rd_dead_; }
+  bool writes_dead() const { return wr_dead_; }
+
+  // Protocol corruption of every R beat whose address is in [lo, hi).
+  enum class RCorrupt { FlipLast, WrongId, ExOkay };  // RLAST inverted, RID ^ 1, RRESP EXOKAY
+  void corrupt_reads(std::uint64_t lo, std::uint64_t hi, RCorrupt what);
+  // BID ^ 1 on the B of every write burst starting in [lo, hi).
+  void corrupt_bids(std::uint64_t lo, std::uint64_t hi);
+  // Removes error ranges, kills not yet triggered and corruptions (a dead
+  // side stays dead).
+  void clear_faults();
   void set_config(const AxiMemoryConfig& cfg);
   const AxiMemoryConfig& config() const { return cfg_; }
 
@@ -83,6 +104,16 @@ class AxiMemory {
   std::unordered_map<std::uint64_t, std::vector<std::uint8_t>> pages_;
   struct ErrRange { std::uint64_t lo, hi; Resp resp; };
   std::vector<ErrRange> errors_;
+  struct Range {
+    std::uint64_t lo = 0, hi = 0;
+    bool overlaps(std::uint64_t a, std::uint64_t n) const { return a < hi && a + n > lo; }
+  };
+  std::optional<Range> rd_kill_, wr_kill_;
+  bool rd_dead_ = false, wr_dead_ = false, keep_w_ = false;
+  struct RCorruptRange { Range r; RCorrupt what; };
+  std::vector<RCorruptRange> rcorrupt_;
+  std::vector<Range> bcorrupt_;
+  std::uint32_t b_real_id_ = 0;  // the ID of the burst whose B is on the bus
 
   SlaveSignals out_;
   MasterSignals in_;

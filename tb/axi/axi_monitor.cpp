@@ -18,6 +18,17 @@ void AxiMonitor::fail(std::uint64_t cycle, const char* channel, const std::strin
   if (cfg_.throw_on_violation) throw AxiViolation(msg);
 }
 
+void AxiMonitor::restart() {
+  have_prev_ = false;
+  rd_.clear();
+  rbeat_.clear();
+  wlen_.clear();
+  wid_.clear();
+  wbeat_ = 0;
+  w_early_ = 0;
+  bexp_.clear();
+}
+
 bool AxiMonitor::outstanding() const {
   for (const auto& [id, q] : rd_)
     if (!q.empty()) return true;

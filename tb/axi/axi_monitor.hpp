@@ -40,6 +40,12 @@ class AxiMonitor {
   void check(const MasterSignals& m, const SlaveSignals& s, std::uint64_t cycle);
 
   const std::vector<std::string>& violations() const { return violations_; }
+  // Fault-injection tests: record violations instead of throwing (and back).
+  void set_throw_on_violation(bool t) { cfg_.throw_on_violation = t; }
+  // Forgets every burst in flight and the previous cycle: for a bus that was
+  // quiesced by the DUT (soft reset after a fault) and starts afresh.
+  void restart();
+  void clear_violations() { violations_.clear(); }
   bool outstanding() const;  // bursts started and not finished
 
  private:

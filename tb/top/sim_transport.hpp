@@ -48,6 +48,7 @@ class SimTransport : public rt::Transport {
   Vnpu_top& dut() { return sim_.dut(); }
   SimControl<Vnpu_top>& sim() { return sim_; }
   axi::AxiMemory& memory() { return mem_; }
+  axi::AxiMonitor& monitor() { return mon_; }
 
   std::uint32_t read_reg(std::uint32_t offset) override {
     auto& d = sim_.dut();

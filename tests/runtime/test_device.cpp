@@ -66,6 +66,18 @@ TEST_CASE("Device: a plausible fake device is accepted") {
   CHECK(dev.hw().acc_words_per_row() == 2);
 }
 
+TEST_CASE("Device: AXI_TIMEOUT is programmed from the options and by set_axi_timeout") {
+  FakeTransport t;
+  rt::Device::Options o;
+  o.axi_timeout = 1234;
+  rt::Device dev(t, o);
+  CHECK(t.regs[REG(AXI_TIMEOUT)] == 1234);
+  dev.set_axi_timeout(0);  // 0: the watchdog is off
+  CHECK(t.regs[REG(AXI_TIMEOUT)] == 0);
+  CHECK(isa::fault_name(isa::Fault::AxiTimeout) == "AXI_TIMEOUT");
+  CHECK(isa::fault_name(isa::Fault::AxiProtocol) == "AXI_PROTOCOL");
+}
+
 TEST_CASE("Device: HW_ROWS_COLS with BUS_BYTES 0 is refused, naming the register and its value") {
   FakeTransport t;
   t.regs[REG(HW_ROWS_COLS)] = 4 | 5 << 8 | 0 << 16 | 4 << 24;  // acc_words_per_row() would divide by 0

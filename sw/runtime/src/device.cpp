@@ -81,6 +81,7 @@ Device::Device(Transport& t, Options o) : t_(t), opt_(o) {
   ring_ = alloc(std::size_t{opt_.ring_entries} * isa::kCmdBytes, 64);
   set_reg(NPU_REG(WINDOW_BASE), opt_.window_base);
   set_reg(NPU_REG(WINDOW_SIZE), opt_.window_size);
+  set_reg(NPU_REG(AXI_TIMEOUT), opt_.axi_timeout);
   set_reg(NPU_REG(IRQ_ENABLE), kIrqDone | kIrqFault);
   program_ring();
 }
@@ -245,6 +246,11 @@ unsigned Device::ring_head() {
 }
 
 std::uint32_t Device::status() { return reg(NPU_REG(STATUS)); }
+
+void Device::set_axi_timeout(std::uint32_t cycles) {
+  opt_.axi_timeout = cycles;
+  set_reg(NPU_REG(AXI_TIMEOUT), cycles);
+}
 
 void Device::set_window(std::uint32_t base, std::uint32_t size) {
   set_reg(NPU_REG(WINDOW_BASE), base);

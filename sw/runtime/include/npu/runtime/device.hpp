@@ -55,6 +55,10 @@ class Device {
     std::uint32_t window_size = 0x1000'0000;
     unsigned ring_entries = 64;
     unsigned poll_interval = 32;    // cycles between status polls
+    // AXI_TIMEOUT.CYCLES, written by the constructor: cycles an AXI port may
+    // wait with a transaction outstanding and no handshake before the device
+    // faults AXI_TIMEOUT and isolates the port until hard reset; 0 disables.
+    std::uint32_t axi_timeout = 65536;
   };
 
   // Reads ID and the HW_* registers; throws std::runtime_error naming the
@@ -86,6 +90,8 @@ class Device {
   // The DRAM window every command must stay inside (WINDOW_BASE/SIZE); the
   // constructor sets Options' window. Allocation is unaffected.
   void set_window(std::uint32_t base, std::uint32_t size);
+  // AXI_TIMEOUT.CYCLES (see Options::axi_timeout).
+  void set_axi_timeout(std::uint32_t cycles);
 
   // Throws std::runtime_error if a counter's high word changes on each of
   // a few HI/LO/HI reads (a broken device or bus).
