@@ -183,10 +183,13 @@ module mac_array #(
   // ---------------------------------------------------------- PE grid wires
   // Index k*Cols + j is PE(k,j). Data of a bubble is don't-care: only the
   // meta valid bit decides what leaves the array.
-  logic [NumPe*ElemW-1:0] pe_a_in, pe_a_out;
-  logic [NumPe-1:0][ModeW-1:0] pe_mode_in, pe_mode_out;
-  logic [NumPe-1:0]       pe_bank_in, pe_bank_out;
-  logic [NumPe*AccW-1:0]  pe_psum_in, pe_psum_out;
+  // Unpacked, one element per PE: as one flat vector Verilator rebuilt the
+  // whole NumPe*AccW bits by concatenation on every evaluation (a quarter of
+  // the `base` model's simulation time).
+  logic [ElemW-1:0] pe_a_in [NumPe], pe_a_out [NumPe];
+  logic [ModeW-1:0] pe_mode_in [NumPe], pe_mode_out [NumPe];
+  logic             pe_bank_in [NumPe], pe_bank_out [NumPe];
+  logic [AccW-1:0]  pe_psum_in [NumPe], pe_psum_out [NumPe];
 
   // Row k input skew: 1 input register + L*k.
   for (genvar k = 0; k < Rows; k++) begin : g_row_skew
@@ -195,7 +198,7 @@ module mac_array #(
       .rst_ni(rst_ni),
       .en_i  (advance),
       .d_i   ({a_data_i[k*ElemW +: ElemW], a_mode_i, cur_bank_q}),
-      .q_o   ({pe_a_in[k*Cols*ElemW +: ElemW], pe_mode_in[k*Cols], pe_bank_in[k*Cols]})
+      .q_o   ({pe_a_in[k*Cols], pe_mode_in[k*Cols], pe_bank_in[k*Cols]})
     );
   end
 
@@ -206,13 +209,13 @@ module mac_array #(
       .rst_ni(rst_ni),
       .en_i  (advance),
       .d_i   (a_acc_i[j*AccW +: AccW]),
-      .q_o   (pe_psum_in[j*AccW +: AccW])
+      .q_o   (pe_psum_in[j])
     );
     npu_delay #(.Width(AccW), .Depth(Cols - 1 - j)) u_deskew (
       .clk_i (clk_i),
       .rst_ni(rst_ni),
       .en_i  (advance),
-      .d_i   (pe_psum_out[((Rows-1)*Cols + j)*AccW +: AccW]),
+      .d_i   (pe_psum_out[(Rows-1)*Cols + j]),
       .q_o   (c_data_o[j*AccW +: AccW])
     );
   end
@@ -221,12 +224,12 @@ module mac_array #(
     for (genvar j = 0; j < Cols; j++) begin : g_col
       localparam int unsigned Idx = k * Cols + j;
       if (j > 0) begin : g_from_left
-        assign pe_a_in[Idx*ElemW +: ElemW] = pe_a_out[(Idx-1)*ElemW +: ElemW];
+        assign pe_a_in[Idx]                = pe_a_out[Idx-1];
         assign pe_mode_in[Idx]             = pe_mode_out[Idx-1];
         assign pe_bank_in[Idx]             = pe_bank_out[Idx-1];
       end
       if (k > 0) begin : g_from_above
-        assign pe_psum_in[Idx*AccW +: AccW] = pe_psum_out[(Idx-Cols)*AccW +: AccW];
+        assign pe_psum_in[Idx] = pe_psum_out[Idx-Cols];
       end
 
       mac_pe u_pe (
@@ -236,20 +239,20 @@ module mac_array #(
         .w_we_i  (w_fire && (tr ? (32'(load_idx_q) == j) : (32'(load_idx_q) == k))),
         .w_bank_i(load_bank_q),
         .w_data_i(tr ? w_data_i[k*ElemW +: ElemW] : w_data_i[j*ElemW +: ElemW]),
-        .a_i     (pe_a_in[Idx*ElemW +: ElemW]),
+        .a_i     (pe_a_in[Idx]),
         .a_mode_i(pe_mode_in[Idx]),
         .a_bank_i(pe_bank_in[Idx]),
-        .a_o     (pe_a_out[Idx*ElemW +: ElemW]),
+        .a_o     (pe_a_out[Idx]),
         .a_mode_o(pe_mode_out[Idx]),
         .a_bank_o(pe_bank_out[Idx]),
-        .psum_i  (pe_psum_in[Idx*AccW +: AccW]),
-        .psum_o  (pe_psum_out[Idx*AccW +: AccW])
+        .psum_i  (pe_psum_in[Idx]),
+        .psum_o  (pe_psum_out[Idx])
       );
     end
 
     // The rightmost column's forwarded activation has no consumer.
     logic unused_a_out;
-    assign unused_a_out = ^{pe_a_out[(k*Cols+Cols-1)*ElemW +: ElemW],
+    assign unused_a_out = ^{pe_a_out[k*Cols+Cols-1],
                             pe_mode_out[k*Cols+Cols-1], pe_bank_out[k*Cols+Cols-1]};
   end
 

@@ -243,7 +243,7 @@ module npu_vec_engine #(
   end
 
   // ================================================================ beats
-  logic  seq_valid, fire, en;
+  logic  seq_valid, fire, en, adv;
   beat_t nb;
   vec_seq #(.Lanes(Lanes), .Slots(Slots)) u_seq (
     .clk_i, .rst_ni, .start_i(start_run), .rows_i(rows), .passes_i(passes), .n_i(c.n),
@@ -270,6 +270,9 @@ module npu_vec_engine #(
   assign r_pop[0] = fire ? nb.spop : 2'd0;
   assign r_pop[1] = (fire && has_aux) ? nb.apop : 2'd0;
   assign stall_o  = (st_q == ERun) && seq_valid && !fire;
+  // The pipeline (and the lanes) advance only while they hold a beat or take
+  // one: an idle engine costs neither toggles nor simulation time.
+  assign adv      = en && (fire || !pipe_empty);
 
   // unpack the words of the beat
   logic [Lanes*32-1:0] us0, us1, ua0, ua1;
@@ -283,7 +286,9 @@ module npu_vec_engine #(
     .word_i(r_w1[1]), .eb_i(a_eb), .bf16_i(at_t == ElemBf16), .delta_i(nb.adelta), .lane_o(ua1));
 
   // ================================================================ pipeline control
-  vctl_t [NS-1:0] cp_ctl;
+  // Unpacked: Verilator copies one stage at a time (a packed array of structs
+  // is one wide vector, rebuilt by concatenation for every stage's update).
+  vctl_t          cp_ctl [NS];
   beat_t          cp_beat [NS];
   vctl_t          nctl;
   always_comb begin
@@ -301,12 +306,14 @@ module npu_vec_engine #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       cp_valid <= '0;
-      cp_ctl   <= '0;
-      for (int s = 0; s < NS; s++) cp_beat[s] <= '0;
+      for (int s = 0; s < NS; s++) begin
+        cp_ctl[s]  <= '0;
+        cp_beat[s] <= '0;
+      end
       for (int l = 0; l < Lanes; l++) begin
         x_q[l] <= '0; a_q[l] <= '0; b_q[l] <= '0; p_q[l] <= '0;
       end
-    end else if (en) begin
+    end else if (adv) begin
       cp_valid[0] <= fire;
       if (fire) begin
         cp_ctl[0]  <= nctl;
@@ -387,7 +394,7 @@ module npu_vec_engine #(
   logic [Lanes*16-1:0] y;
   for (genvar l = 0; l < Lanes; l++) begin : g_lane
     vec_lane #(.Lanes(Lanes), .Slots(Slots)) u_lane (
-      .clk_i, .rst_ni, .en_i(en), .cmd_i(k), .ctl_i(cp_ctl),
+      .clk_i, .rst_ni, .en_i(adv), .cmd_i(k), .ctl_i(cp_ctl),
       .x_i(x_q[l]), .a_i(a_q[l]), .b_i(b_q[l]), .p_i(p_q[l]),
       .p0_i(pm_rd[ChW*l +: 32]), .p1_i(pm_rd[ChW*l + 32 +: 32]), .p2_i(pm_rd[ChW*l + 64 +: 6]),
       .tap_en_i(cp_valid[6] && cp_beat[6].keep[l]),

@@ -20,7 +20,7 @@ module vec_lane #(
   input  logic                      rst_ni,
   input  logic                      en_i,
   input  vec_pkg::vcmd_t            cmd_i,
-  input  vec_pkg::vctl_t [NS-1:0]   ctl_i,
+  input  vec_pkg::vctl_t            ctl_i [NS],
   // lane inputs (with the beat at ctl_i[0])
   input  logic [31:0]               x_i,      // FP32 bits, or int32 / sign-extended int8
   input  logic [31:0]               a_i,      // aux (operand b, up, cos)
