@@ -4,10 +4,12 @@
 // GEMM and a softmax on chip, each alone and both at once (GEMM and VEC
 // queues run concurrently), cycles from doorbell to done; (3) one compiled
 // BF16 encoder layer of the all-MiniLM-L6-v2 shape (d 384, 12 heads of 32,
-// FFN 1536) over 16 and 32 tokens, bit-exact against the direct layer
-// reference, with its MAC utilization and engine busy shares; (4) the same
-// layer at T 32 with 25 and 50 % of its weight tiles pruned (zero tiles are
-// skipped). Run by `make bench`.
+// FFN 1536) over 16, 32 and 128 tokens (128: row-blocked) and of the
+// bert-base shape (d 768, FFN 3072) over 128 tokens, bit-exact against the
+// direct layer reference, with its MAC utilization and engine busy shares;
+// (4) the MiniLM layer at T 32 with 25 and 50 % of its weight tiles pruned
+// (zero tiles are skipped). Run by `make bench`;
+// `bench_top_bin --layer <models/*.yaml> <T>` runs one layer case alone.
 #include "gemm_flow.hpp"
 #include "npu/compiler/layer.hpp"
 #include "npu/compiler/model_desc.hpp"
@@ -19,6 +21,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <string>
 
 using namespace npu;
 
@@ -38,13 +41,71 @@ std::uint64_t run_cycles(tb::TopBench& b, const std::vector<isa::Command>& cmds)
   return r.cycles;
 }
 
+struct LayerCase {
+  std::string model;  // models/<model>.yaml
+  unsigned T;
+  double sparsity;
+};
+
+// One compiled BF16 encoder layer, doorbell to done, bit-exact against the direct reference.
+void bench_layer(tb::TopBench& bench, const LayerCase& lc) {
+  const auto t = bench.target();
+  const unsigned T = lc.T;
+  const compiler::ModelDesc md = compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/" + lc.model + ".yaml");
+  const ref::LayerShape s = compiler::layer_shape(md);
+  const ref::AccelConfig cfg = bench.accel_config();
+  tb::LayerRand r(9);
+  ref::LayerWeightsBf16 w = tb::random_weights(s, r, true);
+  compiler::prune_layer_bf16(w, t, lc.sparsity);
+  const ref::Matrix<std::uint16_t> x = r.matrix(T, s.d_model, 0, 1);
+  const int n = static_cast<int>(T);
+  const std::uint32_t bytes = compiler::compile_encoder_layer_bf16(s, w, n, cfg).dram_bytes;
+  bench.dev().free_all();
+  const rt::Buffer buf = bench.dev().alloc(bytes, 64);
+  const compiler::CompiledLayer cl = compiler::compile_encoder_layer_bf16(s, w, n, cfg, buf.addr);
+  bench.dev().upload(buf, cl.weights_image, cl.weights.addr - buf.addr);
+  bench.dev().upload(buf, cl.pack_input(x), cl.input.addr - buf.addr);
+  bench.dev().clear_counters();
+  const std::uint64_t d = s.d_model, f = s.ffn;
+  const std::uint64_t macs = T * d * 3 * d + s.heads * 2ull * T * T * s.head_dim + T * d * d + 2 * T * d * f;
+  const std::uint64_t ideal = macs / (t.rows * t.cols);
+  const auto res = bench.dev().run(cl.cmds, 4 * ideal + 1'000'000);  // a few times the ideal, plus a margin
+  if (!res.ok()) throw std::runtime_error("bench_top: " + res.describe());
+  const std::uint64_t cycles = res.cycles;
+  const rt::Counters k = bench.dev().counters();
+  const auto got = cl.unpack_output(bench.dev().download(buf, cl.output.addr - buf.addr, cl.output.bytes));
+  if (auto bad = ref::first_mismatch(got, ref::encoder_layer_bf16(x, s, w), "y"))
+    throw std::runtime_error("bench_top: encoder layer mismatch: " + *bad);
+  fmt::print("BF16 encoder layer {} shape, T {}{}, {:.0f} % tiles pruned: {} commands, {:>8} cycles (ideal {}), "
+             "{} dense MACs, MAC utilization {:.1f} % (of the dense MACs), bit-exact\n",
+             md.name, T, cl.row_block ? fmt::format(" (row blocks of {})", cl.row_block) : "", 100 * lc.sparsity,
+             cl.cmds.size(), cycles, ideal, macs, 100.0 * double(macs) / (double(cycles) * t.rows * t.cols));
+  const auto pct = [&](std::uint64_t busy) { return 100.0 * double(busy) / double(k.cycles); };
+  fmt::print("  busy: GEMM {:.1f} %, VEC {:.1f} %, LOAD {:.1f} %, STORE {:.1f} % of {} cycles; DMA read {} bytes "
+             "({:.1f} bytes/cycle), written {} bytes\n",
+             pct(k.gemm_busy), pct(k.vec_busy), pct(k.load_busy), pct(k.store_busy), k.cycles, k.dma_rd_bytes,
+             double(k.dma_rd_bytes) / double(k.cycles), k.dma_wr_bytes);
+  fmt::print("  stalled (a command started, waiting for data or a port): GEMM {:.1f} %, VEC {:.1f} %, LOAD {:.1f} %, "
+             "STORE {:.1f} %; MACs counted {} ({:.1f} % of peak while GEMM busy)\n",
+             pct(k.gemm_stall), pct(k.vec_stall), pct(k.load_stall), pct(k.store_stall), k.macs,
+             100.0 * k.mac_utilization(bench.dev().hw()));
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   tb::TopBench bench(32, options());
   const auto t = bench.target();
   fmt::print("npu_top base ({}x{}, BusBytes {}, {} vector lanes), memory latency 100\n", t.rows, t.cols,
              t.bus_bytes, bench.dev().hw().vec_lanes);
+  if (argc == 4 && std::string(argv[1]) == "--layer") {
+    bench_layer(bench, {argv[2], static_cast<unsigned>(std::stoul(argv[3])), 0.0});
+    return 0;
+  }
+  if (argc != 1) {
+    fmt::print(stderr, "usage: bench_top_bin [--layer <model name in models/> <tokens>]\n");
+    return 2;
+  }
 
   // (1) M = 1 GEMM, K = N = 576
   std::uint64_t cyc[2] = {0, 0};
@@ -83,45 +144,10 @@ int main() {
   fmt::print("both at once (GEMM and VEC queues):        {:>7} cycles = {:.3f} x the longer alone\n", both,
              double(both) / double(std::max(gemm, soft)));
 
-  // (3) a compiled encoder layer, MiniLM shape, T = 16 and 32 (40 is the most base's ASPAD holds),
-  // (4) the T = 32 layer with 25 and 50 % of its weight tiles pruned (compiler::prune_layer_bf16)
-  struct LayerCase {
-    unsigned T;
-    double sparsity;
-  };
-  for (const LayerCase lc : {LayerCase{16, 0.0}, LayerCase{32, 0.0}, LayerCase{32, 0.25}, LayerCase{32, 0.5}}) {
-    const unsigned T = lc.T;
-    const compiler::ModelDesc md = compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/minilm-l6.yaml");
-    const ref::LayerShape s = compiler::layer_shape(md);
-    const ref::AccelConfig cfg = bench.accel_config();
-    tb::LayerRand r(9);
-    ref::LayerWeightsBf16 w = tb::random_weights(s, r, true);
-    compiler::prune_layer_bf16(w, t, lc.sparsity);
-    const ref::Matrix<std::uint16_t> x = r.matrix(T, s.d_model, 0, 1);
-    const int n = static_cast<int>(T);
-    const std::uint32_t bytes = compiler::compile_encoder_layer_bf16(s, w, n, cfg).dram_bytes;
-    bench.dev().free_all();
-    const rt::Buffer buf = bench.dev().alloc(bytes, 64);
-    const compiler::CompiledLayer cl = compiler::compile_encoder_layer_bf16(s, w, n, cfg, buf.addr);
-    bench.dev().upload(buf, cl.weights_image, cl.weights.addr - buf.addr);
-    bench.dev().upload(buf, cl.pack_input(x), cl.input.addr - buf.addr);
-    bench.dev().clear_counters();
-    const std::uint64_t cycles = run_cycles(bench, cl.cmds);
-    const rt::Counters k = bench.dev().counters();
-    const auto got = cl.unpack_output(bench.dev().download(buf, cl.output.addr - buf.addr, cl.output.bytes));
-    if (auto bad = ref::first_mismatch(got, ref::encoder_layer_bf16(x, s, w), "y"))
-      throw std::runtime_error("bench_top: encoder layer mismatch: " + *bad);
-    const std::uint64_t d = s.d_model, f = s.ffn;
-    const std::uint64_t macs = T * d * 3 * d + s.heads * 2ull * T * T * s.head_dim + T * d * d + 2 * T * d * f;
-    fmt::print("BF16 encoder layer {} shape, T {}, {:.0f} % tiles pruned: {} commands, {:>8} cycles, {} dense MACs, "
-               "MAC utilization {:.1f} % (of the dense MACs), bit-exact\n",
-               md.name, T, 100 * lc.sparsity, cl.cmds.size(), cycles, macs,
-               100.0 * double(macs) / (double(cycles) * t.rows * t.cols));
-    const auto pct = [&](std::uint64_t busy) { return 100.0 * double(busy) / double(k.cycles); };
-    fmt::print("  busy: GEMM {:.1f} %, VEC {:.1f} %, LOAD {:.1f} %, STORE {:.1f} % of {} cycles; DMA read {} bytes "
-               "({:.1f} bytes/cycle)\n",
-               pct(k.gemm_busy), pct(k.vec_busy), pct(k.load_busy), pct(k.store_busy), k.cycles, k.dma_rd_bytes,
-               double(k.dma_rd_bytes) / double(k.cycles));
-  }
+  // (3) compiled encoder layers; (4) the T = 32 layer with 25 and 50 % of its weight tiles pruned
+  for (const LayerCase& lc : {LayerCase{"minilm-l6", 16, 0.0}, LayerCase{"minilm-l6", 32, 0.0},
+                              LayerCase{"minilm-l6", 128, 0.0}, LayerCase{"bert-base", 128, 0.0},
+                              LayerCase{"minilm-l6", 32, 0.25}, LayerCase{"minilm-l6", 32, 0.5}})
+    bench_layer(bench, lc);
   return 0;
 }

@@ -89,12 +89,14 @@ TEST_CASE("A compiled BF16 encoder layer runs on npu_top and equals the direct l
   }
 }
 
-TEST_CASE("A compiled stack of two BF16 encoder layers runs as one stream on npu_top, bit for bit per layer") {
-  const compiler::ModelDesc md = compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/test-encoder.yaml");
-  const ref::LayerShape s = compiler::layer_shape(md);
-  const auto T = static_cast<unsigned>(md.seq_len);
-  for (auto seed : tb::test_seeds({45})) {
-    INFO("seed " << seed << " (replay: NPU_SEED=" << seed << ")");
+namespace {
+
+// Two layers of `s` over T tokens as one stream (row blocks of `row_block` rows, or 0: the
+// compiler's choice): layer 0's output and the stack's output bit for bit on npu_top, and the
+// same stream on the functional model leaves the same bytes.
+void check_stack_on_top(const ref::LayerShape& s, unsigned T, unsigned row_block, std::uint64_t default_seed) {
+  for (auto seed : tb::test_seeds({default_seed})) {
+    INFO("seed " << seed << " (replay: NPU_SEED=" << seed << "), T " << T << ", row_block " << row_block);
     TopBench tb(16);
     auto& dev = tb.dev();
     const ref::AccelConfig cfg = tb.accel_config();
@@ -106,10 +108,12 @@ TEST_CASE("A compiled stack of two BF16 encoder layers runs as one stream on npu
 
     compiler::StackOptions opt;
     opt.store_layer_outputs = true;  // layer 0's output too, to name the layer that differs
+    opt.row_block = row_block;
     const int n = static_cast<int>(T);
     const std::uint32_t bytes = compiler::compile_encoder_stack_bf16(s, w, n, cfg, opt).dram_bytes;
     const rt::Buffer buf = dev.alloc(bytes, 64);
     const compiler::CompiledLayer cl = compiler::compile_encoder_stack_bf16(s, w, n, cfg, opt, buf.addr);
+    REQUIRE(cl.row_block == row_block);
     dev.upload(buf, cl.weights_image, cl.weights.addr - buf.addr);
     // The layer-0 comparison first: run_and_compare requires the stack's output.
     dev.upload(buf, cl.pack_input(x), cl.input.addr - buf.addr);
@@ -142,6 +146,21 @@ TEST_CASE("A compiled stack of two BF16 encoder layers runs as one stream on npu
     INFO(fmt::format("RTL vs model: first differing byte {} of {} after the output address", i, out_len));
     REQUIRE(i == out_len);
   }
+}
+
+}  // namespace
+
+TEST_CASE("A compiled stack of two BF16 encoder layers runs as one stream on npu_top, bit for bit per layer") {
+  const compiler::ModelDesc md = compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/test-encoder.yaml");
+  check_stack_on_top(compiler::layer_shape(md), static_cast<unsigned>(md.seq_len), 0, 45);
+}
+
+TEST_CASE("A row-blocked BF16 encoder stack (attention output and layer outputs in DRAM) runs on npu_top bit for bit") {
+  const compiler::ModelDesc md = compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/test-encoder.yaml");
+  check_stack_on_top(compiler::layer_shape(md), static_cast<unsigned>(md.seq_len), 3, 46);
+  ref::LayerShape odd;  // 13 rows in blocks of 5, 5, 3
+  odd.d_model = 24, odd.heads = 3, odd.kv_heads = 3, odd.head_dim = 8, odd.ffn = 40, odd.eps = 1e-12f;
+  check_stack_on_top(odd, 13, 5, 47);
 }
 
 TEST_CASE("A pruned BF16 encoder layer skips its zero tiles on npu_top and equals the reference bit for bit") {

@@ -31,9 +31,10 @@ namespace {
 
 const std::string kModels = NPU_MODELS_DIR;
 
-void check_stack(const ref::LayerShape& s, unsigned layers, unsigned T, const ref::AccelConfig& cfg,
-                 std::uint64_t seed) {
-  CAPTURE(seed, layers, T, s.d_model, s.heads, s.ffn, cfg.rows, cfg.cols);
+// Returns the rows per block of the compiled stack (0: resident).
+unsigned check_stack(const ref::LayerShape& s, unsigned layers, unsigned T, const ref::AccelConfig& cfg,
+                     std::uint64_t seed, unsigned row_block = 0) {
+  CAPTURE(seed, layers, T, s.d_model, s.heads, s.ffn, cfg.rows, cfg.cols, row_block);
   tb::LayerRand r(seed);
   std::vector<ref::LayerWeightsBf16> w;
   for (unsigned l = 0; l < layers; ++l) w.push_back(tb::random_weights(s, r, true));
@@ -43,6 +44,7 @@ void check_stack(const ref::LayerShape& s, unsigned layers, unsigned T, const re
 
   compiler::StackOptions opt;
   opt.store_layer_outputs = true;
+  opt.row_block = row_block;
   const compiler::CompiledLayer cl = compiler::compile_encoder_stack_bf16(s, w, static_cast<int>(T), cfg, opt);
   REQUIRE(cl.layers == layers);
   REQUIRE(cl.layer_outputs.size() == layers - 1);
@@ -66,6 +68,13 @@ void check_stack(const ref::LayerShape& s, unsigned layers, unsigned T, const re
                                        "layer " + std::to_string(layers - 1) + " y");
   INFO(bad.value_or("equal"));
   REQUIRE_FALSE(bad);
+  return cl.row_block;
+}
+
+ref::LayerShape odd_shape() {
+  ref::LayerShape s;
+  s.d_model = 24, s.heads = 3, s.kv_heads = 3, s.head_dim = 8, s.ffn = 40, s.eps = 1e-12f;
+  return s;
 }
 
 }  // namespace
@@ -78,9 +87,22 @@ TEST_CASE("encoder stack: two test-encoder layers in one stream equal the refere
 }
 
 TEST_CASE("encoder stack: three layers of an odd shape (T 13, d 24, 3 heads of 8)", "[layer]") {
-  ref::LayerShape s;
-  s.d_model = 24, s.heads = 3, s.kv_heads = 3, s.head_dim = 8, s.ffn = 40, s.eps = 1e-12f;
-  check_stack(s, 3, 13, small_config(), 53);
+  check_stack(odd_shape(), 3, 13, small_config(), 53);
+}
+
+TEST_CASE("encoder stack: row blocks give the same bits as the resident layer", "[layer]") {
+  // Blocks of 4, 4, 4, 1 rows (the last one short) and of one row; every layer's output via DRAM.
+  CHECK(check_stack(odd_shape(), 3, 13, small_config(), 57, 4) == 4);
+  CHECK(check_stack(odd_shape(), 1, 13, small_config(), 58, 1) == 1);
+  CHECK(check_stack(odd_shape(), 2, 13, base_config(), 59, 5) == 5);  // 5 5 3 (balanced 13 / 3)
+  ref::LayerShape gq;  // grouped-query heads of 6 that straddle words, RMSNorm
+  gq.d_model = 24, gq.heads = 4, gq.kv_heads = 2, gq.head_dim = 6, gq.ffn = 40;
+  gq.norm = ref::LayerNormKind::RmsNorm, gq.eps = 1e-6f;
+  CHECK(check_stack(gq, 2, 9, small_config(), 60, 2) == 2);
+  // Tight memories: M, N and K blocking inside each row block, split VEC rows.
+  ref::AccelConfig c = small_config();
+  c.acc_rows = 32, c.wspad_words = 128, c.vec_maxlen = 32;
+  CHECK(check_stack(odd_shape(), 2, 13, c, 61, 6) == 5);  // 5 4 4
 }
 
 TEST_CASE("encoder stack: a bad tensor is rejected naming its layer", "[layer]") {
@@ -106,7 +128,22 @@ TEST_CASE("encoder stack: ASPAD buffers share words by lifetime, so MiniLM fits 
   const std::vector<ref::LayerWeightsBf16> w{tb::random_weights(s, r, true)};
   const auto cl = compiler::compile_encoder_stack_bf16(s, w, 40, base_config());
   CHECK(cl.seq_len == 40);
-  // Beyond the peak: the error names the space, the peak and the buffers.
-  REQUIRE_THROWS_WITH(compiler::compile_encoder_stack_bf16(s, w, 48, base_config()),
-                      Contains("ASPAD: the layer's buffers need") && Contains("f="));
+  CHECK(cl.row_block == 0);
+  // Beyond it the layer is row-blocked; at 128 tokens in blocks of 43 rows.
+  CHECK(compiler::compile_encoder_stack_bf16(s, w, 48, base_config()).row_block == 48);
+  CHECK(compiler::compile_encoder_stack_bf16(s, w, 128, base_config()).row_block > 32);
+  // Beyond what even one-row blocks hold (x over all rows for the projections), the
+  // error names the space, the peak and the buffers.
+  REQUIRE_THROWS_WITH(compiler::compile_encoder_stack_bf16(s, w, 400, base_config()),
+                      Contains("ASPAD: the layer's buffers need") && Contains("x="));
+}
+
+TEST_CASE("encoder stack: the all-MiniLM-L6-v2 layer shape on base, row-blocked at 48 tokens", "[layer]") {
+  const compiler::ModelDesc md = compiler::load_model_desc(kModels + "/minilm-l6.yaml");
+  CHECK(check_stack(compiler::layer_shape(md), 1, 48, base_config(), 62) == 48);
+}
+
+TEST_CASE("encoder stack: two all-MiniLM-L6-v2 layers on base at 128 tokens, row-blocked", "[nightly]") {
+  const compiler::ModelDesc md = compiler::load_model_desc(kModels + "/minilm-l6.yaml");
+  CHECK(check_stack(compiler::layer_shape(md), 2, 128, base_config(), 63) > 32);
 }

@@ -25,6 +25,11 @@ unsigned ceil_div(unsigned a, unsigned b) { return (a + b - 1) / b; }
   throw std::invalid_argument("layer compiler: " + what);
 }
 
+// The buffers of a layer do not fit a scratchpad (the row-blocked form may still fit).
+struct DoesNotFit : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
 void check_u16(unsigned v, const char* field) {
   if (v > 0xFFFF) fail(std::string(field) + " " + std::to_string(v) + " does not fit its 16-bit field");
 }
@@ -118,8 +123,8 @@ class LifetimeAlloc {
     if (end > limit) {
       std::string what;
       for (const Buf& b : bufs_) what += " " + b.name + "=" + std::to_string(b.words);
-      fail(std::string(space) + ": the layer's buffers need " + std::to_string(end) + " words at their peak, " +
-           std::to_string(limit) + " free (words:" + what + ")");
+      throw DoesNotFit("layer compiler: " + std::string(space) + ": the layer's buffers need " + std::to_string(end) +
+                       " words at their peak, " + std::to_string(limit) + " free (words:" + what + ")");
     }
     for (Buf& b : bufs_) b.offset += base;
   }
@@ -579,30 +584,47 @@ struct HeadPlaces {
   Placement q;   // T x hd, ASPAD A layout
   Placement kt;  // K_g^T tiles in WSPAD: token n's key is the A-layout row n (w_transposed)
   Placement v;   // V_g in WSPAD as W tiles: token t is word t of its column tile (w_kstride Rows)
-  Placement p;   // T x T probabilities, ASPAD A layout (the A of P x V)
+  Placement p;   // T x T probabilities, ASPAD A layout (the A of P x V); or one row block of them
   Placement o;   // T x hd output, ASPAD A layout
 };
 
+// The query rows of one attention block: as many as the ACC window (or half
+// of it, so blocks alternate halves) holds for the N keys and hd outputs.
+unsigned attention_rows(unsigned T, unsigned N, unsigned hd, Window acc, const Target& t) {
+  const unsigned per_row = std::max(ceil_div(N, t.cols), ceil_div(hd, t.cols));
+  const unsigned size = acc.size / 2 >= per_row ? acc.size / 2 : acc.size;
+  return std::min(T, size / per_row);
+}
+
 // S = Q_h K_g^T (ACC), P = SOFTMAX_BF16(S, scale) row by row, O_h = CVT(P V_g),
-// in row blocks that fit the ACC window. The keys are the kt.rows positions
-// (N); with `causal`, query row r keeps keys j <= r + *causal. Q and K^T may
-// carry zero pad columns (q.cols >= hd): the K of Q.K^T is q.cols.
+// in row blocks that fit the ACC window (attention_rows). The keys are the
+// kt.rows positions (N); with `causal`, query row r keeps keys j <= r + *causal.
+// Q and K^T may carry zero pad columns (q.cols >= hd): the K of Q.K^T is
+// q.cols. A p of fewer than T rows holds two blocks (block b in rows
+// (b % 2) * m_blk ..). The scores of block b+1 are issued before P.V of block
+// b, so the GEMM queue computes them while VEC runs the softmax of block b.
 void emit_attention_head(Ctx& x, const HeadPlaces& hp, unsigned hd, Window acc,
                          std::optional<unsigned> causal = std::nullopt) {
   const Target& t = x.t;
   const unsigned T = hp.q.rows, N = hp.kt.rows;
   const unsigned nt_s = ceil_div(N, t.cols), nt_o = ceil_div(hd, t.cols);
-  // Row blocks alternate between the ACC halves when a half holds one
-  // (the next block's GEMMs then overlap this block's VEC work).
+  // Row blocks alternate between the ACC halves when a half holds one.
   const unsigned per_row = std::max(nt_s, nt_o);
   const bool ping_pong = acc.size / 2 >= per_row;
   const Window full = acc;
   if (ping_pong) acc.size /= 2;
-  const unsigned m_blk = std::min(T, acc.size / per_row);
+  const unsigned m_blk = attention_rows(T, N, hd, full, t);
   if (m_blk == 0) fail("ACC too small for one attention row");
-  for (unsigned m0 = 0; m0 < T; m0 += m_blk) {
-    const unsigned mr = std::min(m_blk, T - m0);
-    if (ping_pong) acc.addr = full.addr + (x.acc_turn++ & 1u) * acc.size;
+  const bool p_block = hp.p.rows < T;
+  if (p_block && hp.p.rows < std::min(T, 2 * m_blk))
+    throw std::logic_error("emit_attention_head: P holds fewer than two row blocks");
+  const unsigned blocks = ceil_div(T, m_blk);
+  std::vector<std::uint32_t> acc_at(blocks);
+  const auto rows_of = [&](unsigned b) { return std::min(m_blk, T - b * m_blk); };
+  const auto p_row = [&](unsigned b) { return p_block ? (b % 2) * m_blk : b * m_blk; };
+  const auto scores = [&](unsigned b) {
+    const unsigned m0 = b * m_blk, mr = rows_of(b);
+    acc_at[b] = ping_pong ? full.addr + (x.acc_turn++ & 1u) * acc.size : acc.addr;
     isa::GemmArgs s;
     s.bf16 = true;
     s.w_transposed = true;
@@ -613,7 +635,7 @@ void emit_attention_head(Ctx& x, const HeadPlaces& hp, unsigned hd, Window acc,
     s.w_kstride = hp.kt.group_stride;
     s.n_tiles = nt_s;
     s.w_nstride = t.cols;
-    s.acc_addr = acc.addr;
+    s.acc_addr = acc_at[b];
     s.acc_nstride = mr;
     s.m = mr;
     x.cmds.add(isa::gemm(s));
@@ -621,24 +643,31 @@ void emit_attention_head(Ctx& x, const HeadPlaces& hp, unsigned hd, Window acc,
     sm.func = VecFunc::SoftmaxBf16;
     sm.cfg = {ref::attention_scale_fp32(hd), causal ? 1u : 0u, causal ? *causal + m0 : 0u, 0};
     sm.whole_row = true;
-    emit_vec_rowwise(x, sm, acc_layout(acc.addr, mr, N, t), hp.p.sub(m0, 0, mr, N));
-
+    emit_vec_rowwise(x, sm, acc_layout(acc_at[b], mr, N, t), hp.p.sub(p_row(b), 0, mr, N));
+  };
+  const auto output = [&](unsigned b) {
+    const unsigned m0 = b * m_blk, mr = rows_of(b);
     isa::GemmArgs o;
     o.bf16 = true;
-    o.a_addr = hp.p.word(m0, 0);
+    o.a_addr = hp.p.word(p_row(b), 0);
     o.a_kstride = hp.p.group_stride;
     o.k_tiles = ceil_div(N, t.rows);
     o.w_addr = hp.v.addr;
     o.w_kstride = t.rows;
     o.n_tiles = nt_o;
     o.w_nstride = hp.v.group_stride;
-    o.acc_addr = acc.addr;
+    o.acc_addr = acc_at[b];
     o.acc_nstride = mr;
     o.m = mr;
     x.cmds.add(isa::gemm(o));
     VecOp cv;
     cv.cfg = {kFp32One, 0, 0, 0};
-    emit_vec_rowwise(x, cv, acc_layout(acc.addr, mr, hd, t), hp.o.sub(m0, 0, mr, hd));
+    emit_vec_rowwise(x, cv, acc_layout(acc_at[b], mr, hd, t), hp.o.sub(m0, 0, mr, hd));
+  };
+  scores(0);
+  for (unsigned b = 0; b < blocks; ++b) {
+    if (b + 1 < blocks) scores(b + 1);
+    output(b);
   }
 }
 
@@ -670,6 +699,48 @@ Epilogue into(Ctx& x, VecOp op, const Placement& dst) {
     VecOp o = op;
     o.param_col0 = c0;
     emit_vec_rowwise(x, o, acc, dst.sub(m0, c0, acc.rows, acc.cols));
+  };
+}
+
+// The encoder's residual as a matmul epilogue: tmp = CVT_BF16(acc[, bias]) (the
+// projection's BF16 output), then dst = ADD_BF16(res, tmp), block by block, so
+// the adds overlap the next blocks' GEMMs.
+Epilogue cvt_add_into(Ctx& x, const Placement& dst, const Placement& res, const ParamSet& bias,
+                      const Placement& tmp) {
+  return [&x, dst, res, &bias, tmp](const Placement& acc, const Placement*, unsigned m0, unsigned c0) {
+    VecOp cv = cvt_op(bias);
+    cv.param_col0 = c0;
+    const Placement a = tmp.sub(m0, c0, acc.rows, acc.cols);
+    emit_vec_rowwise(x, cv, acc, a);
+    VecOp add;
+    add.func = VecFunc::AddBf16;
+    const Placement r = res.sub(m0, c0, acc.rows, acc.cols);
+    emit_vec_rowwise(x, add, r, dst.sub(m0, c0, acc.rows, acc.cols), &a);
+  };
+}
+
+// The accumulator block with an optional bias applied: acc itself, or
+// CVT_BF16(acc, bias) into the matching block of tmp (the VEC functions that
+// read an accumulator have no bias of their own).
+Placement biased(Ctx& x, const Placement& acc, const ParamSet& bias, const Placement& tmp, unsigned m0,
+                 unsigned c0) {
+  if (bias.p1.empty()) return acc;
+  VecOp cv = cvt_op(bias);
+  cv.param_col0 = c0;
+  const Placement out = tmp.sub(m0, c0, acc.rows, acc.cols);
+  emit_vec_rowwise(x, cv, acc, out);
+  return out;
+}
+
+// An epilogue: the residual dst = resid(acc, bias, res) of numerics.md:
+// ADD_BF16(acc, res), or with a bias CVT_BF16(acc, bias) into tmp, then ADD_BF16(tmp, res).
+Epilogue resid_into(Ctx& x, const Placement& dst, const Placement& res, const ParamSet& bias, const Placement& tmp) {
+  return [&x, dst, res, &bias, tmp](const Placement& acc, const Placement*, unsigned m0, unsigned c0) {
+    const Placement src = biased(x, acc, bias, tmp, m0, c0);
+    VecOp add;
+    add.func = VecFunc::AddBf16;
+    const Placement a = res.sub(m0, c0, acc.rows, acc.cols);
+    emit_vec_rowwise(x, add, src, dst.sub(m0, c0, acc.rows, acc.cols), &a);
   };
 }
 
@@ -885,83 +956,142 @@ PackedEncoderBf16 pack_encoder_bf16(const ref::LayerShape& s, const ref::LayerWe
   return pk;
 }
 
+// K_g^T and V_g in WSPAD (top) for the heads of group g, two groups in turn
+// if both sets take at most half of WSPAD; weights stream below them. V rows
+// T .. t_rows-1 (the K padding of P x V) come from a zero blob of the image.
+struct KvBuffers {
+  std::array<Placement, 2> kt, v;
+  unsigned sets = 1, pad_rows = 0, pad_tiles = 0;
+  std::uint32_t zeros = 0;  // DRAM address of pad_rows zero words
+};
+
+KvBuffers place_kv_bf16(SpadAlloc& wspad, DramImage& img, unsigned T, unsigned hd, const Target& t) {
+  const unsigned kt_hd = ceil_div(hd, t.rows), t_cols = ceil_div(T, t.cols) * t.cols;
+  const unsigned t_rows = ceil_div(T, t.rows) * t.rows, nt_hd = ceil_div(hd, t.cols);
+  KvBuffers kv;
+  const unsigned set = kt_hd * t_cols + nt_hd * t_rows;
+  kv.sets = 2 * set <= t.wspad_words / 2 ? 2 : 1;
+  for (unsigned b = 0; b < kv.sets; ++b) {
+    kv.kt[b] = {Space::Wspad, wspad.take_top(kt_hd * t_cols, "K^T of one KV head"), 1, t_cols, t.rows, T, hd};
+    kv.v[b] = {Space::Wspad, wspad.take_top(nt_hd * t_rows, "V of one KV head"), 1, t_rows, t.cols, T, hd};
+  }
+  if (kv.sets == 1) kv.kt[1] = kv.kt[0], kv.v[1] = kv.v[0];
+  kv.pad_rows = t_rows - T, kv.pad_tiles = nt_hd;
+  if (kv.pad_rows) kv.zeros = img.put(std::vector<std::uint8_t>(std::size_t{kv.pad_rows} * t.bus_bytes, 0));
+  return kv;
+}
+
+// LOADs of +0 into the V padding rows, never stale data (NaN x 0 = NaN).
+void emit_v_zero_pad(CmdStream& cmds, const KvBuffers& kv) {
+  if (!kv.pad_rows) return;
+  isa::Transfer tz;
+  tz.dram_addr = kv.zeros;
+  tz.dram_stride = 0;
+  tz.rows = kv.pad_tiles;
+  tz.row_words = kv.pad_rows;
+  tz.space = Space::Wspad;
+  tz.local_stride = kv.v[0].group_stride;
+  for (unsigned b = 0; b < kv.sets; ++b) {
+    tz.local_addr = kv.v[b].addr + kv.v[b].rows;
+    cmds.add(isa::load(tz));
+  }
+}
+
 // The on-chip tensors of an encoder layer; every layer of a stack reuses them.
 struct EncoderPlacesBf16 {
-  Placement x, a, r1, h1, f, f2, r2;
+  Placement x, a, r1, h1, f, f2;  // h1 then R2
   // Per head (q, p) and per KV head (kt, v), two buffers used in turn so the
   // projections of the next head overlap the attention of this one.
   std::array<Placement, 2> q, p, kt, v;
   std::vector<Placement> o;
 };
 
-// One layer's commands, from x (A layout) to `dst` (the next layer's x, or Y).
-void emit_encoder_bf16(Ctx& x, const ref::LayerShape& s, const PackedEncoderBf16& pk, const EncoderPlacesBf16& pl,
-                       const Placement& dst, Window wsp_win, Window acc_win) {
+// Where the attention part of an encoder layer reads and writes: x (all rows),
+// K^T and V per KV head and Q, P per head in turn (two buffers each), and the
+// output of head h (o_of); after_head, when set, runs once head h's output is
+// complete (the row-blocked form stores it).
+struct AttentionPlaces {
+  Placement x;
+  std::array<Placement, 2> kt, v, q, p;
+  std::function<Placement(unsigned)> o_of;
+  std::function<void(unsigned, const Placement&)> after_head;
+};
+
+// Per KV head g: K_g^T and V_g (CVT with bias into WSPAD), then per head of the
+// group Q_h and the attention head.
+void emit_attention_bf16(Ctx& x, const ref::LayerShape& s, const PackedEncoderBf16& pk, const AttentionPlaces& pl,
+                         Window wsp, Window acc) {
   const auto d = static_cast<unsigned>(s.d_model), hd = static_cast<unsigned>(s.head_dim);
-  const auto H = static_cast<unsigned>(s.heads), G = static_cast<unsigned>(s.kv_heads);
-  const auto F = static_cast<unsigned>(s.ffn), group = H / G;
+  const auto H = static_cast<unsigned>(s.heads), G = static_cast<unsigned>(s.kv_heads), group = H / G;
   for (unsigned g = 0; g < G; ++g) {
     const Placement &kt = pl.kt[g % 2], &v = pl.v[g % 2];
-    emit_matmul(x, {{pl.x, pk.wk[g], d, &pk.mk[g]}}, hd, wsp_win, acc_win, into(x, cvt_op(pk.bk[g]), kt));
-    emit_matmul(x, {{pl.x, pk.wv[g], d, &pk.mv[g]}}, hd, wsp_win, acc_win, into(x, cvt_op(pk.bv[g]), v));
+    emit_matmul(x, {{pl.x, pk.wk[g], d, &pk.mk[g]}}, hd, wsp, acc, into(x, cvt_op(pk.bk[g]), kt));
+    emit_matmul(x, {{pl.x, pk.wv[g], d, &pk.mv[g]}}, hd, wsp, acc, into(x, cvt_op(pk.bv[g]), v));
     for (unsigned h = g * group; h < (g + 1) * group; ++h) {
-      emit_matmul(x, {{pl.x, pk.wq[h], d, &pk.mq[h]}}, hd, wsp_win, acc_win,
-                  into(x, cvt_op(pk.bq[h]), pl.q[h % 2]));
-      emit_attention_head(x, {pl.q[h % 2], kt, v, pl.p[h % 2], pl.o[h]}, hd, acc_win);
+      const Placement o = pl.o_of(h);
+      emit_matmul(x, {{pl.x, pk.wq[h], d, &pk.mq[h]}}, hd, wsp, acc, into(x, cvt_op(pk.bq[h]), pl.q[h % 2]));
+      emit_attention_head(x, {pl.q[h % 2], kt, v, pl.p[h % 2], o}, hd, acc);
+      if (pl.after_head) pl.after_head(h, o);
     }
   }
-  // Output projection: the heads are consecutive K segments of one GEMM chain.
-  std::vector<MatmulPart> o_parts;
-  for (unsigned h = 0; h < H; ++h) o_parts.push_back({pl.o[h], pk.wo[h], hd, &pk.mo[h]});
-  emit_matmul(x, o_parts, d, wsp_win, acc_win, into(x, cvt_op(pk.bo), pl.a));
-  VecOp add;
-  add.func = VecFunc::AddBf16;
-  emit_vec_rowwise(x, add, pl.x, pl.r1, &pl.a);  // R1 = X + A
+}
+
+// Where the part of an encoder layer after the attention reads and writes, for
+// one block of rows (all T in the resident form): the heads' outputs, x for the
+// residual, the scratch of the two projections' BF16 outputs (a, f2), R1, H1
+// (then R2 over it), the FFN's F and the layer's output.
+struct PostAttentionPlaces {
+  std::vector<Placement> o;
+  Placement x, a, r1, h1, f, f2, dst;
+};
+
+// A = O Wo + bo with R1 = X + A in its epilogue, H1 = norm(R1), F = GELU(H1 W1 + b1),
+// F2 = F W2 + b2 with R2 = H1 + F2 (over H1) in its epilogue, dst = norm(R2).
+void emit_post_attention_bf16(Ctx& x, const ref::LayerShape& s, const PackedEncoderBf16& pk,
+                              const PostAttentionPlaces& pl, Window wsp, Window acc) {
+  const auto d = static_cast<unsigned>(s.d_model), hd = static_cast<unsigned>(s.head_dim);
+  const auto F = static_cast<unsigned>(s.ffn);
+  std::vector<MatmulPart> o_parts;  // the heads are consecutive K segments of one GEMM chain
+  for (std::size_t h = 0; h < pl.o.size(); ++h) o_parts.push_back({pl.o[h], pk.wo[h], hd, &pk.mo[h]});
+  emit_matmul(x, o_parts, d, wsp, acc, cvt_add_into(x, pl.r1, pl.x, pk.bo, pl.a));
 
   std::uint32_t eps = 0;
   std::memcpy(&eps, &s.eps, sizeof eps);
-  const bool layernorm = s.norm == ref::LayerNormKind::LayerNorm;
-  VecOp norm1;
-  norm1.func = layernorm ? VecFunc::LayernormBf16 : VecFunc::RmsnormBf16;
-  norm1.cfg = {eps, 0, 0, 0};
-  norm1.params = &pk.ln1;
-  norm1.whole_row = true;
-  emit_vec_rowwise(x, norm1, pl.r1, pl.h1);
+  VecOp norm;
+  norm.func = s.norm == ref::LayerNormKind::LayerNorm ? VecFunc::LayernormBf16 : VecFunc::RmsnormBf16;
+  norm.cfg = {eps, 0, 0, 0};
+  norm.whole_row = true;
+  norm.params = &pk.ln1;
+  emit_vec_rowwise(x, norm, pl.r1, pl.h1);
 
   VecOp gelu;
   gelu.func = VecFunc::GeluBf16;  // the FFN bias is fused: add(acc, P1), then GELU
   gelu.cfg = {0, pk.b1.p1.empty() ? 0u : 1u, 0, 0};
   if (!pk.b1.p1.empty()) gelu.params = &pk.b1;
-  emit_matmul(x, {{pl.h1, pk.w1, d, &pk.m1}}, F, wsp_win, acc_win, into(x, gelu, pl.f));
-  emit_matmul(x, {{pl.f, pk.w2, F, &pk.m2}}, d, wsp_win, acc_win, into(x, cvt_op(pk.b2), pl.f2));
-  emit_vec_rowwise(x, add, pl.h1, pl.r2, &pl.f2);  // R2 = H1 + F2
+  emit_matmul(x, {{pl.h1, pk.w1, d, &pk.m1}}, F, wsp, acc, into(x, gelu, pl.f));
+  // In place: each word of H1 is read before it is written.
+  emit_matmul(x, {{pl.f, pk.w2, F, &pk.m2}}, d, wsp, acc, cvt_add_into(x, pl.h1, pl.h1, pk.b2, pl.f2));
 
-  VecOp norm2 = norm1;
-  norm2.params = &pk.ln2;
-  emit_vec_rowwise(x, norm2, pl.r2, dst);
+  norm.params = &pk.ln2;
+  emit_vec_rowwise(x, norm, pl.h1, pl.dst);
 }
 
-}  // namespace
+// One layer's commands, from x (A layout) to `dst` (the next layer's x, or Y).
+void emit_encoder_bf16(Ctx& x, const ref::LayerShape& s, const PackedEncoderBf16& pk, const EncoderPlacesBf16& pl,
+                       const Placement& dst, Window wsp_win, Window acc_win) {
+  emit_attention_bf16(x, s, pk, {pl.x, pl.kt, pl.v, pl.q, pl.p, [&](unsigned h) { return pl.o[h]; }, nullptr},
+                      wsp_win, acc_win);
+  emit_post_attention_bf16(x, s, pk, {pl.o, pl.x, pl.a, pl.r1, pl.h1, pl.f, pl.f2, dst}, wsp_win, acc_win);
+}
 
-CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& s, const std::vector<ref::LayerWeightsBf16>& layers,
-                                         int seq_len, const ref::AccelConfig& cfg, const StackOptions& opt,
-                                         std::uint32_t dram_base) {
-  if (s.kind != ref::LayerKind::Encoder) fail("shape is not an encoder");
-  if (s.act != ref::LayerActivation::Gelu) fail("only the GELU FFN is lowered (SwiGLU: not yet)");
-  if (layers.empty()) fail("a stack needs at least one layer");
-  const Target t = encoder_target(s, seq_len, cfg, dram_base);
-  const auto T = static_cast<unsigned>(seq_len);
+// The resident form: every tensor of the layer over all T rows in ASPAD.
+// Throws DoesNotFit when they do not fit.
+CompiledLayer stack_resident(const ref::LayerShape& s, const std::vector<ref::LayerWeightsBf16>& layers, unsigned T,
+                             const ref::AccelConfig& cfg, const StackOptions& opt, std::uint32_t dram_base,
+                             const Target& t) {
   const auto d = static_cast<unsigned>(s.d_model), hd = static_cast<unsigned>(s.head_dim);
   const auto H = static_cast<unsigned>(s.heads), G = static_cast<unsigned>(s.kv_heads);
   const auto F = static_cast<unsigned>(s.ffn);
-  for (std::size_t l = 0; l < layers.size(); ++l) {
-    try {
-      check_encoder_weights(s, layers[l]);
-    } catch (const std::invalid_argument& e) {
-      const std::string what = e.what(), prefix = "layer compiler: ";
-      fail("layer " + std::to_string(l) + ": " + (what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what));
-    }
-  }
 
   CompiledLayer out;
   out.seq_len = T;
@@ -977,29 +1107,18 @@ CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& s, const std::ve
 
   // ---- on-chip placement ----
   SpadAlloc aspad("ASPAD", t.aspad_words), wspad("WSPAD", t.wspad_words);
-  const unsigned kt_hd = ceil_div(hd, t.rows), t_cols = ceil_div(T, t.cols) * t.cols;
-  const unsigned t_rows = ceil_div(T, t.rows) * t.rows, nt_hd = ceil_div(hd, t.cols);
   EncoderPlacesBf16 pl;
-  // K_g^T and V_g stay in WSPAD (top) for the heads of group g, two groups in
-  // turn if both sets take at most half of WSPAD; weights stream below them.
-  const unsigned kv_set = kt_hd * t_cols + nt_hd * t_rows, kv_sets = 2 * kv_set <= t.wspad_words / 2 ? 2 : 1;
-  for (unsigned b = 0; b < 2; ++b) {
-    if (b >= kv_sets) {
-      pl.kt[b] = pl.kt[0], pl.v[b] = pl.v[0];
-      continue;
-    }
-    pl.kt[b] = {Space::Wspad, wspad.take_top(kt_hd * t_cols, "K^T of one KV head"), 1, t_cols, t.rows, T, hd};
-    pl.v[b] = {Space::Wspad, wspad.take_top(nt_hd * t_rows, "V of one KV head"), 1, t_rows, t.cols, T, hd};
-  }
+  const KvBuffers kv = place_kv_bf16(wspad, img, T, hd, t);
+  pl.kt = kv.kt, pl.v = kv.v;
   const Window wsp_win{0, wspad.free()}, acc_win{0, t.acc_rows};
 
   const unsigned epw = t.bus_bytes / 2;  // BF16 per word
   const std::uint32_t params_stage = aspad.take(ceil_div(3 * cfg.vec_maxlen, t.bus_bytes / 4), "PARAMS staging");
   out.out_row_words = ceil_div(d, epw);
   // ASPAD buffers by lifetime over the layer's steps: 0 x arrives, 1 attention,
-  // 2 output projection, 3 R1 = X + A, 4 LayerNorm, 5 FFN up, 6 FFN down,
-  // 7 R2 = H1 + F2, 8 LayerNorm into the next layer's x (or Y). x is live
-  // from 0 to 8 since the next layer's x is written into it.
+  // 2 output projection with R1 = X + A, 4 LayerNorm, 5 FFN up, 6 FFN down
+  // with R2 = H1 + F2 (over H1), 8 LayerNorm into the next layer's x (or Y).
+  // x is live from 0 to 8 since the next layer's x is written into it.
   LifetimeAlloc life;
   const auto a_buf = [&](const std::string& name, unsigned cols, unsigned first, unsigned last) {
     return life.add(name, a_words(T, cols, t), first, last);
@@ -1012,8 +1131,8 @@ CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& s, const std::ve
   }
   std::vector<std::size_t> ho;
   for (unsigned h = 0; h < H; ++h) ho.push_back(a_buf("o.h" + std::to_string(h), hd, 1, 2));
-  const std::size_t ha = a_buf("a", d, 2, 3), hr1 = a_buf("r1", d, 3, 4), hh1 = a_buf("h1", d, 4, 7);
-  const std::size_t hf = a_buf("f", F, 5, 6), hf2 = a_buf("f2", d, 6, 7), hr2 = a_buf("r2", d, 7, 8);
+  const std::size_t ha = a_buf("a", d, 2, 2), hr1 = a_buf("r1", d, 2, 4), hh1 = a_buf("h1", d, 4, 8);
+  const std::size_t hf = a_buf("f", F, 5, 6), hf2 = a_buf("f2", d, 6, 6);
   const std::size_t hy = life.add("y", T * out.out_row_words, 8, 8);
   life.solve(aspad.lo(), aspad.free(), "ASPAD");
   const auto at = [&](std::size_t h, unsigned cols) { return a_layout(life.offset(h), T, cols, t); };
@@ -1021,16 +1140,13 @@ CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& s, const std::ve
   for (unsigned b = 0; b < 2; ++b) pl.q[b] = at(hq[b], hd), pl.p[b] = at(hp[b], T);
   for (unsigned h = 0; h < H; ++h) pl.o.push_back(at(ho[h], hd));
   pl.a = at(ha, d), pl.r1 = at(hr1, d), pl.h1 = at(hh1, d);
-  pl.f = at(hf, F), pl.f2 = at(hf2, d), pl.r2 = at(hr2, d);
+  pl.f = at(hf, F), pl.f2 = at(hf2, d);
   const Placement y_pl{Space::Aspad, life.offset(hy), out.out_row_words, 1, epw, T, d};
 
   CmdStream cmds(cfg);
   BlobMap blobs;
   Ctx x{cfg, t, img, cmds, params_stage, blobs};
 
-  // The DRAM regions after the constant image; the zero row for V padding first.
-  std::optional<std::uint32_t> zeros;
-  if (t_rows > T) zeros = img.put(std::vector<std::uint8_t>(std::size_t{t_rows - T} * t.bus_bytes, 0));
   // Parameter blobs are appended to the image while emitting, so the input and
   // output regions are placed after emission and their addresses patched in.
 
@@ -1043,20 +1159,7 @@ CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& s, const std::ve
     tx.local_addr = pl.x.addr;
     cmds.add(isa::load(tx));
   }
-  if (zeros) {
-    // V rows T .. t_rows-1 are the K padding of P x V: +0, never stale data (NaN x 0 = NaN).
-    isa::Transfer tz;
-    tz.dram_addr = *zeros;
-    tz.dram_stride = 0;
-    tz.rows = nt_hd;
-    tz.row_words = t_rows - T;
-    tz.space = Space::Wspad;
-    tz.local_stride = t_rows;
-    for (unsigned b = 0; b < kv_sets; ++b) {
-      tz.local_addr = pl.v[b].addr + T;
-      cmds.add(isa::load(tz));
-    }
-  }
+  emit_v_zero_pad(cmds, kv);
 
   // Every layer but the last writes its Y over x (A layout) for the next one; with
   // opt.store_layer_outputs a STORE copies it to DRAM for debugging (taps, below).
@@ -1084,10 +1187,11 @@ CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& s, const std::ve
   out.layers = static_cast<unsigned>(packed.size());
 
   // Probes: the buffers no later buffer overwrote (and the WSPAD ones).
-  const std::pair<const char*, std::size_t> named[] = {{"x", hx}, {"a", ha}, {"r1", hr1}, {"h1", hh1}, {"f", hf},
-                                                       {"f2", hf2}, {"r2", hr2}, {"y", hy}};
-  const std::map<std::string, Placement> where = {{"x", pl.x}, {"a", pl.a}, {"r1", pl.r1}, {"h1", pl.h1},
-                                                  {"f", pl.f}, {"f2", pl.f2}, {"r2", pl.r2}, {"y", y_pl}};
+  // H1's words hold R2 at the end.
+  const std::pair<const char*, std::size_t> named[] = {{"x", hx}, {"a", ha}, {"r1", hr1}, {"r2", hh1},
+                                                       {"f", hf}, {"f2", hf2}, {"y", hy}};
+  const std::map<std::string, Placement> where = {{"x", pl.x}, {"a", pl.a}, {"r1", pl.r1}, {"r2", pl.h1},
+                                                  {"f", pl.f}, {"f2", pl.f2}, {"y", y_pl}};
   for (const auto& [name, h] : named)
     if (life.intact(h)) out.probes[name] = where.at(name);
   if (life.intact(hq[(H - 1) % 2])) out.probes["q.last"] = pl.q[(H - 1) % 2];
@@ -1097,6 +1201,209 @@ CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& s, const std::ve
   for (unsigned h = 0; h < H; ++h)
     if (life.intact(ho[h])) out.probes["o.h" + std::to_string(h)] = pl.o[h];
   return out;
+}
+
+// DRAM regions placed after the constant image (input, output, spills) are
+// addressed from here while the stream is built, then moved to their place
+// (relocate): the image grows with every PARAMS blob until emission ends.
+constexpr std::uint32_t kLateBase = 0xC0000000u;
+
+void relocate(std::vector<isa::Command>& cmds, std::uint32_t to) {
+  for (auto& c : cmds)
+    if ((c.op() == isa::Op::Load || c.op() == isa::Op::Store) && c.w[1] >= kLateBase) c.w[1] = c.w[1] - kLateBase + to;
+}
+
+// One LOAD/STORE block: rows of row_words words at DRAM and local strides.
+isa::Transfer transfer(std::uint32_t dram, std::uint32_t dram_stride, unsigned rows, unsigned row_words, Space sp,
+                       std::uint32_t local, std::uint32_t local_stride) {
+  check_u16(rows, "transfer rows");
+  check_u16(row_words, "transfer row words");
+  isa::Transfer tr;
+  tr.dram_addr = dram;
+  tr.dram_stride = dram_stride;
+  tr.rows = rows;
+  tr.row_words = row_words;
+  tr.space = sp;
+  tr.local_addr = local;
+  tr.local_stride = local_stride;
+  return tr;
+}
+
+// The row-blocked form, for sequences whose tensors do not all fit ASPAD.
+// Per layer: x (all T rows) is loaded for the K, V and Q projections; every
+// head's attention output goes to DRAM (O, [head][k tile][T]); then blocks of
+// R rows each load their rows of O and x, and run the output projection, R1,
+// LayerNorm, the FFN, R2 and LayerNorm with everything else on chip; the
+// block's Y goes to DRAM (the next layer's x, A layout, or the output). The
+// weights stream once per row block, so R is the largest that fits.
+CompiledLayer stack_blocked(const ref::LayerShape& s, const std::vector<ref::LayerWeightsBf16>& layers, unsigned T,
+                            const ref::AccelConfig& cfg, const StackOptions& opt, std::uint32_t dram_base,
+                            const Target& t) {
+  const auto d = static_cast<unsigned>(s.d_model), hd = static_cast<unsigned>(s.head_dim);
+  const auto H = static_cast<unsigned>(s.heads);
+  const auto F = static_cast<unsigned>(s.ffn);
+  const unsigned bus = t.bus_bytes, epw = bus / 2, kt_d = ceil_div(d, t.rows), kt_hd = ceil_div(hd, t.rows);
+  const std::size_t L = layers.size();
+
+  CompiledLayer out;
+  out.seq_len = T;
+  out.d_model = d;
+  out.bus_bytes = bus;
+  out.target = t;
+  out.out_row_words = ceil_div(d, epw);
+
+  DramImage img(dram_base, bus);
+  std::vector<PackedEncoderBf16> packed;
+  packed.reserve(L);
+  for (const auto& w : layers) packed.push_back(pack_encoder_bf16(s, w, img, t));
+
+  SpadAlloc aspad("ASPAD", t.aspad_words), wspad("WSPAD", t.wspad_words);
+  const KvBuffers kv = place_kv_bf16(wspad, img, T, hd, t);
+  const Window att_wsp{0, wspad.free()}, blk_wsp{0, t.wspad_words}, acc_win{0, t.acc_rows};
+  const std::uint32_t params_stage = aspad.take(ceil_div(3 * cfg.vec_maxlen, bus / 4), "PARAMS staging");
+  const unsigned m_att = attention_rows(T, T, hd, acc_win, t), p_rows = std::min(T, 2 * m_att);
+  if (m_att == 0) fail("ACC too small for one attention row");
+
+  // Steps: 0 x, 1 attention (the two phases share words); per row block
+  // 2 loads, 3 output projection with R1 = X + A in its epilogue, 5 LayerNorm,
+  // 6 FFN up, 7 FFN down with R2 = H1 + F2 (over H1), 9 LayerNorm, 10 STORE.
+  struct Layout {
+    LifetimeAlloc life;
+    std::size_t x, ob, xb, a, r1, h1, f, f2, y;
+    std::array<std::size_t, 2> q, p, os;
+  };
+  // Per head Q, P and O twice (heads in turn) when that fits, else once.
+  unsigned head_bufs = 2;
+  const auto layout = [&](unsigned R) {
+    auto lay = std::make_unique<Layout>();
+    LifetimeAlloc& life = lay->life;
+    lay->x = life.add("x", a_words(T, d, t), 0, 1);
+    for (unsigned b = 0; b < 2; ++b) {
+      if (b >= head_bufs) {
+        lay->q[b] = lay->q[0], lay->p[b] = lay->p[0], lay->os[b] = lay->os[0];
+        continue;
+      }
+      lay->q[b] = life.add("q" + std::to_string(b), a_words(T, hd, t), 1, 1);
+      lay->p[b] = life.add("p" + std::to_string(b), a_words(p_rows, T, t), 1, 1);
+      lay->os[b] = life.add("o" + std::to_string(b), a_words(T, hd, t), 1, 1);
+    }
+    lay->ob = life.add("o.block", H * kt_hd * R, 2, 3);
+    lay->xb = life.add("x.block", a_words(R, d, t), 2, 3);
+    lay->a = life.add("a", a_words(R, d, t), 3, 3);
+    lay->r1 = life.add("r1", a_words(R, d, t), 3, 5);
+    lay->h1 = life.add("h1", a_words(R, d, t), 5, 9);  // then R2
+    lay->f = life.add("f", a_words(R, F, t), 6, 7);
+    lay->f2 = life.add("f2", a_words(R, d, t), 7, 7);
+    lay->y = life.add("y", std::max(a_words(R, d, t), R * out.out_row_words), 9, 10);
+    life.solve(aspad.lo(), aspad.free(), "ASPAD");
+    return lay;
+  };
+  try {
+    layout(1);
+  } catch (const DoesNotFit&) {
+    head_bufs = 1;
+    layout(1);  // throws naming the peak if not even one row per block fits
+  }
+  unsigned r_max = std::min(T, opt.row_block ? opt.row_block : T);
+  for (;; --r_max) {
+    try {
+      layout(r_max);
+      break;
+    } catch (const DoesNotFit&) {
+    }
+  }
+  const unsigned blocks = ceil_div(T, r_max), R = ceil_div(T, blocks);
+  const auto lay = layout(R);
+  out.row_block = R;
+  const auto at = [&](std::size_t h, unsigned rows, unsigned cols) { return a_layout(lay->life.offset(h), rows, cols, t); };
+
+  // Late DRAM regions: input | output | inner layer outputs | O spill.
+  const std::uint32_t x_bytes = a_words(T, d, t) * bus, y_bytes = T * out.out_row_words * bus;
+  const std::uint32_t in_at = kLateBase, out_at = in_at + x_bytes, inner_at = out_at + y_bytes;
+  const std::uint32_t o_at = inner_at + static_cast<std::uint32_t>(L - 1) * x_bytes;
+  const std::uint32_t o_bytes = H * kt_hd * T * bus, late_bytes = o_at + o_bytes - kLateBase;
+
+  CmdStream cmds(cfg);
+  BlobMap blobs;
+  Ctx x{cfg, t, img, cmds, params_stage, blobs};
+
+  const Placement x_pl = at(lay->x, T, d);
+  for (std::size_t l = 0; l < L; ++l) {
+    const PackedEncoderBf16& pk = packed[l];
+    const bool last = l + 1 == L;
+    const std::uint32_t x_dram = l == 0 ? in_at : inner_at + static_cast<std::uint32_t>(l - 1) * x_bytes;
+    const std::uint32_t y_dram = last ? out_at : inner_at + static_cast<std::uint32_t>(l) * x_bytes;
+    cmds.add(isa::load(transfer(x_dram, 0, 1, a_words(T, d, t), Space::Aspad, x_pl.addr, 0)));
+    emit_v_zero_pad(cmds, kv);  // the row blocks of the layer before used all of WSPAD
+    // ---- K, V, Q projections and attention over all T rows; O to DRAM ----
+    const std::array<Placement, 2> q{at(lay->q[0], T, hd), at(lay->q[1], T, hd)};
+    const std::array<Placement, 2> p{at(lay->p[0], p_rows, T), at(lay->p[1], p_rows, T)};
+    const auto o_of = [&](unsigned h) { return at(lay->os[h % 2], T, hd); };
+    const auto store_o = [&](unsigned h, const Placement& o) {
+      cmds.add(isa::store(transfer(o_at + h * kt_hd * T * bus, 0, 1, kt_hd * T, Space::Aspad, o.addr, 0)));
+    };
+    emit_attention_bf16(x, s, pk, {x_pl, kv.kt, kv.v, q, p, o_of, store_o}, att_wsp, acc_win);
+    // ---- row blocks ----
+    for (unsigned m0 = 0; m0 < T; m0 += R) {
+      const unsigned rb = std::min(R, T - m0);
+      const std::uint32_t ob = lay->life.offset(lay->ob);
+      const Placement xb = at(lay->xb, rb, d);
+      cmds.add(isa::load(transfer(o_at + m0 * bus, T * bus, H * kt_hd, rb, Space::Aspad, ob, rb)));
+      cmds.add(isa::load(transfer(x_dram + m0 * bus, T * bus, kt_d, rb, Space::Aspad, xb.addr, rb)));
+      std::vector<Placement> o_blk;
+      for (unsigned h = 0; h < H; ++h) o_blk.push_back(a_layout(ob + h * kt_hd * rb, rb, hd, t));
+      const std::uint32_t y = lay->life.offset(lay->y);
+      const Placement y_pl = last ? Placement{Space::Aspad, y, out.out_row_words, 1, epw, rb, d} : a_layout(y, rb, d, t);
+      emit_post_attention_bf16(x, s, pk,
+                               {o_blk, xb, at(lay->a, rb, d), at(lay->r1, rb, d), at(lay->h1, rb, d),
+                                at(lay->f, rb, F), at(lay->f2, rb, d), y_pl},
+                               blk_wsp, acc_win);
+      cmds.add(isa::store(last ? transfer(y_dram + m0 * out.out_row_words * bus, 0, 1, rb * out.out_row_words,
+                                          Space::Aspad, y, 0)
+                               : transfer(y_dram + m0 * bus, T * bus, kt_d, rb, Space::Aspad, y, rb)));
+    }
+  }
+
+  out.dram_base = dram_base;
+  out.weights = {dram_base, img.end() - dram_base};
+  if (std::uint64_t{img.end()} + late_bytes > kLateBase) fail("the layer's DRAM regions pass 0xC0000000");
+  out.input = {img.end(), x_bytes};
+  out.output = {out.input.addr + x_bytes, y_bytes};
+  for (std::size_t l = 0; l + 1 < L; ++l)
+    out.layer_outputs.push_back({out.output.addr + y_bytes + static_cast<std::uint32_t>(l) * x_bytes, x_bytes});
+  out.dram_bytes = img.end() + late_bytes - dram_base;
+  out.cmds = cmds.take();
+  relocate(out.cmds, img.end());
+  out.weights_image = std::move(img.bytes());
+  out.layers = static_cast<unsigned>(L);
+  return out;
+}
+
+}  // namespace
+
+CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& s, const std::vector<ref::LayerWeightsBf16>& layers,
+                                         int seq_len, const ref::AccelConfig& cfg, const StackOptions& opt,
+                                         std::uint32_t dram_base) {
+  if (s.kind != ref::LayerKind::Encoder) fail("shape is not an encoder");
+  if (s.act != ref::LayerActivation::Gelu) fail("only the GELU FFN is lowered (SwiGLU: not yet)");
+  if (layers.empty()) fail("a stack needs at least one layer");
+  const Target t = encoder_target(s, seq_len, cfg, dram_base);
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    try {
+      check_encoder_weights(s, layers[l]);
+    } catch (const std::invalid_argument& e) {
+      const std::string what = e.what(), prefix = "layer compiler: ";
+      fail("layer " + std::to_string(l) + ": " + (what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what));
+    }
+  }
+  const auto T = static_cast<unsigned>(seq_len);
+  if (opt.row_block == 0) {
+    try {
+      return stack_resident(s, layers, T, cfg, opt, dram_base, t);
+    } catch (const DoesNotFit&) {  // too long for ASPAD: row blocks
+    }
+  }
+  return stack_blocked(s, layers, T, cfg, opt, dram_base, t);
 }
 
 // ---- INT8 encoder (I-BERT) ------------------------------------------------------------
@@ -1471,45 +1778,6 @@ Epilogue rope_into(Ctx& x, const Placement& dst, const Placement& cs, unsigned k
   };
 }
 
-// The accumulator block with an optional bias applied: acc itself, or
-// CVT_BF16(acc, bias) into the matching block of tmp (the VEC functions that
-// read an accumulator have no bias of their own).
-Placement biased(Ctx& x, const Placement& acc, const ParamSet& bias, const Placement& tmp, unsigned m0,
-                 unsigned c0) {
-  if (bias.p1.empty()) return acc;
-  VecOp cv = cvt_op(bias);
-  cv.param_col0 = c0;
-  const Placement out = tmp.sub(m0, c0, acc.rows, acc.cols);
-  emit_vec_rowwise(x, cv, acc, out);
-  return out;
-}
-
-// An epilogue: the residual dst = resid(acc, bias, res) of numerics.md:
-// ADD_BF16(acc, res), or with a bias CVT_BF16(acc, bias) into tmp, then ADD_BF16(tmp, res).
-Epilogue resid_into(Ctx& x, const Placement& dst, const Placement& res, const ParamSet& bias, const Placement& tmp) {
-  return [&x, dst, res, &bias, tmp](const Placement& acc, const Placement*, unsigned m0, unsigned c0) {
-    const Placement src = biased(x, acc, bias, tmp, m0, c0);
-    VecOp add;
-    add.func = VecFunc::AddBf16;
-    const Placement a = res.sub(m0, c0, acc.rows, acc.cols);
-    emit_vec_rowwise(x, add, src, dst.sub(m0, c0, acc.rows, acc.cols), &a);
-  };
-}
-
-isa::Transfer transfer(std::uint32_t dram, std::uint32_t dram_stride, unsigned rows, unsigned row_words, Space sp,
-                       std::uint32_t local, std::uint32_t local_stride) {
-  check_u16(rows, "transfer rows");
-  check_u16(row_words, "transfer row words");
-  isa::Transfer tr;
-  tr.dram_addr = dram;
-  tr.dram_stride = dram_stride;
-  tr.rows = rows;
-  tr.row_words = row_words;
-  tr.space = sp;
-  tr.local_addr = local;
-  tr.local_stride = local_stride;
-  return tr;
-}
 
 // Positions 0..n-1 of one cached head: padded column col(c) of position p is
 // lane col % lanes of word p of DRAM row col / lanes.

@@ -17,7 +17,8 @@
 // in the Q/K matmul epilogues, the KV cache in DRAM, the causal mask in the
 // softmax, SwiGLU over two accumulators and the residuals fused as ADD_BF16.
 //
-// Not yet: DRAM spill of intermediates that do not fit ASPAD, an INT8 stack,
+// Long sequences (the BF16 encoder): row blocks with the attention output and
+// layer outputs in DRAM (StackOptions::row_block). Not yet: an INT8 stack,
 // SwiGLU in the encoder. K padding of an on-chip A
 // operand is +0 (VEC writes +0 lanes), where pack_a_bf16 uses -0: it differs
 // from the reference only if a partial sum is -0 (an FTZ underflow).
@@ -80,8 +81,10 @@ struct CompiledLayer {
   unsigned bus_bytes = 0, out_row_words = 0;
   Target target;
   unsigned layers = 1;
-  // With StackOptions::store_layer_outputs: the output of every layer but the last, in the GEMM A
-  // layout (unpack_a), after the output region.
+  // Rows per block of the row-blocked encoder (0: resident, every tensor on chip over all rows).
+  unsigned row_block = 0;
+  // With StackOptions::store_layer_outputs, or always when row-blocked: the output of every layer
+  // but the last, in the GEMM A layout (unpack_a), after the output region.
   std::vector<DramRegion> layer_outputs;
   // Intermediates left in ASPAD after a run ("h1", "r1", "f", "o.h0", ...),
   // to localise a mismatch against a ref::LayerTrace.
@@ -119,10 +122,15 @@ CompiledLayer compile_encoder_layer_bf16(const ModelDesc& model, const ref::Laye
 
 struct StackOptions {
   bool store_layer_outputs = false;  // STORE each inner layer's output to CompiledLayer::layer_outputs
+  // Rows per block of the row-blocked form. 0: the resident form when the layer's
+  // tensors fit ASPAD over all rows, else row blocks as large as fit.
+  unsigned row_block = 0;
 };
 
 // A stack of BF16 encoder layers of one shape (layers[0] first) as one stream with no host round
-// trip: each layer's output stays in ASPAD as the next layer's input. The CompiledLayer's
+// trip: each layer's output stays in ASPAD as the next layer's input. A sequence whose tensors
+// do not all fit ASPAD is row-blocked: the attention runs over all rows with its output
+// spilled to DRAM, the rest of the layer in blocks of rows, layer outputs in DRAM. The CompiledLayer's
 // probes are those of the last layer. Throws as compile_encoder_layer_bf16 does, naming the layer.
 CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& shape, const std::vector<ref::LayerWeightsBf16>& layers,
                                          int seq_len, const ref::AccelConfig& cfg, const StackOptions& opt = {},
