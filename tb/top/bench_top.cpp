@@ -8,8 +8,9 @@
 // bert-base shape (d 768, FFN 3072) over 128 tokens, bit-exact against the
 // direct layer reference, with its MAC utilization and engine busy shares;
 // (4) the MiniLM layer at T 32 with 25 and 50 % of its weight tiles pruned
-// (zero tiles are skipped). Run by `make bench`;
-// `bench_top_bin --layer <models/*.yaml> <T>` runs one layer case alone.
+// (zero tiles are skipped); (5) one SmolLM2-135M decode step at context 128
+// and 512 against its bandwidth roofline. Run by `make bench`;
+// `bench_top_bin --layer <model> <T>` or `--decode <context>` runs one case.
 #include "gemm_flow.hpp"
 #include "npu/compiler/layer.hpp"
 #include "npu/compiler/model_desc.hpp"
@@ -91,9 +92,59 @@ void bench_layer(tb::TopBench& bench, const LayerCase& lc) {
              100.0 * k.mac_utilization(bench.dev().hw()));
 }
 
+// One SmolLM2-135M decode step at context L (a cache of L random positions written by
+// KvCacheLayout::put), doorbell to done, bit-exact against the direct reference, and its
+// bandwidth roofline: the weights' own bytes (2 per BF16 weight) and the K/V bytes it reads,
+// over the bus bytes per cycle.
+void bench_decode(tb::TopBench& bench, unsigned L) {
+  const auto t = bench.target();
+  const compiler::ModelDesc md = compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/smollm2-135m.yaml");
+  const ref::LayerShape s = compiler::layer_shape(md);
+  const ref::AccelConfig cfg = bench.accel_config();
+  tb::LayerRand r(10);
+  const ref::LayerWeightsBf16 w = tb::random_weights(s, r, false);
+  bench.dev().free_all();
+  const std::uint32_t bytes = compiler::CompiledDecoder(s, w, L + 1, cfg).dram_bytes;
+  const rt::Buffer buf = bench.dev().alloc(bytes, 64);
+  const compiler::CompiledDecoder dec(s, w, L + 1, cfg, buf.addr);
+  bench.dev().upload(buf, dec.weights_image, dec.weights.addr - buf.addr);
+  ref::KvCache cache;
+  std::vector<std::uint8_t> region(dec.cache.bytes, 0);
+  for (int g = 0; g < s.kv_heads; ++g) {
+    cache.k.push_back(r.matrix(L, s.head_dim, 0, 1));
+    cache.v.push_back(r.matrix(L, s.head_dim, 0, 1));
+    dec.cache.put(region, static_cast<unsigned>(g), cache.k.back(), cache.v.back());
+  }
+  bench.dev().upload(buf, region, dec.cache.addr - buf.addr);
+  const ref::Matrix<std::uint16_t> x = r.matrix(1, s.d_model, 0, 1);
+  const ref::Matrix<std::uint16_t> want = ref::decoder_layer_bf16(x, s, w, cache);
+  const compiler::CompiledLayer cl = dec.step(L, 1);
+  bench.dev().upload(buf, cl.pack_input(x), cl.input.addr - buf.addr);
+  bench.dev().clear_counters();
+  const std::uint64_t d = s.d_model, q = s.q_dim(), kv = s.kv_dim(), f = s.ffn;
+  const std::uint64_t weight_bytes = 2 * (d * (q + 2 * kv) + q * d + 3 * d * f);
+  const std::uint64_t kv_bytes = 2 * 2 * std::uint64_t{L} * kv;
+  const std::uint64_t roofline = (weight_bytes + kv_bytes) / t.bus_bytes;
+  const auto res = bench.dev().run(cl.cmds, 8 * roofline + 1'000'000);  // a few times the roofline, plus a margin
+  if (!res.ok()) throw std::runtime_error("bench_top: decode step: " + res.describe());
+  const rt::Counters k = bench.dev().counters();
+  const auto got = cl.unpack_output(bench.dev().download(buf, cl.output.addr - buf.addr, cl.output.bytes));
+  if (auto bad = ref::first_mismatch(got, want, "y"))
+    throw std::runtime_error("bench_top: decode step mismatch: " + *bad);
+  fmt::print("BF16 decoder layer {} shape, one decode step at context {}: {} commands, {:>7} cycles; bandwidth "
+             "roofline {} cycles ({} weight + {} K/V bytes / {} per cycle): {:.2f} x the roofline, bit-exact\n",
+             md.name, L, cl.cmds.size(), res.cycles, roofline, weight_bytes, kv_bytes, t.bus_bytes,
+             double(res.cycles) / double(roofline));
+  const auto pct = [&](std::uint64_t busy) { return 100.0 * double(busy) / double(k.cycles); };
+  fmt::print("  busy: GEMM {:.1f} %, VEC {:.1f} %, LOAD {:.1f} %, STORE {:.1f} %; stalled: GEMM {:.1f} %, LOAD {:.1f} %; "
+             "DMA read {} bytes ({:.1f} bytes/cycle)\n",
+             pct(k.gemm_busy), pct(k.vec_busy), pct(k.load_busy), pct(k.store_busy), pct(k.gemm_stall),
+             pct(k.load_stall), k.dma_rd_bytes, double(k.dma_rd_bytes) / double(k.cycles));
+}
+
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   tb::TopBench bench(32, options());
   const auto t = bench.target();
   fmt::print("npu_top base ({}x{}, BusBytes {}, {} vector lanes), memory latency 100\n", t.rows, t.cols,
@@ -102,8 +153,12 @@ int main(int argc, char** argv) {
     bench_layer(bench, {argv[2], static_cast<unsigned>(std::stoul(argv[3])), 0.0});
     return 0;
   }
+  if (argc == 3 && std::string(argv[1]) == "--decode") {
+    bench_decode(bench, static_cast<unsigned>(std::stoul(argv[2])));
+    return 0;
+  }
   if (argc != 1) {
-    fmt::print(stderr, "usage: bench_top_bin [--layer <model name in models/> <tokens>]\n");
+    fmt::print(stderr, "usage: bench_top_bin [--layer <model name in models/> <tokens> | --decode <context>]\n");
     return 2;
   }
 
@@ -149,5 +204,10 @@ int main(int argc, char** argv) {
                               LayerCase{"minilm-l6", 128, 0.0}, LayerCase{"bert-base", 128, 0.0},
                               LayerCase{"minilm-l6", 32, 0.25}, LayerCase{"minilm-l6", 32, 0.5}})
     bench_layer(bench, lc);
+  // (5) SmolLM2 decode steps against their bandwidth roofline
+  for (unsigned L : {128u, 512u}) bench_decode(bench, L);
   return 0;
+} catch (const std::exception& e) {
+  fmt::print(stderr, "bench_top: {}\n", e.what());
+  return 1;
 }

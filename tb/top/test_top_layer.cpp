@@ -16,6 +16,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -187,12 +188,17 @@ TEST_CASE("A pruned BF16 encoder layer skips its zero tiles on npu_top and equal
   }
 }
 
-TEST_CASE("A compiled BF16 decoder layer runs prefill and decode steps on npu_top bit for bit, KV cache in DRAM") {
+namespace {
+
+// test-decoder: a prefill of its seq_len tokens, then `decodes` steps; output and DRAM cache bit
+// for bit after every call. Returns the largest K/V chunk of a step (0: none streamed).
+unsigned check_decoder_on_top(unsigned decodes, std::uint64_t default_seed) {
   const compiler::ModelDesc md = compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/test-decoder.yaml");
   const ref::LayerShape s = compiler::layer_shape(md);
   const auto T = static_cast<unsigned>(md.seq_len);
-  constexpr unsigned kDecodes = 2;
-  for (auto seed : tb::test_seeds({43})) {
+  const unsigned kDecodes = decodes;
+  unsigned chunk = 0;
+  for (auto seed : tb::test_seeds({default_seed})) {
     INFO("seed " << seed << " (replay: NPU_SEED=" << seed << ")");
     TopBench tb(16);
     auto& dev = tb.dev();
@@ -211,6 +217,7 @@ TEST_CASE("A compiled BF16 decoder layer runs prefill and decode steps on npu_to
       const ref::Matrix<std::uint16_t> x = r.matrix(n, s.d_model, 0, 1);
       const ref::Matrix<std::uint16_t> want = ref::decoder_layer_bf16(x, s, w, cache);
       const compiler::CompiledLayer cl = dec.step(L, n);
+      chunk = std::max(chunk, cl.kv_chunk);
       run_and_compare(tb, buf, cl, x, want, layer_timeout(s, L + n, cfg, cl.cmds.size()));
       const auto region = dev.download(buf, dec.cache.addr - buf.addr, dec.cache.bytes);
       for (unsigned g = 0; g < s.kv_heads; ++g) {
@@ -223,6 +230,17 @@ TEST_CASE("A compiled BF16 decoder layer runs prefill and decode steps on npu_to
       }
     }
   }
+  return chunk;
+}
+
+}  // namespace
+
+TEST_CASE("A compiled BF16 decoder layer runs prefill and decode steps on npu_top bit for bit, KV cache in DRAM") {
+  CHECK(check_decoder_on_top(2, 43) == 0);
+}
+
+TEST_CASE("Decode steps at a context too long for WSPAD stream K/V from the DRAM cache on npu_top, bit for bit") {
+  CHECK(check_decoder_on_top(9, 48) > 0);  // 16 and more positions stream on small
 }
 
 TEST_CASE("A compiled INT8 (I-BERT) encoder layer runs on npu_top and equals the direct layer reference bit for bit") {

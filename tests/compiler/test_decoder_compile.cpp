@@ -40,7 +40,7 @@ void check_step(ref::AccelModel& m, const compiler::CompiledDecoder& dec, const 
   ref::LayerTrace trace;
   const Bf16 want = ref::decoder_layer_bf16(x, s, w, cache, &trace);
   const compiler::CompiledLayer cl = dec.step(L, T);
-  CAPTURE(cl.cmds.size());
+  CAPTURE(cl.cmds.size(), cl.kv_chunk);
   m.write_dram(cl.input.addr, cl.pack_input(x));
   m.write_dram(cl.output.addr, std::vector<std::uint8_t>(cl.output.bytes, 0xA5));  // stale data must go
   const auto fault = m.run(cl.cmds, [](std::size_t i) { return static_cast<std::uint32_t>(0x1000 + 64 * i); });
@@ -199,4 +199,58 @@ TEST_CASE("decoder layer: a stand-alone call equals the reference and leaves no 
 TEST_CASE("decoder layer: the SmolLM2-135M layer shape on base, prefill of 16 and 2 decode steps", "[nightly]") {
   const compiler::ModelDesc md = compiler::load_model_desc(kModels + "/smollm2-135m.yaml");
   check_decoder(compiler::layer_shape(md), 16, 2, base_config(), 31);
+}
+
+TEST_CASE("decoder layer: long contexts stream K^T and V from the DRAM cache in chunks", "[layer][decoder]") {
+  // On small, 16 positions of test-decoder's one KV head no longer fit half of WSPAD:
+  // decode steps from 9 cached positions on read the cache in chunks of 5 (K^T) and
+  // 8 (V) positions, the last V chunk padded with +0. With a larger ASPAD a prefill of
+  // 17 streams too (two row blocks of ACC).
+  const compiler::ModelDesc md = compiler::load_model_desc(kModels + "/test-decoder.yaml");
+  const ref::LayerShape s = compiler::layer_shape(md);
+  tb::LayerRand r(72);
+  const compiler::CompiledDecoder dec(s, tb::random_weights(s, r, false), 20, small_config());
+  CHECK(dec.step(0, 9).kv_chunk == 0);
+  CHECK(dec.step(15, 1).kv_chunk == 5);
+  check_decoder(s, 9, 10, small_config(), 73);
+  check_decoder(s, 9, 9, small_config(), 74, true);
+  ref::AccelConfig big = small_config();
+  big.aspad_words = 4096;
+  CHECK(compiler::CompiledDecoder(s, tb::random_weights(s, r, false), 20, big).step(0, 17).kv_chunk == 5);
+  check_decoder(s, 17, 2, big, 75);
+  check_decoder(gqa_shape(), 30, 2, big, 76);  // grouped-query heads of 6 on 2 KV heads
+  ref::AccelConfig c = base_config();  // base with a WSPAD of 256 words
+  c.wspad_words = 256;
+  check_decoder(s, 20, 2, c, 77);
+}
+
+TEST_CASE("decoder layer: a cache written by KvCacheLayout::put serves a decode step as a prefill's does",
+          "[layer][decoder]") {
+  const compiler::ModelDesc md = compiler::load_model_desc(kModels + "/test-decoder.yaml");
+  const ref::LayerShape s = compiler::layer_shape(md);
+  for (const ref::AccelConfig& cfg : {small_config(), base_config()}) {
+    tb::LayerRand r(71);
+    const ref::LayerWeightsBf16 w = tb::random_weights(s, r, false);
+    const unsigned L = 9;
+    const compiler::CompiledDecoder dec(s, w, L + 1, cfg);
+    // A cache of L positions the host made up (no prefill), round trip through the layout.
+    ref::KvCache cache;
+    std::vector<std::uint8_t> region(dec.cache.bytes, 0xA5);
+    for (unsigned g = 0; g < s.kv_heads; ++g) {
+      cache.k.push_back(r.matrix(L, s.head_dim, 0, 1));
+      cache.v.push_back(r.matrix(L, s.head_dim, 0, 1));
+      dec.cache.put(region, g, cache.k[g], cache.v[g]);
+      REQUIRE_FALSE(ref::first_mismatch(dec.cache.k(region, g, L), cache.k[g], "k"));
+      REQUIRE_FALSE(ref::first_mismatch(dec.cache.v(region, g, L), cache.v[g], "v"));
+    }
+    REQUIRE_THROWS_AS(dec.cache.put(region, s.kv_heads, cache.k[0], cache.v[0]), std::invalid_argument);
+    std::vector<std::uint8_t> short_region(8);
+    REQUIRE_THROWS_AS(dec.cache.put(short_region, 0, cache.k[0], cache.v[0]), std::invalid_argument);
+    ref::AccelModel m(cfg);
+    ref::install(m);
+    m.set_window(dec.dram_base, dec.dram_bytes);
+    m.write_dram(dec.weights.addr, dec.weights_image);
+    m.write_dram(dec.cache.addr, region);
+    check_step(m, dec, s, w, cache, r.matrix(1, s.d_model, 0, 1), cfg);
+  }
 }

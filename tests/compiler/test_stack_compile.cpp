@@ -103,6 +103,14 @@ TEST_CASE("encoder stack: row blocks give the same bits as the resident layer", 
   ref::AccelConfig c = small_config();
   c.acc_rows = 32, c.wspad_words = 128, c.vec_maxlen = 32;
   CHECK(check_stack(odd_shape(), 2, 13, c, 61, 6) == 5);  // 5 4 4
+  // Attention blocks of 2 rows (ACC 16), and an ASPAD so small that the heads share one set
+  // of Q, P and O buffers (220 words) and then P holds a single block (190 words).
+  for (unsigned words : {300u, 220u, 190u}) {
+    ref::AccelConfig tight = small_config();
+    tight.acc_rows = 16, tight.aspad_words = words;
+    CAPTURE(words);
+    CHECK(check_stack(odd_shape(), 2, 13, tight, 64 + words, 4) > 0);
+  }
 }
 
 TEST_CASE("encoder stack: a bad tensor is rejected naming its layer", "[layer]") {
@@ -132,6 +140,10 @@ TEST_CASE("encoder stack: ASPAD buffers share words by lifetime, so MiniLM fits 
   // Beyond it the layer is row-blocked; at 128 tokens in blocks of 43 rows.
   CHECK(compiler::compile_encoder_stack_bf16(s, w, 48, base_config()).row_block == 48);
   CHECK(compiler::compile_encoder_stack_bf16(s, w, 128, base_config()).row_block > 32);
+  // bert-base (d 768, FFN 3072) at 128 tokens: x alone is 6,144 of base's 8,192 words.
+  const ref::LayerShape bb = compiler::layer_shape(compiler::load_model_desc(kModels + "/bert-base.yaml"));
+  const std::vector<ref::LayerWeightsBf16> wb{tb::random_weights(bb, r, true)};
+  CHECK(compiler::compile_encoder_stack_bf16(bb, wb, 128, base_config()).row_block >= 16);
   // Beyond what even one-row blocks hold (x over all rows for the projections), the
   // error names the space, the peak and the buffers.
   REQUIRE_THROWS_WITH(compiler::compile_encoder_stack_bf16(s, w, 400, base_config()),

@@ -179,6 +179,22 @@ Placement acc_layout(std::uint32_t addr, unsigned rows, unsigned cols, const Tar
   return {Space::Acc, addr, 1, rows, t.cols, rows, cols};
 }
 
+// One LOAD/STORE block: rows of row_words words at DRAM and local strides.
+isa::Transfer transfer(std::uint32_t dram, std::uint32_t dram_stride, unsigned rows, unsigned row_words, Space sp,
+                       std::uint32_t local, std::uint32_t local_stride) {
+  check_u16(rows, "transfer rows");
+  check_u16(row_words, "transfer row words");
+  isa::Transfer tr;
+  tr.dram_addr = dram;
+  tr.dram_stride = dram_stride;
+  tr.rows = rows;
+  tr.row_words = row_words;
+  tr.space = sp;
+  tr.local_addr = local;
+  tr.local_stride = local_stride;
+  return tr;
+}
+
 // ---- parameters (PARAMS) ------------------------------------------------------
 
 // Per-channel values of one VEC op: channel c of column c (P2 unused here).
@@ -402,14 +418,23 @@ void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Windo
   struct Plan {
     unsigned n_blk, k_blk, m_blk;
   };
+  // The GEMM engine walks K tiles outer, N tiles inner, and a row waits for its
+  // own previous K tile to leave the array (about Rows + Cols + 16 cycles): with
+  // few rows, a block needs enough N tiles to cover that wait.
+  const unsigned wait = t.rows + t.cols + 16, per_tile = std::max(rows, std::max(t.rows, t.cols) + 1);
+  const unsigned n_min = std::min(nt_n, ceil_div(ceil_div(wait, per_tile), align) * align);
   const auto plan = [&](unsigned wsp_size, unsigned acc_size) -> std::optional<Plan> {
-    // Prefer whole K in WSPAD; else K chunks of one aligned N block.
+    // Prefer whole K in WSPAD; else K chunks of an N block of at least n_min tiles.
     unsigned n_blk = round(wsp_size / (kt_max * t.rows));
     unsigned k_blk = kt_max;
     if (whole_n) n_blk = nt_n;
-    if (n_blk == 0 || (whole_n && n_blk * kt_max * t.rows > wsp_size)) {
-      if (!whole_n) n_blk = std::min(nt_n, align);
+    if (n_blk == 0 || (!whole_n && n_blk < n_min) || (whole_n && n_blk * kt_max * t.rows > wsp_size)) {
+      if (!whole_n) n_blk = n_min;
       k_blk = wsp_size / (n_blk * t.rows);
+      if (k_blk == 0 && !whole_n) {
+        n_blk = std::min(nt_n, align);
+        k_blk = wsp_size / (n_blk * t.rows);
+      }
       if (k_blk == 0) return std::nullopt;
     }
     if (!whole_n) n_blk = std::min(n_blk, round(acc_size / std::min(rows, std::max(acc_size, 1u))));
@@ -566,7 +591,9 @@ void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Windo
             }
             continue;
           }
-          for (unsigned kt0 = 0; kt0 < kt_n; kt0 += k_blk) emit_run(p, kt_n, kt0, std::min(k_blk, kt_n - kt0));
+          // K chunks of equal size: a short last chunk would be a LOAD mostly of latency.
+          const unsigned kb = ceil_div(kt_n, ceil_div(kt_n, k_blk));
+          for (unsigned kt0 = 0; kt0 < kt_n; kt0 += kb) emit_run(p, kt_n, kt0, std::min(kb, kt_n - kt0));
         }
         if (compact)
           for (unsigned j = 0; j < nc; ++j)
@@ -600,9 +627,10 @@ unsigned attention_rows(unsigned T, unsigned N, unsigned hd, Window acc, const T
 // in row blocks that fit the ACC window (attention_rows). The keys are the
 // kt.rows positions (N); with `causal`, query row r keeps keys j <= r + *causal.
 // Q and K^T may carry zero pad columns (q.cols >= hd): the K of Q.K^T is
-// q.cols. A p of fewer than T rows holds two blocks (block b in rows
-// (b % 2) * m_blk ..). The scores of block b+1 are issued before P.V of block
-// b, so the GEMM queue computes them while VEC runs the softmax of block b.
+// q.cols. A p of fewer than T rows holds one or two blocks (block b in rows
+// (b % 2) * m_blk .. with two). The scores of block b+1 are issued before P.V
+// of block b, so the GEMM queue computes them while VEC runs the softmax of
+// block b (not with one P block: its blocks run one after the other).
 void emit_attention_head(Ctx& x, const HeadPlaces& hp, unsigned hd, Window acc,
                          std::optional<unsigned> causal = std::nullopt) {
   const Target& t = x.t;
@@ -616,12 +644,12 @@ void emit_attention_head(Ctx& x, const HeadPlaces& hp, unsigned hd, Window acc,
   const unsigned m_blk = attention_rows(T, N, hd, full, t);
   if (m_blk == 0) fail("ACC too small for one attention row");
   const bool p_block = hp.p.rows < T;
-  if (p_block && hp.p.rows < std::min(T, 2 * m_blk))
-    throw std::logic_error("emit_attention_head: P holds fewer than two row blocks");
+  const unsigned p_blocks = std::min(2u, hp.p.rows / m_blk);  // block buffers of P in turn
+  if (p_block && p_blocks == 0) throw std::logic_error("emit_attention_head: P smaller than a row block");
   const unsigned blocks = ceil_div(T, m_blk);
   std::vector<std::uint32_t> acc_at(blocks);
   const auto rows_of = [&](unsigned b) { return std::min(m_blk, T - b * m_blk); };
-  const auto p_row = [&](unsigned b) { return p_block ? (b % 2) * m_blk : b * m_blk; };
+  const auto p_row = [&](unsigned b) { return p_block ? (b % p_blocks) * m_blk : b * m_blk; };
   const auto scores = [&](unsigned b) {
     const unsigned m0 = b * m_blk, mr = rows_of(b);
     acc_at[b] = ping_pong ? full.addr + (x.acc_turn++ & 1u) * acc.size : acc.addr;
@@ -664,10 +692,102 @@ void emit_attention_head(Ctx& x, const HeadPlaces& hp, unsigned hd, Window acc,
     cv.cfg = {kFp32One, 0, 0, 0};
     emit_vec_rowwise(x, cv, acc_layout(acc_at[b], mr, hd, t), hp.o.sub(m0, 0, mr, hd));
   };
-  scores(0);
+  // With one P block the softmax of b+1 would overwrite P of b before P.V reads it.
+  const bool ahead = !p_block || p_blocks == 2;
+  if (ahead) scores(0);
   for (unsigned b = 0; b < blocks; ++b) {
-    if (b + 1 < blocks) scores(b + 1);
+    if (!ahead) scores(b);
+    else if (b + 1 < blocks) scores(b + 1);
     output(b);
+  }
+}
+
+// Attention of the heads of one KV group with K^T and V streamed from the DRAM
+// cache in chunks of kc and vc positions (two WSPAD buffers of each in turn): per
+// row block, every K^T chunk once for all heads (S_h[:, chunk] = Q_h K^T_chunk
+// into its ACC columns), the softmax of each head over all N keys, then every
+// V chunk once for all heads (O_h += P_h[:, chunk] V_chunk, in K order: the
+// chain of one GEMM over all keys). Bits as emit_attention_head's.
+struct GroupPlaces {
+  std::vector<Placement> q, p, o;  // per head of the group: T x pw, T x N, T x hd (ASPAD A layout)
+};
+struct CacheStream {
+  std::uint32_t k_addr, v_addr, row_bytes;
+  unsigned k_rows, v_rows;
+  std::uint32_t zeros;  // Rows zero words
+  unsigned kc, vc;      // positions per K^T chunk (a multiple of Cols) and per V chunk (of Rows)
+  std::array<std::uint32_t, 2> k_chunk, v_chunk;  // WSPAD buffers: k_rows x kc and v_rows x vc words
+};
+
+void emit_attention_group_streamed(Ctx& x, const GroupPlaces& gp, const CacheStream& cs, unsigned N, unsigned hd,
+                                   Window acc, unsigned causal) {
+  const Target& t = x.t;
+  const auto heads = static_cast<unsigned>(gp.q.size());
+  const unsigned T = gp.q.front().rows, nt_s = ceil_div(N, t.cols), nt_o = ceil_div(hd, t.cols);
+  const unsigned per_row = heads * (nt_s + nt_o);  // every head's S and O accumulate at once
+  const unsigned m_blk = std::min(T, acc.size / per_row);
+  if (m_blk == 0) fail("ACC too small for one attention row of a KV group");
+  unsigned turn = 0;
+  for (unsigned m0 = 0; m0 < T; m0 += m_blk) {
+    const unsigned mr = std::min(m_blk, T - m0);
+    const auto s_acc = [&](unsigned i) { return acc.addr + i * nt_s * mr; };
+    const auto o_acc = [&](unsigned i) { return acc.addr + heads * nt_s * mr + i * nt_o * mr; };
+    for (unsigned c0 = 0; c0 < N; c0 += cs.kc) {
+      const unsigned n = std::min(cs.kc, N - c0);
+      const std::uint32_t kb = cs.k_chunk[turn++ & 1u];
+      x.cmds.add(isa::load(transfer(cs.k_addr + c0 * t.bus_bytes, cs.row_bytes, cs.k_rows, n, Space::Wspad, kb, cs.kc)));
+      for (unsigned i = 0; i < heads; ++i) {
+        isa::GemmArgs g;
+        g.bf16 = true;
+        g.w_transposed = true;
+        g.a_addr = gp.q[i].word(m0, 0);
+        g.a_kstride = gp.q[i].group_stride;
+        g.k_tiles = ceil_div(gp.q[i].cols, t.rows);
+        g.w_addr = kb;
+        g.w_kstride = cs.kc;
+        g.n_tiles = ceil_div(n, t.cols);
+        g.w_nstride = t.cols;
+        g.acc_addr = s_acc(i) + c0 / t.cols * mr;
+        g.acc_nstride = mr;
+        g.m = mr;
+        x.cmds.add(isa::gemm(g));
+      }
+    }
+    for (unsigned i = 0; i < heads; ++i) {
+      VecOp sm;
+      sm.func = VecFunc::SoftmaxBf16;
+      sm.cfg = {ref::attention_scale_fp32(hd), 1u, causal + m0, 0};
+      sm.whole_row = true;
+      emit_vec_rowwise(x, sm, acc_layout(s_acc(i), mr, N, t), gp.p[i].sub(m0, 0, mr, N));
+    }
+    for (unsigned c0 = 0; c0 < N; c0 += cs.vc) {
+      const unsigned n = std::min(cs.vc, N - c0), n_pad = ceil_div(n, t.rows) * t.rows;
+      const std::uint32_t vb = cs.v_chunk[turn++ & 1u];
+      x.cmds.add(isa::load(transfer(cs.v_addr + c0 * t.bus_bytes, cs.row_bytes, cs.v_rows, n, Space::Wspad, vb, cs.vc)));
+      if (n_pad > n)  // the K padding of P x V: +0, never stale data
+        x.cmds.add(isa::load(transfer(cs.zeros, 0, cs.v_rows, n_pad - n, Space::Wspad, vb + n, cs.vc)));
+      for (unsigned i = 0; i < heads; ++i) {
+        isa::GemmArgs g;
+        g.bf16 = true;
+        g.accumulate = c0 > 0;
+        g.a_addr = gp.p[i].word(m0, c0);
+        g.a_kstride = gp.p[i].group_stride;
+        g.k_tiles = n_pad / t.rows;
+        g.w_addr = vb;
+        g.w_kstride = t.rows;
+        g.n_tiles = nt_o;
+        g.w_nstride = cs.vc;
+        g.acc_addr = o_acc(i);
+        g.acc_nstride = mr;
+        g.m = mr;
+        x.cmds.add(isa::gemm(g));
+      }
+    }
+    for (unsigned i = 0; i < heads; ++i) {
+      VecOp cv;
+      cv.cfg = {kFp32One, 0, 0, 0};
+      emit_vec_rowwise(x, cv, acc_layout(o_acc(i), mr, hd, t), gp.o[i].sub(m0, 0, mr, hd));
+    }
   }
 }
 
@@ -1213,21 +1333,6 @@ void relocate(std::vector<isa::Command>& cmds, std::uint32_t to) {
     if ((c.op() == isa::Op::Load || c.op() == isa::Op::Store) && c.w[1] >= kLateBase) c.w[1] = c.w[1] - kLateBase + to;
 }
 
-// One LOAD/STORE block: rows of row_words words at DRAM and local strides.
-isa::Transfer transfer(std::uint32_t dram, std::uint32_t dram_stride, unsigned rows, unsigned row_words, Space sp,
-                       std::uint32_t local, std::uint32_t local_stride) {
-  check_u16(rows, "transfer rows");
-  check_u16(row_words, "transfer row words");
-  isa::Transfer tr;
-  tr.dram_addr = dram;
-  tr.dram_stride = dram_stride;
-  tr.rows = rows;
-  tr.row_words = row_words;
-  tr.space = sp;
-  tr.local_addr = local;
-  tr.local_stride = local_stride;
-  return tr;
-}
 
 // The row-blocked form, for sequences whose tensors do not all fit ASPAD.
 // Per layer: x (all T rows) is loaded for the K, V and Q projections; every
@@ -1261,7 +1366,7 @@ CompiledLayer stack_blocked(const ref::LayerShape& s, const std::vector<ref::Lay
   const KvBuffers kv = place_kv_bf16(wspad, img, T, hd, t);
   const Window att_wsp{0, wspad.free()}, blk_wsp{0, t.wspad_words}, acc_win{0, t.acc_rows};
   const std::uint32_t params_stage = aspad.take(ceil_div(3 * cfg.vec_maxlen, bus / 4), "PARAMS staging");
-  const unsigned m_att = attention_rows(T, T, hd, acc_win, t), p_rows = std::min(T, 2 * m_att);
+  const unsigned m_att = attention_rows(T, T, hd, acc_win, t);
   if (m_att == 0) fail("ACC too small for one attention row");
 
   // Steps: 0 x, 1 attention (the two phases share words); per row block
@@ -1272,8 +1377,9 @@ CompiledLayer stack_blocked(const ref::LayerShape& s, const std::vector<ref::Lay
     std::size_t x, ob, xb, a, r1, h1, f, f2, y;
     std::array<std::size_t, 2> q, p, os;
   };
-  // Per head Q, P and O twice (heads in turn) when that fits, else once.
-  unsigned head_bufs = 2;
+  // Per head Q, P and O twice (heads in turn) and two blocks of P when that
+  // fits, else once, else P for one block.
+  unsigned head_bufs = 2, p_rows = std::min(T, 2 * m_att);
   const auto layout = [&](unsigned R) {
     auto lay = std::make_unique<Layout>();
     LifetimeAlloc& life = lay->life;
@@ -1298,11 +1404,15 @@ CompiledLayer stack_blocked(const ref::LayerShape& s, const std::vector<ref::Lay
     life.solve(aspad.lo(), aspad.free(), "ASPAD");
     return lay;
   };
-  try {
-    layout(1);
-  } catch (const DoesNotFit&) {
-    head_bufs = 1;
-    layout(1);  // throws naming the peak if not even one row per block fits
+  for (unsigned fallback = 0;; ++fallback) {
+    try {
+      layout(1);
+      break;
+    } catch (const DoesNotFit&) {
+      if (fallback == 0) head_bufs = 1;
+      else if (fallback == 1 && p_rows > m_att) p_rows = m_att;
+      else throw;  // names the peak: not even one row per block fits
+    }
   }
   unsigned r_max = std::min(T, opt.row_block ? opt.row_block : T);
   for (;; --r_max) {
@@ -1796,6 +1906,30 @@ Bf16 read_cache(const std::vector<std::uint8_t>& b, std::uint32_t base, std::uin
 }
 }  // namespace
 
+// The inverse of read_cache: rows 0..m.rows()-1 of one cached head into the region's bytes.
+void write_cache(std::vector<std::uint8_t>& b, std::uint32_t base, std::uint32_t region, const Bf16& m,
+                 unsigned lanes, unsigned bus, std::uint32_t row_bytes, const std::function<unsigned(unsigned)>& col) {
+  for (unsigned p = 0; p < m.rows(); ++p)
+    for (unsigned c = 0; c < m.cols(); ++c) {
+      const unsigned pc = col(c);
+      const std::size_t at =
+          (base - region) + std::size_t{pc / lanes} * row_bytes + std::size_t{p} * bus + 2 * (pc % lanes);
+      b.at(at) = static_cast<std::uint8_t>(m(p, c));
+      b.at(at + 1) = static_cast<std::uint8_t>(m(p, c) >> 8);
+    }
+}
+
+void KvCacheLayout::put(std::vector<std::uint8_t>& b, unsigned g, const ref::Matrix<std::uint16_t>& k_rows,
+                        const ref::Matrix<std::uint16_t>& v_rows) const {
+  if (b.size() != bytes) throw std::invalid_argument("KvCacheLayout::put: the region is not the cache's size");
+  if (g >= kv_heads || k_rows.rows() > capacity || v_rows.rows() != k_rows.rows() || k_rows.cols() != head_dim ||
+      v_rows.cols() != head_dim)
+    throw std::invalid_argument("KvCacheLayout::put: K and V must be n x head_dim, n <= capacity, g < kv_heads");
+  const unsigned hd = head_dim, h = half;
+  write_cache(b, k_addr(g), addr, k_rows, rows, bus_bytes, row_bytes(), [hd, h](unsigned c) { return rope_col(c, hd, h); });
+  write_cache(b, v_addr(g), addr, v_rows, cols, bus_bytes, row_bytes(), [](unsigned c) { return c; });
+}
+
 Bf16 KvCacheLayout::k(const std::vector<std::uint8_t>& b, unsigned g, unsigned n) const {
   const unsigned hd = head_dim, h = half;
   return read_cache(b, k_addr(g), addr, n, hd, rows, bus_bytes, row_bytes(),
@@ -1943,10 +2077,34 @@ CompiledLayer CompiledDecoder::step(unsigned L, unsigned T) const {
   // ---- on-chip placement ----
   SpadAlloc aspad("ASPAD", t.aspad_words), wspad("WSPAD", t.wspad_words);
   const unsigned n_cols = ceil_div(N, t.cols) * t.cols, n_rows = ceil_div(N, t.rows) * t.rows;
-  // K_g^T (padded head) and V_g of all N positions stay in WSPAD (top) for the heads of group g.
-  const Placement kt_pl{Space::Wspad, wspad.take_top(p.kw * n_cols, "K^T of one KV head"), 1, n_cols, t.rows, N, pw};
-  const Placement v_pl{Space::Wspad, wspad.take_top(kv.v_rows * n_rows, "V of one KV head"), 1, n_rows, t.cols, N, hd};
-  const Window wsp_win{0, wspad.free()}, acc_win{0, t.acc_rows};
+  // K_g^T (padded head) and V_g of all N positions stay in WSPAD (top) for the
+  // heads of group g when they take at most half of it; else (long contexts)
+  // they stream from the DRAM cache in chunks (two of K^T and two of V in a
+  // quarter of WSPAD each, kc and vc positions), and the new positions' K/V go
+  // through a staging buffer (stream_kv).
+  const bool stream_kv = p.kw * n_cols + kv.v_rows * n_rows > t.wspad_words / 2;
+  const unsigned kc = stream_kv ? t.wspad_words / 8 / p.kw / t.cols * t.cols : 0;
+  const unsigned vc = stream_kv ? t.wspad_words / 8 / kv.v_rows / t.rows * t.rows : 0;
+  if (stream_kv && (kc == 0 || vc == 0)) dec_fail("WSPAD holds no chunk of the KV cache");
+  const unsigned t_cols = ceil_div(T, t.cols) * t.cols, t_rows = ceil_div(T, t.rows) * t.rows;
+  // Streamed: the new positions' K^T and V in ASPAD, in the cache's word order.
+  const Placement kt_pl = stream_kv ? Placement{Space::Aspad, aspad.take(p.kw * t_cols, "K^T of the new positions"), 1,
+                                                t_cols, t.rows, T, pw}
+                                    : Placement{Space::Wspad, wspad.take_top(p.kw * n_cols, "K^T of one KV head"), 1,
+                                                n_cols, t.rows, N, pw};
+  const Placement v_pl = stream_kv ? Placement{Space::Aspad, aspad.take(kv.v_rows * t_rows, "V of the new positions"), 1,
+                                               t_rows, t.cols, T, hd}
+                                   : Placement{Space::Wspad, wspad.take_top(kv.v_rows * n_rows, "V of one KV head"), 1,
+                                               n_rows, t.cols, N, hd};
+  std::array<std::uint32_t, 2> k_chunk{}, v_chunk{};
+  if (stream_kv)
+    for (unsigned b = 0; b < 2; ++b) {
+      k_chunk[b] = wspad.take_top(p.kw * kc, "a K^T chunk");
+      v_chunk[b] = wspad.take_top(kv.v_rows * vc, "a V chunk");
+    }
+  // The output projection and the FFN come after every head's attention: their
+  // weights stream through all of WSPAD (K^T and V are reloaded each step).
+  const Window wsp_win{0, wspad.free()}, post_win{0, t.wspad_words}, acc_win{0, t.acc_rows};
 
   const unsigned channels = std::min(cfg.vec_maxlen, std::max({d, F, pw}));
   const std::uint32_t params_stage = aspad.take(channels, "PARAMS staging");  // one channel per word
@@ -1955,7 +2113,13 @@ CompiledLayer CompiledDecoder::step(unsigned L, unsigned T) const {
   };
   const Placement x_pl = take_a(T, d, "x"), n1_pl = take_a(T, d, "n1");
   const Placement cs_pl{Space::Aspad, aspad.take(T * p.kw, "cs rows"), p.kw, 1, t.rows, T, pw};
-  const Placement q_pl = take_a(T, pw, "q of one head"), p_pl = take_a(T, N, "p of one head");
+  // Streamed K/V: Q and P of every head of a group at once (each chunk serves them all).
+  std::vector<Placement> q_grp, p_grp;
+  for (unsigned i = 0; i < (stream_kv ? group : 1); ++i) {
+    q_grp.push_back(take_a(T, pw, "q of one head"));
+    p_grp.push_back(take_a(T, N, "p of one head"));
+  }
+  const Placement q_pl = q_grp.front(), p_pl = p_grp.back();
   std::vector<Placement> o_pl;
   for (unsigned h = 0; h < H; ++h) o_pl.push_back(take_a(T, hd, "o.h" + std::to_string(h)));
   const Placement r1_pl = take_a(T, d, "r1"), n2_pl = take_a(T, d, "n2");
@@ -1989,33 +2153,46 @@ CompiledLayer CompiledDecoder::step(unsigned L, unsigned T) const {
   norm1.whole_row = true;
   emit_vec_rowwise(x, norm1, x_pl, n1_pl);
   // V rows N .. n_rows-1 are the K padding of P x V: +0, never stale data (NaN x 0 = NaN).
-  if (n_rows > N)
+  if (n_rows > N && !stream_kv)
     cmds.add(isa::load(transfer(p.zeros, 0, kv.v_rows, n_rows - N, Space::Wspad, v_pl.addr + N, n_rows)));
 
   for (unsigned g = 0; g < G; ++g) {
-    if (L > 0) {  // the cached positions 0..L-1
+    if (L > 0 && !stream_kv) {  // the cached positions 0..L-1
       cmds.add(isa::load(transfer(kv.k_addr(g), kv.row_bytes(), kv.k_rows, L, Space::Wspad, kt_pl.addr, n_cols)));
       cmds.add(isa::load(transfer(kv.v_addr(g), kv.row_bytes(), kv.v_rows, L, Space::Wspad, v_pl.addr, n_rows)));
     }
-    const Placement k_new = kt_pl.sub(L, 0, T, pw), v_new = v_pl.sub(L, 0, T, hd);
+    const Placement k_new = stream_kv ? kt_pl : kt_pl.sub(L, 0, T, pw);
+    const Placement v_new = stream_kv ? v_pl : v_pl.sub(L, 0, T, hd);
     emit_matmul(x, {{n1_pl, p.wk[g], d}}, p.kphys, wsp_win, acc_win, rope_into(x, k_new, cs_pl, p.kphys, p.bk[g], qk_tmp),
                 {}, true);
     emit_matmul(x, {{n1_pl, p.wv[g], d}}, hd, wsp_win, acc_win, into(x, cvt_op(p.bv[g]), v_new));
     // Append the new rows to the DRAM cache.
-    cmds.add(isa::store(transfer(kv.k_addr(g) + L * t.bus_bytes, kv.row_bytes(), kv.k_rows, T, Space::Wspad,
-                                 k_new.addr, n_cols)));
-    cmds.add(isa::store(transfer(kv.v_addr(g) + L * t.bus_bytes, kv.row_bytes(), kv.v_rows, T, Space::Wspad,
-                                 v_new.addr, n_rows)));
-    for (unsigned h = g * group; h < (g + 1) * group; ++h) {
-      emit_matmul(x, {{n1_pl, p.wq[h], d}}, p.kphys, wsp_win, acc_win, rope_into(x, q_pl, cs_pl, p.kphys, p.bq[h], qk_tmp),
+    cmds.add(isa::store(transfer(kv.k_addr(g) + L * t.bus_bytes, kv.row_bytes(), kv.k_rows, T, k_new.space,
+                                 k_new.addr, k_new.group_stride)));
+    cmds.add(isa::store(transfer(kv.v_addr(g) + L * t.bus_bytes, kv.row_bytes(), kv.v_rows, T, v_new.space,
+                                 v_new.addr, v_new.group_stride)));
+    const auto q_proj = [&](unsigned h, const Placement& q) {
+      emit_matmul(x, {{n1_pl, p.wq[h], d}}, p.kphys, wsp_win, acc_win, rope_into(x, q, cs_pl, p.kphys, p.bq[h], qk_tmp),
                   {}, true);
+    };
+    if (stream_kv) {
+      for (unsigned i = 0; i < group; ++i) q_proj(g * group + i, q_grp[i]);
+      const std::vector<Placement> o_grp(o_pl.begin() + g * group, o_pl.begin() + (g + 1) * group);
+      emit_attention_group_streamed(x, {q_grp, p_grp, o_grp},
+                                    {kv.k_addr(g), kv.v_addr(g), kv.row_bytes(), kv.k_rows, kv.v_rows, p.zeros, kc, vc,
+                                     k_chunk, v_chunk},
+                                    N, hd, acc_win, L);
+      continue;
+    }
+    for (unsigned h = g * group; h < (g + 1) * group; ++h) {
+      q_proj(h, q_pl);
       emit_attention_head(x, {q_pl, kt_pl, v_pl, p_pl, o_pl[h]}, hd, acc_win, L);
     }
   }
   // Output projection with the residual fused: R1 = resid(acc, bo, X).
   std::vector<MatmulPart> o_parts;
   for (unsigned h = 0; h < H; ++h) o_parts.push_back({o_pl[h], p.wo[h], hd});
-  emit_matmul(x, o_parts, d, wsp_win, acc_win, resid_into(x, r1_pl, x_pl, p.bo, a_tmp));
+  emit_matmul(x, o_parts, d, post_win, acc_win, resid_into(x, r1_pl, x_pl, p.bo, a_tmp));
   VecOp norm2 = norm1;
   norm2.params = &p.norm2;
   emit_vec_rowwise(x, norm2, r1_pl, n2_pl);
@@ -2025,7 +2202,7 @@ CompiledLayer CompiledDecoder::step(unsigned L, unsigned T) const {
     const Placement f = f_pl, gt = g_tmp;
     const ParamSet& b1 = p.b1;
     emit_matmul(
-        x, {{n2_pl, p.w1, d}}, F, wsp_win, acc_win,
+        x, {{n2_pl, p.w1, d}}, F, post_win, acc_win,
         [&x, f, gt, &b1](const Placement& acc1, const Placement* acc3, unsigned m0, unsigned c0) {
           const Placement gate = biased(x, acc1, b1, gt, m0, c0);
           VecOp sw;
@@ -2038,9 +2215,9 @@ CompiledLayer CompiledDecoder::step(unsigned L, unsigned T) const {
     gelu.func = VecFunc::GeluBf16;
     gelu.cfg = {0, p.b1.p1.empty() ? 0u : 1u, 0, 0};
     if (!p.b1.p1.empty()) gelu.params = &p.b1;
-    emit_matmul(x, {{n2_pl, p.w1, d}}, F, wsp_win, acc_win, into(x, gelu, f_pl));
+    emit_matmul(x, {{n2_pl, p.w1, d}}, F, post_win, acc_win, into(x, gelu, f_pl));
   }
-  emit_matmul(x, {{f_pl, p.w2, F}}, d, wsp_win, acc_win, resid_into(x, y_pl, r1_pl, p.b2, a_tmp));  // Y
+  emit_matmul(x, {{f_pl, p.w2, F}}, d, post_win, acc_win, resid_into(x, y_pl, r1_pl, p.b2, a_tmp));  // Y
   cmds.add(isa::store(transfer(p.output.addr, 0, 1, a_words(T, d, t), Space::Aspad, y_pl.addr, 0)));
 
   CompiledLayer out;
@@ -2057,7 +2234,9 @@ CompiledLayer CompiledDecoder::step(unsigned L, unsigned T) const {
   out.out_row_words = ceil_div(d, t.bus_bytes / 2);
   out.target = t;
   // Only the tensors no scratch reused hold their values after the run.
-  out.probes = {{"r1", r1_pl}, {"f", f_pl}, {"y", y_pl}, {"v.last", v_pl}};
+  out.kv_chunk = kc;
+  out.probes = {{"r1", r1_pl}, {"f", f_pl}, {"y", y_pl}};
+  if (!stream_kv) out.probes["v.last"] = v_pl;
   if (p.b2.p1.empty()) out.probes["n2"] = n2_pl;
   if (!swiglu || p.b1.p1.empty() || g_tmp.addr >= r1_pl.addr) {
     out.probes.insert({{"x", x_pl}, {"n1", n1_pl}, {"p.last", p_pl}});

@@ -83,6 +83,9 @@ struct CompiledLayer {
   unsigned layers = 1;
   // Rows per block of the row-blocked encoder (0: resident, every tensor on chip over all rows).
   unsigned row_block = 0;
+  // Decoder steps: positions per chunk of K^T and V streamed from the DRAM cache (0: the whole
+  // cache of a KV head in WSPAD).
+  unsigned kv_chunk = 0;
   // With StackOptions::store_layer_outputs, or always when row-blocked: the output of every layer
   // but the last, in the GEMM A layout (unpack_a), after the output region.
   std::vector<DramRegion> layer_outputs;
@@ -172,6 +175,10 @@ struct KvCacheLayout {
   // Positions 0..n-1 of KV head g (n x head_dim) from the bytes of [addr, addr + bytes).
   ref::Matrix<std::uint16_t> k(const std::vector<std::uint8_t>& region, unsigned g, unsigned n) const;
   ref::Matrix<std::uint16_t> v(const std::vector<std::uint8_t>& region, unsigned g, unsigned n) const;
+  // Writes positions 0..n-1 of KV head g (K and V n x head_dim) into the region's bytes (a cache
+  // filled without a prefill, e.g. for a decode step at a long context).
+  void put(std::vector<std::uint8_t>& region, unsigned g, const ref::Matrix<std::uint16_t>& k,
+           const ref::Matrix<std::uint16_t>& v) const;
 };
 
 // One decoder layer packed once (weights, norm parameters, the RoPE table of
