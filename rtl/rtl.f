@@ -1,7 +1,7 @@
 # RTL source list, in compile order (packages first). Single source of truth
 # for lint (scripts/lint.sh), synthesis (scripts/synth.sh) and verilate().
-rtl/pkg/npu_pkg.sv
 rtl/pkg/npu_isa_pkg.sv
+rtl/pkg/npu_pkg.sv
 rtl/common/npu_delay.sv
 rtl/common/npu_lzc.sv
 rtl/common/npu_fifo.sv

@@ -175,9 +175,7 @@ module npu_cmd_fetch #(
     data_d = data_q;
     data_d[32'(beat_q) * DW +: DW] = m_axi_rdata_i;
   end
-  assign beat_err = r_proto                                ? npu_isa_pkg::ErrAxiProtocol :
-                    (m_axi_rresp_i == npu_pkg::RespSlverr) ? npu_isa_pkg::ErrAxiSlverr :
-                    (m_axi_rresp_i == npu_pkg::RespDecerr) ? npu_isa_pkg::ErrAxiDecerr : 8'd0;
+  assign beat_err = npu_pkg::axi_fault(r_proto, m_axi_rresp_i);
   assign err_d    = (err_q != '0) ? err_q : beat_err;
 
   always_comb begin

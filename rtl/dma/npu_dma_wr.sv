@@ -274,9 +274,7 @@ module npu_dma_wr #(
       if (b_fire && b_bad && !err_q) begin
         err_q      <= 1'b1;
         err_code_q <= m_axi_bresp_i;
-        fault_q    <= b_proto                                ? npu_isa_pkg::ErrAxiProtocol :
-                      (m_axi_bresp_i == npu_pkg::RespSlverr) ? npu_isa_pkg::ErrAxiSlverr :
-                                                               npu_isa_pkg::ErrAxiDecerr;
+        fault_q    <= npu_pkg::axi_fault(b_proto, m_axi_bresp_i);
       end else if (state_q == StRun && port_dead_i && !err_q) begin
         err_q   <= 1'b1;
         fault_q <= npu_isa_pkg::ErrAxiTimeout;

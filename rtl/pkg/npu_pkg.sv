@@ -25,6 +25,15 @@ package npu_pkg;
   localparam logic [1:0] RespSlverr = 2'b10;
   localparam logic [1:0] RespDecerr = 2'b11;
 
+  // The fault code of a read or write response (npu_isa_pkg::fault_e): one that
+  // breaks the AXI rules (proto) AXI_PROTOCOL, else SLVERR / DECERR, else none.
+  function automatic logic [7:0] axi_fault(logic proto, logic [1:0] resp);
+    if (proto) return npu_isa_pkg::ErrAxiProtocol;
+    if (resp == RespSlverr) return npu_isa_pkg::ErrAxiSlverr;
+    if (resp == RespDecerr) return npu_isa_pkg::ErrAxiDecerr;
+    return npu_isa_pkg::ErrNone;
+  endfunction
+
   // The one NaN every NaN result is replaced with.
   localparam logic [AccW-1:0] Fp32CanonicalNan = 32'h7FC0_0000;
 

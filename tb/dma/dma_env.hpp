@@ -142,6 +142,40 @@ class DmaEnv {
   DmaResult load(const DmaCmd& c, std::uint64_t timeout = 2'000'000) { return run(true, c, timeout); }
   DmaResult store(const DmaCmd& c, std::uint64_t timeout = 2'000'000) { return run(false, c, timeout); }
 
+  // LOADs presented back to back (each one's valid from the cycle after the one before is
+  // taken), dones collected in order. Result i: its done's error; cycles of result 0: from
+  // the first command taken to the last done. Throws SimTimeout after `timeout` cycles.
+  std::vector<DmaResult> load_batch(const std::vector<DmaCmd>& cmds, std::uint64_t timeout = 2'000'000) {
+    auto& d = sim_.dut();
+    std::vector<DmaResult> res(cmds.size());
+    std::size_t next = 0, done = 0;
+    std::uint64_t first = 0;
+    const std::uint64_t start = sim_.cycle();
+    d.rd_done_ready_i = 1;
+    while (done < cmds.size()) {
+      if (next < cmds.size()) {
+        const DmaCmd& c = cmds[next];
+        d.rd_cmd_dram_addr_i = c.dram_addr; d.rd_cmd_dram_stride_i = c.dram_stride;
+        d.rd_cmd_rows_i = c.rows; d.rd_cmd_row_words_i = c.row_words; d.rd_cmd_space_i = c.space;
+        d.rd_cmd_local_addr_i = c.local_addr; d.rd_cmd_local_stride_i = c.local_stride;
+      }
+      d.rd_cmd_valid_i = next < cmds.size();
+      bool taken = false;
+      cycle([&] {
+        taken = d.rd_cmd_valid_i && d.rd_cmd_ready_o;
+        if (d.rd_done_valid_o) res.at(done++).err = d.rd_done_err_o;
+      });
+      if (taken && next++ == 0) first = sim_.cycle();
+      if (sim_.cycle() - start > timeout)
+        throw SimTimeout(fmt::format("load batch: {} of {} commands taken, {} done within {} cycles (cycle {})",
+                                     next, cmds.size(), done, timeout, sim_.cycle()));
+    }
+    d.rd_cmd_valid_i = 0;
+    d.rd_done_ready_i = 0;
+    res.front().cycles = sim_.cycle() - first;
+    return res;
+  }
+
  private:
   DmaResult run(bool is_load, const DmaCmd& c, std::uint64_t timeout) {
     auto& d = sim_.dut();

@@ -8,14 +8,17 @@
 // bert-base shape (d 768, FFN 3072) over 128 tokens, bit-exact against the
 // direct layer reference, with its MAC utilization and engine busy shares;
 // (4) the MiniLM layer at T 32 with 25 and 50 % of its weight tiles pruned
-// (zero tiles are skipped); (5) one SmolLM2-135M decode step at context 128
-// and 512 against its bandwidth roofline. Run by `make bench`;
-// `bench_top_bin --layer <model> <T>` or `--decode <context>` runs one case.
+// (zero tiles are skipped); (5) the INT8 (I-BERT) MiniLM layer at the longest
+// sequence up to 128 its resident lowering fits; (6) one SmolLM2-135M decode
+// step at context 128 and 512 against its bandwidth roofline. Run by `make
+// bench`; `bench_top_bin --layer <model> <T>`, `--layer-int8 <model> <T>` or
+// `--decode <context>` runs one case.
 #include "gemm_flow.hpp"
 #include "npu/compiler/layer.hpp"
 #include "npu/compiler/model_desc.hpp"
 #include "npu/compiler/prune.hpp"
 #include "npu/ref/layer.hpp"
+#include "npu/ref/layer_int8.hpp"
 #include "random_layer.hpp"
 #include "top_bench.hpp"
 
@@ -142,6 +145,61 @@ void bench_decode(tb::TopBench& bench, unsigned L) {
              pct(k.load_stall), k.dma_rd_bytes, double(k.dma_rd_bytes) / double(k.cycles));
 }
 
+// One compiled INT8 (I-BERT) encoder layer of `model` at the longest sequence up to `T` that
+// compiles (the INT8 lowering is resident only: every tensor over all rows in ASPAD), bit-exact
+// against ref::encoder_layer_int8; utilization against the INT8 peak of 2 * Rows * Cols MACs.
+void bench_layer_int8(tb::TopBench& bench, const std::string& model, unsigned T) {
+  const auto t = bench.target();
+  const compiler::ModelDesc md = compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/" + model + ".yaml");
+  const ref::LayerShape s = compiler::layer_shape(md);
+  const ref::AccelConfig cfg = bench.accel_config();
+  tb::LayerRand r(11);
+  const ref::LayerWeightsBf16 wb = tb::random_weights(s, r, true);
+  // Scales calibrated on 16 rows; the longest sequence that compiles (shapes decide that).
+  const ref::QuantLayer ql =
+      ref::quantize_encoder_layer(wb, s, ref::calibrate_encoder_int8(ref::bf16_to_f64(r.matrix(16, s.d_model, 0, 1)), s, wb), true);
+  std::string refused;
+  for (; T > 0; --T) {
+    try {
+      (void)compiler::compile_encoder_layer_int8(s, ql, static_cast<int>(T), cfg);
+      break;
+    } catch (const std::invalid_argument& e) {
+      if (refused.empty()) refused = fmt::format("T {} refused: {}", T, e.what());
+    }
+  }
+  if (T == 0) throw std::runtime_error("bench_top: no INT8 layer of " + model + " compiles: " + refused);
+  const ref::Matrix<std::int8_t> xq = ref::quantize_tensor_int8(ref::bf16_to_f64(r.matrix(T, s.d_model, 0, 1)), ql.p.scales.x);
+  const std::uint32_t bytes = compiler::compile_encoder_layer_int8(s, ql, static_cast<int>(T), cfg).dram_bytes;
+  bench.dev().free_all();
+  const rt::Buffer buf = bench.dev().alloc(bytes, 64);
+  const compiler::CompiledLayer cl = compiler::compile_encoder_layer_int8(s, ql, static_cast<int>(T), cfg, buf.addr);
+  bench.dev().upload(buf, cl.weights_image, cl.weights.addr - buf.addr);
+  bench.dev().upload(buf, cl.pack_input_i8(xq), cl.input.addr - buf.addr);
+  bench.dev().clear_counters();
+  const std::uint64_t d = s.d_model, f = s.ffn;
+  const std::uint64_t macs = T * d * 3 * d + s.heads * 2ull * T * T * s.head_dim + T * d * d + 2 * T * d * f;
+  const std::uint64_t ideal = macs / (2 * t.rows * t.cols);
+  const auto res = bench.dev().run(cl.cmds, 8 * ideal + 1'000'000);  // a few times the ideal, plus a margin
+  if (!res.ok()) throw std::runtime_error("bench_top: INT8 layer: " + res.describe());
+  const rt::Counters k = bench.dev().counters();
+  const auto got = cl.unpack_output_i8(bench.dev().download(buf, cl.output.addr - buf.addr, cl.output.bytes));
+  const auto want = ref::encoder_layer_int8(xq, s, ql);
+  for (std::size_t i = 0; i < T; ++i)
+    for (std::size_t c = 0; c < s.d_model; ++c)
+      if (got(i, c) != want(i, c))
+        throw std::runtime_error(fmt::format("bench_top: INT8 layer mismatch: tensor y row {} col {}: got {} want {}", i,
+                                             c, got(i, c), want(i, c)));
+  fmt::print("INT8 encoder layer {} shape, T {} (the longest the resident INT8 lowering fits; {}): {} commands, "
+             "{:>8} cycles (ideal {}), {} MACs, MAC utilization {:.1f} % of the INT8 peak ({} MACs/cycle), bit-exact\n",
+             md.name, T, refused.empty() ? "as asked" : refused, cl.cmds.size(), res.cycles, ideal, macs,
+             100.0 * double(macs) / (double(res.cycles) * 2 * t.rows * t.cols), 2 * t.rows * t.cols);
+  const auto pct = [&](std::uint64_t busy) { return 100.0 * double(busy) / double(k.cycles); };
+  fmt::print("  busy: GEMM {:.1f} %, VEC {:.1f} %, LOAD {:.1f} %, STORE {:.1f} %; stalled: GEMM {:.1f} %, VEC {:.1f} %, "
+             "LOAD {:.1f} %; DMA read {} bytes\n",
+             pct(k.gemm_busy), pct(k.vec_busy), pct(k.load_busy), pct(k.store_busy), pct(k.gemm_stall),
+             pct(k.vec_stall), pct(k.load_stall), k.dma_rd_bytes);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -153,12 +211,17 @@ int main(int argc, char** argv) try {
     bench_layer(bench, {argv[2], static_cast<unsigned>(std::stoul(argv[3])), 0.0});
     return 0;
   }
+  if (argc == 4 && std::string(argv[1]) == "--layer-int8") {
+    bench_layer_int8(bench, argv[2], static_cast<unsigned>(std::stoul(argv[3])));
+    return 0;
+  }
   if (argc == 3 && std::string(argv[1]) == "--decode") {
     bench_decode(bench, static_cast<unsigned>(std::stoul(argv[2])));
     return 0;
   }
   if (argc != 1) {
-    fmt::print(stderr, "usage: bench_top_bin [--layer <model name in models/> <tokens> | --decode <context>]\n");
+    fmt::print(stderr, "usage: bench_top_bin [--layer <model in models/> <tokens> | --layer-int8 <model> <tokens> | "
+                       "--decode <context>]\n");
     return 2;
   }
 
@@ -204,7 +267,9 @@ int main(int argc, char** argv) try {
                               LayerCase{"minilm-l6", 128, 0.0}, LayerCase{"bert-base", 128, 0.0},
                               LayerCase{"minilm-l6", 32, 0.25}, LayerCase{"minilm-l6", 32, 0.5}})
     bench_layer(bench, lc);
-  // (5) SmolLM2 decode steps against their bandwidth roofline
+  // (5) the INT8 MiniLM layer at the longest sequence it fits, (6) SmolLM2 decode steps against
+  // their bandwidth roofline
+  bench_layer_int8(bench, "minilm-l6", 128);
   for (unsigned L : {128u, 512u}) bench_decode(bench, L);
   return 0;
 } catch (const std::exception& e) {

@@ -445,7 +445,12 @@ void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Windo
   };
   // Double-buffered if both halves hold a block, else one buffer each.
   const unsigned share = acc.size / static_cast<unsigned>(chains.size());
-  std::optional<Plan> pl = plan(wsp.size / 2, share / 2);
+  // With few rows a block's GEMM takes about as long as its W LOAD: three WSPAD
+  // buffers in turn let the LOAD of block j+1 start while block j-1's GEMM still
+  // runs (the LOAD engine overlaps consecutive commands), so DMA never waits.
+  unsigned wbufs = rows <= 2 * t.rows ? 3 : 2;
+  std::optional<Plan> pl = plan(wsp.size / wbufs, share / 2);
+  if (!pl && wbufs == 3) pl = plan(wsp.size / (wbufs = 2), share / 2);
   const bool ping_pong = pl.has_value();
   if (!pl) pl = plan(wsp.size, share);
   if (!pl) fail("WSPAD window of " + std::to_string(wsp.size) + " words or ACC window of " + std::to_string(acc.size) +
@@ -453,7 +458,8 @@ void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Windo
   const unsigned n_blk = pl->n_blk, k_blk = pl->k_blk, m_blk = pl->m_blk;
   const auto next = [&](Window w, unsigned& turn) {
     if (!ping_pong) return w;
-    const Window h{w.addr + (turn++ & 1u) * (w.size / 2), w.size / 2};
+    const unsigned n = &turn == &x.wsp_turn ? wbufs : 2;  // WSPAD buffers, ACC halves
+    const Window h{w.addr + (turn++ % n) * (w.size / n), w.size / n};
     return h;
   };
   for (unsigned m0 = 0; m0 < rows; m0 += m_blk) {
