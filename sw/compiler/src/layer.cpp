@@ -709,13 +709,16 @@ void emit_attention_head(Ctx& x, const HeadPlaces& hp, unsigned hd, Window acc,
 }
 
 // Attention of the heads of one KV group with K^T and V streamed from the DRAM
-// cache in chunks of kc and vc positions (two WSPAD buffers of each in turn): per
-// row block, every K^T chunk once for all heads (S_h[:, chunk] = Q_h K^T_chunk
-// into its ACC columns), the softmax of each head over all N keys, then every
-// V chunk once for all heads (O_h += P_h[:, chunk] V_chunk, in K order: the
-// chain of one GEMM over all keys). Bits as emit_attention_head's.
+// cache in chunks of kc and vc positions (two WSPAD buffers of each in turn).
+// The group's Q and P are stacked (head i in rows i*T ..), so when every
+// head's rows fit ACC at once (decode) one GEMM per chunk serves all heads;
+// else row blocks, one GEMM per head. Per block: every K^T chunk once
+// (S[:, chunk] = Q K^T_chunk into its ACC columns), the softmax of each head's
+// rows over all N keys, then every V chunk once (O += P[:, chunk] V_chunk, in
+// K order: the chain of one GEMM over all keys). Bits as emit_attention_head's.
 struct GroupPlaces {
-  std::vector<Placement> q, p, o;  // per head of the group: T x pw, T x N, T x hd (ASPAD A layout)
+  Placement q, p;              // heads*T x pw and heads*T x N, ASPAD A layout, head i in rows i*T ..
+  std::vector<Placement> o;    // per head: T x hd (ASPAD A layout)
 };
 struct CacheStream {
   std::uint32_t k_addr, v_addr, row_bytes;
@@ -728,72 +731,97 @@ struct CacheStream {
 void emit_attention_group_streamed(Ctx& x, const GroupPlaces& gp, const CacheStream& cs, unsigned N, unsigned hd,
                                    Window acc, unsigned causal) {
   const Target& t = x.t;
-  const auto heads = static_cast<unsigned>(gp.q.size());
-  const unsigned T = gp.q.front().rows, nt_s = ceil_div(N, t.cols), nt_o = ceil_div(hd, t.cols);
-  const unsigned per_row = heads * (nt_s + nt_o);  // every head's S and O accumulate at once
-  const unsigned m_blk = std::min(T, acc.size / per_row);
-  if (m_blk == 0) fail("ACC too small for one attention row of a KV group");
+  const auto heads = static_cast<unsigned>(gp.o.size());
+  const unsigned T = gp.o.front().rows, nt_s = ceil_div(N, t.cols), nt_o = ceil_div(hd, t.cols);
+  const unsigned per_row = nt_s + nt_o;  // ACC rows of one query row: its S and its O
+  struct Unit {
+    unsigned r0, rows;  // contiguous rows of the stack: one GEMM per chunk
+  };
+  std::vector<std::vector<Unit>> blocks;
+  if (heads * T * per_row <= acc.size) {
+    blocks.push_back({{0, heads * T}});
+  } else {
+    const unsigned m_blk = std::min(T, acc.size / (heads * per_row));
+    if (m_blk == 0) fail("ACC too small for one attention row of a KV group");
+    for (unsigned m0 = 0; m0 < T; m0 += m_blk) {
+      blocks.emplace_back();
+      for (unsigned i = 0; i < heads; ++i) blocks.back().push_back({i * T + m0, std::min(m_blk, T - m0)});
+    }
+  }
+  // The rows of head i within a unit: [max(r0, i*T), min(r0 + rows, (i+1)*T)).
+  const auto for_heads = [&](const Unit& u, const auto& fn) {
+    for (unsigned i = 0; i < heads; ++i) {
+      const unsigned lo = std::max(u.r0, i * T), hi = std::min(u.r0 + u.rows, (i + 1) * T);
+      if (lo < hi) fn(i, lo, hi - lo);
+    }
+  };
   unsigned turn = 0;
-  for (unsigned m0 = 0; m0 < T; m0 += m_blk) {
-    const unsigned mr = std::min(m_blk, T - m0);
-    const auto s_acc = [&](unsigned i) { return acc.addr + i * nt_s * mr; };
-    const auto o_acc = [&](unsigned i) { return acc.addr + heads * nt_s * mr + i * nt_o * mr; };
+  for (const auto& units : blocks) {
+    unsigned total = 0;
+    std::vector<std::uint32_t> s_acc, o_acc;
+    for (const Unit& u : units) s_acc.push_back(acc.addr + total * nt_s), total += u.rows;
+    unsigned off = 0;
+    for (const Unit& u : units) o_acc.push_back(acc.addr + total * nt_s + off * nt_o), off += u.rows;
     for (unsigned c0 = 0; c0 < N; c0 += cs.kc) {
       const unsigned n = std::min(cs.kc, N - c0);
       const std::uint32_t kb = cs.k_chunk[turn++ & 1u];
       x.cmds.add(isa::load(transfer(cs.k_addr + c0 * t.bus_bytes, cs.row_bytes, cs.k_rows, n, Space::Wspad, kb, cs.kc)));
-      for (unsigned i = 0; i < heads; ++i) {
+      for (std::size_t j = 0; j < units.size(); ++j) {
         isa::GemmArgs g;
         g.bf16 = true;
         g.w_transposed = true;
-        g.a_addr = gp.q[i].word(m0, 0);
-        g.a_kstride = gp.q[i].group_stride;
-        g.k_tiles = ceil_div(gp.q[i].cols, t.rows);
+        g.a_addr = gp.q.word(units[j].r0, 0);
+        g.a_kstride = gp.q.group_stride;
+        g.k_tiles = ceil_div(gp.q.cols, t.rows);
         g.w_addr = kb;
         g.w_kstride = cs.kc;
         g.n_tiles = ceil_div(n, t.cols);
         g.w_nstride = t.cols;
-        g.acc_addr = s_acc(i) + c0 / t.cols * mr;
-        g.acc_nstride = mr;
-        g.m = mr;
+        g.acc_addr = s_acc[j] + c0 / t.cols * units[j].rows;
+        g.acc_nstride = units[j].rows;
+        g.m = units[j].rows;
         x.cmds.add(isa::gemm(g));
       }
     }
-    for (unsigned i = 0; i < heads; ++i) {
-      VecOp sm;
-      sm.func = VecFunc::SoftmaxBf16;
-      sm.cfg = {ref::attention_scale_fp32(hd), 1u, causal + m0, 0};
-      sm.whole_row = true;
-      emit_vec_rowwise(x, sm, acc_layout(s_acc(i), mr, N, t), gp.p[i].sub(m0, 0, mr, N));
-    }
+    for (std::size_t j = 0; j < units.size(); ++j)
+      for_heads(units[j], [&](unsigned i, unsigned r, unsigned nr) {
+        VecOp sm;
+        sm.func = VecFunc::SoftmaxBf16;
+        sm.cfg = {ref::attention_scale_fp32(hd), 1u, causal + (r - i * T), 0};
+        sm.whole_row = true;
+        emit_vec_rowwise(x, sm, acc_layout(s_acc[j], units[j].rows, N, t).sub(r - units[j].r0, 0, nr, N),
+                         gp.p.sub(r, 0, nr, N));
+      });
     for (unsigned c0 = 0; c0 < N; c0 += cs.vc) {
       const unsigned n = std::min(cs.vc, N - c0), n_pad = ceil_div(n, t.rows) * t.rows;
       const std::uint32_t vb = cs.v_chunk[turn++ & 1u];
       x.cmds.add(isa::load(transfer(cs.v_addr + c0 * t.bus_bytes, cs.row_bytes, cs.v_rows, n, Space::Wspad, vb, cs.vc)));
       if (n_pad > n)  // the K padding of P x V: +0, never stale data
         x.cmds.add(isa::load(transfer(cs.zeros, 0, cs.v_rows, n_pad - n, Space::Wspad, vb + n, cs.vc)));
-      for (unsigned i = 0; i < heads; ++i) {
+      for (std::size_t j = 0; j < units.size(); ++j) {
         isa::GemmArgs g;
         g.bf16 = true;
         g.accumulate = c0 > 0;
-        g.a_addr = gp.p[i].word(m0, c0);
-        g.a_kstride = gp.p[i].group_stride;
+        g.a_addr = gp.p.word(units[j].r0, c0);
+        g.a_kstride = gp.p.group_stride;
         g.k_tiles = n_pad / t.rows;
         g.w_addr = vb;
         g.w_kstride = t.rows;
         g.n_tiles = nt_o;
         g.w_nstride = cs.vc;
-        g.acc_addr = o_acc(i);
-        g.acc_nstride = mr;
-        g.m = mr;
+        g.acc_addr = o_acc[j];
+        g.acc_nstride = units[j].rows;
+        g.m = units[j].rows;
         x.cmds.add(isa::gemm(g));
       }
     }
-    for (unsigned i = 0; i < heads; ++i) {
-      VecOp cv;
-      cv.cfg = {kFp32One, 0, 0, 0};
-      emit_vec_rowwise(x, cv, acc_layout(o_acc(i), mr, hd, t), gp.o[i].sub(m0, 0, mr, hd));
-    }
+    for (std::size_t j = 0; j < units.size(); ++j)
+      for_heads(units[j], [&](unsigned i, unsigned r, unsigned nr) {
+        VecOp cv;
+        cv.cfg = {kFp32One, 0, 0, 0};
+        emit_vec_rowwise(x, cv, acc_layout(o_acc[j], units[j].rows, hd, t).sub(r - units[j].r0, 0, nr, hd),
+                         gp.o[i].sub(r - i * T, 0, nr, hd));
+      });
   }
 }
 
@@ -2119,13 +2147,11 @@ CompiledLayer CompiledDecoder::step(unsigned L, unsigned T) const {
   };
   const Placement x_pl = take_a(T, d, "x"), n1_pl = take_a(T, d, "n1");
   const Placement cs_pl{Space::Aspad, aspad.take(T * p.kw, "cs rows"), p.kw, 1, t.rows, T, pw};
-  // Streamed K/V: Q and P of every head of a group at once (each chunk serves them all).
-  std::vector<Placement> q_grp, p_grp;
-  for (unsigned i = 0; i < (stream_kv ? group : 1); ++i) {
-    q_grp.push_back(take_a(T, pw, "q of one head"));
-    p_grp.push_back(take_a(T, N, "p of one head"));
-  }
-  const Placement q_pl = q_grp.front(), p_pl = p_grp.back();
+  // Streamed K/V: Q and P of every head of a group stacked (each chunk serves them all).
+  const unsigned stack = stream_kv ? group : 1;
+  const Placement q_stack = take_a(stack * T, pw, "q of the heads of a group");
+  const Placement p_stack = take_a(stack * T, N, "p of the heads of a group");
+  const Placement q_pl = q_stack.sub(0, 0, T, pw), p_pl = p_stack.sub((stack - 1) * T, 0, T, N);
   std::vector<Placement> o_pl;
   for (unsigned h = 0; h < H; ++h) o_pl.push_back(take_a(T, hd, "o.h" + std::to_string(h)));
   const Placement r1_pl = take_a(T, d, "r1"), n2_pl = take_a(T, d, "n2");
@@ -2182,9 +2208,9 @@ CompiledLayer CompiledDecoder::step(unsigned L, unsigned T) const {
                   {}, true);
     };
     if (stream_kv) {
-      for (unsigned i = 0; i < group; ++i) q_proj(g * group + i, q_grp[i]);
+      for (unsigned i = 0; i < group; ++i) q_proj(g * group + i, q_stack.sub(i * T, 0, T, pw));
       const std::vector<Placement> o_grp(o_pl.begin() + g * group, o_pl.begin() + (g + 1) * group);
-      emit_attention_group_streamed(x, {q_grp, p_grp, o_grp},
+      emit_attention_group_streamed(x, {q_stack, p_stack, o_grp},
                                     {kv.k_addr(g), kv.v_addr(g), kv.row_bytes(), kv.k_rows, kv.v_rows, p.zeros, kc, vc,
                                      k_chunk, v_chunk},
                                     N, hd, acc_win, L);
