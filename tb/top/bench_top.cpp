@@ -113,7 +113,7 @@ void bench_decode(tb::TopBench& bench, unsigned L) {
   bench.dev().upload(buf, dec.weights_image, dec.weights.addr - buf.addr);
   ref::KvCache cache;
   std::vector<std::uint8_t> region(dec.cache.bytes, 0);
-  for (int g = 0; g < s.kv_heads; ++g) {
+  for (std::size_t g = 0; g < s.kv_heads; ++g) {
     cache.k.push_back(r.matrix(L, s.head_dim, 0, 1));
     cache.v.push_back(r.matrix(L, s.head_dim, 0, 1));
     dec.cache.put(region, static_cast<unsigned>(g), cache.k.back(), cache.v.back());

@@ -254,3 +254,30 @@ TEST_CASE("decoder layer: a cache written by KvCacheLayout::put serves a decode 
     check_step(m, dec, s, w, cache, r.matrix(1, s.d_model, 0, 1), cfg);
   }
 }
+
+TEST_CASE("decoder layer: a SmolLM2-135M decode step at context 512 streams the cache and equals the reference",
+          "[layer][decoder]") {
+  // 512 cached positions of the real shape (three KV heads of 64, three query heads each):
+  // too long for WSPAD on base, so K^T and V stream in chunks, one GEMM per chunk for all
+  // three heads of a group.
+  const ref::LayerShape s = compiler::layer_shape(compiler::load_model_desc(kModels + "/smollm2-135m.yaml"));
+  const ref::AccelConfig cfg = base_config();
+  tb::LayerRand r(78);
+  const ref::LayerWeightsBf16 w = tb::random_weights(s, r, false);
+  const unsigned L = 512;
+  const compiler::CompiledDecoder dec(s, w, L + 1, cfg);
+  REQUIRE(dec.step(L, 1).kv_chunk > 0);
+  ref::KvCache cache;
+  std::vector<std::uint8_t> region(dec.cache.bytes, 0xA5);
+  for (std::size_t g = 0; g < s.kv_heads; ++g) {
+    cache.k.push_back(r.matrix(L, s.head_dim, 0, 1));
+    cache.v.push_back(r.matrix(L, s.head_dim, 0, 1));
+    dec.cache.put(region, static_cast<unsigned>(g), cache.k.back(), cache.v.back());
+  }
+  ref::AccelModel m(cfg);
+  ref::install(m);
+  m.set_window(dec.dram_base, dec.dram_bytes);
+  m.write_dram(dec.weights.addr, dec.weights_image);
+  m.write_dram(dec.cache.addr, region);
+  check_step(m, dec, s, w, cache, r.matrix(1, s.d_model, 0, 1), cfg);
+}

@@ -159,3 +159,8 @@ TEST_CASE("encoder stack: two all-MiniLM-L6-v2 layers on base at 128 tokens, row
   const compiler::ModelDesc md = compiler::load_model_desc(kModels + "/minilm-l6.yaml");
   CHECK(check_stack(compiler::layer_shape(md), 2, 128, base_config(), 63) > 32);
 }
+
+TEST_CASE("encoder stack: a bert-base layer on base at 128 tokens, row-blocked", "[nightly]") {
+  const compiler::ModelDesc md = compiler::load_model_desc(kModels + "/bert-base.yaml");
+  CHECK(check_stack(compiler::layer_shape(md), 1, 128, base_config(), 65) > 0);
+}
