@@ -42,6 +42,16 @@ class LayerRand {
   std::mt19937_64 rng_;
 };
 
+// A KV cache of `positions` random K and V rows per KV head (values as LayerRand::matrix).
+inline ref::KvCache random_cache(const ref::LayerShape& s, LayerRand& r, std::size_t positions) {
+  ref::KvCache c;
+  for (std::size_t g = 0; g < s.kv_heads; ++g) {
+    c.k.push_back(r.matrix(positions, s.head_dim, 0, 1));
+    c.v.push_back(r.matrix(positions, s.head_dim, 0, 1));
+  }
+  return c;
+}
+
 inline ref::LayerWeightsBf16 random_weights(const ref::LayerShape& s, LayerRand& r, bool biases) {
   const std::size_t d = s.d_model, q = s.q_dim(), kv = s.kv_dim(), f = s.ffn;
   const auto sd = [](std::size_t fan_in) { return 1.0 / std::sqrt(static_cast<double>(fan_in)); };

@@ -111,14 +111,8 @@ void bench_decode(tb::TopBench& bench, unsigned L) {
   const rt::Buffer buf = bench.dev().alloc(bytes, 64);
   const compiler::CompiledDecoder dec(s, w, L + 1, cfg, buf.addr);
   bench.dev().upload(buf, dec.weights_image, dec.weights.addr - buf.addr);
-  ref::KvCache cache;
-  std::vector<std::uint8_t> region(dec.cache.bytes, 0);
-  for (std::size_t g = 0; g < s.kv_heads; ++g) {
-    cache.k.push_back(r.matrix(L, s.head_dim, 0, 1));
-    cache.v.push_back(r.matrix(L, s.head_dim, 0, 1));
-    dec.cache.put(region, static_cast<unsigned>(g), cache.k.back(), cache.v.back());
-  }
-  bench.dev().upload(buf, region, dec.cache.addr - buf.addr);
+  ref::KvCache cache = tb::random_cache(s, r, L);
+  bench.dev().upload(buf, dec.cache.image(cache), dec.cache.addr - buf.addr);
   const ref::Matrix<std::uint16_t> x = r.matrix(1, s.d_model, 0, 1);
   const ref::Matrix<std::uint16_t> want = ref::decoder_layer_bf16(x, s, w, cache);
   const compiler::CompiledLayer cl = dec.step(L, 1);

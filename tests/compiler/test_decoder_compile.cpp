@@ -71,6 +71,17 @@ void check_step(ref::AccelModel& m, const compiler::CompiledDecoder& dec, const 
   REQUIRE_FALSE(bad);
 }
 
+// The functional model with the decoder's image and `cache_region` as its KV cache.
+ref::AccelModel decoder_model(const compiler::CompiledDecoder& dec, const ref::AccelConfig& cfg,
+                              const std::vector<std::uint8_t>& cache_region) {
+  ref::AccelModel m(cfg);
+  ref::install(m);
+  m.set_window(dec.dram_base, dec.dram_bytes);
+  m.write_dram(dec.weights.addr, dec.weights_image);
+  m.write_dram(dec.cache.addr, cache_region);
+  return m;
+}
+
 // Prefill of T tokens, then `decodes` steps of one token each, on one image and cache.
 void check_decoder(const ref::LayerShape& s, unsigned T, unsigned decodes, const ref::AccelConfig& cfg,
                    std::uint64_t seed, bool biases = false) {
@@ -78,11 +89,8 @@ void check_decoder(const ref::LayerShape& s, unsigned T, unsigned decodes, const
   tb::LayerRand r(seed);
   const ref::LayerWeightsBf16 w = tb::random_weights(s, r, biases);
   const compiler::CompiledDecoder dec(s, w, T + decodes, cfg);
-  ref::AccelModel m(cfg);
-  ref::install(m);
-  m.set_window(dec.dram_base, dec.dram_bytes);
-  m.write_dram(dec.weights.addr, dec.weights_image);
-  m.write_dram(dec.cache.addr, std::vector<std::uint8_t>(dec.cache.bytes, 0xA5));  // unwritten cache rows are stale
+  // Unwritten cache rows are stale.
+  ref::AccelModel m = decoder_model(dec, cfg, std::vector<std::uint8_t>(dec.cache.bytes, 0xA5));
   ref::KvCache cache;
   check_step(m, dec, s, w, cache, r.matrix(T, s.d_model, 0, 1), cfg);
   for (unsigned i = 0; i < decodes; ++i) check_step(m, dec, s, w, cache, r.matrix(1, s.d_model, 0, 1), cfg);
@@ -234,23 +242,18 @@ TEST_CASE("decoder layer: a cache written by KvCacheLayout::put serves a decode 
     const unsigned L = 9;
     const compiler::CompiledDecoder dec(s, w, L + 1, cfg);
     // A cache of L positions the host made up (no prefill), round trip through the layout.
-    ref::KvCache cache;
-    std::vector<std::uint8_t> region(dec.cache.bytes, 0xA5);
+    ref::KvCache cache = tb::random_cache(s, r, L);
+    const std::vector<std::uint8_t> region = dec.cache.image(cache, 0xA5);
     for (unsigned g = 0; g < s.kv_heads; ++g) {
-      cache.k.push_back(r.matrix(L, s.head_dim, 0, 1));
-      cache.v.push_back(r.matrix(L, s.head_dim, 0, 1));
-      dec.cache.put(region, g, cache.k[g], cache.v[g]);
       REQUIRE_FALSE(ref::first_mismatch(dec.cache.k(region, g, L), cache.k[g], "k"));
       REQUIRE_FALSE(ref::first_mismatch(dec.cache.v(region, g, L), cache.v[g], "v"));
     }
-    REQUIRE_THROWS_AS(dec.cache.put(region, s.kv_heads, cache.k[0], cache.v[0]), std::invalid_argument);
+    std::vector<std::uint8_t> scratch = region;
+    REQUIRE_THROWS_AS(dec.cache.put(scratch, s.kv_heads, cache.k[0], cache.v[0]), std::invalid_argument);
     std::vector<std::uint8_t> short_region(8);
     REQUIRE_THROWS_AS(dec.cache.put(short_region, 0, cache.k[0], cache.v[0]), std::invalid_argument);
-    ref::AccelModel m(cfg);
-    ref::install(m);
-    m.set_window(dec.dram_base, dec.dram_bytes);
-    m.write_dram(dec.weights.addr, dec.weights_image);
-    m.write_dram(dec.cache.addr, region);
+    REQUIRE_THROWS_AS(dec.cache.image(ref::KvCache{}), std::invalid_argument);
+    ref::AccelModel m = decoder_model(dec, cfg, region);
     check_step(m, dec, s, w, cache, r.matrix(1, s.d_model, 0, 1), cfg);
   }
 }
@@ -267,17 +270,7 @@ TEST_CASE("decoder layer: a SmolLM2-135M decode step at context 512 streams the 
   const unsigned L = 512;
   const compiler::CompiledDecoder dec(s, w, L + 1, cfg);
   REQUIRE(dec.step(L, 1).kv_chunk > 0);
-  ref::KvCache cache;
-  std::vector<std::uint8_t> region(dec.cache.bytes, 0xA5);
-  for (std::size_t g = 0; g < s.kv_heads; ++g) {
-    cache.k.push_back(r.matrix(L, s.head_dim, 0, 1));
-    cache.v.push_back(r.matrix(L, s.head_dim, 0, 1));
-    dec.cache.put(region, static_cast<unsigned>(g), cache.k.back(), cache.v.back());
-  }
-  ref::AccelModel m(cfg);
-  ref::install(m);
-  m.set_window(dec.dram_base, dec.dram_bytes);
-  m.write_dram(dec.weights.addr, dec.weights_image);
-  m.write_dram(dec.cache.addr, region);
+  ref::KvCache cache = tb::random_cache(s, r, L);
+  ref::AccelModel m = decoder_model(dec, cfg, dec.cache.image(cache, 0xA5));
   check_step(m, dec, s, w, cache, r.matrix(1, s.d_model, 0, 1), cfg);
 }

@@ -629,6 +629,60 @@ unsigned attention_rows(unsigned T, unsigned N, unsigned hd, Window acc, const T
   return std::min(T, size / per_row);
 }
 
+// The attention GEMMs: S[rows] = Q[r0 ..] K^T (K^T tiles at kt, kt_stride words
+// between K tiles, n_tiles N tiles of Cols keys) and O[rows] (+)= P[r0 .., c0 ..] V
+// (k_tiles K tiles of Rows keys, V's N tiles v_nstride words apart), into ACC at acc.
+isa::GemmArgs scores_gemm(const Placement& q, unsigned r0, unsigned rows, std::uint32_t kt, unsigned kt_stride,
+                          unsigned n_tiles, std::uint32_t acc, const Target& t) {
+  isa::GemmArgs g;
+  g.bf16 = true;
+  g.w_transposed = true;
+  g.a_addr = q.word(r0, 0);
+  g.a_kstride = q.group_stride;
+  g.k_tiles = ceil_div(q.cols, t.rows);
+  g.w_addr = kt;
+  g.w_kstride = kt_stride;
+  g.n_tiles = n_tiles;
+  g.w_nstride = t.cols;
+  g.acc_addr = acc;
+  g.acc_nstride = rows;
+  g.m = rows;
+  return g;
+}
+isa::GemmArgs pv_gemm(const Placement& p, unsigned r0, unsigned c0, unsigned rows, unsigned k_tiles, std::uint32_t v,
+                      unsigned v_nstride, unsigned n_tiles, std::uint32_t acc, bool accumulate, const Target& t) {
+  isa::GemmArgs g;
+  g.bf16 = true;
+  g.accumulate = accumulate;
+  g.a_addr = p.word(r0, c0);
+  g.a_kstride = p.group_stride;
+  g.k_tiles = k_tiles;
+  g.w_addr = v;
+  g.w_kstride = t.rows;
+  g.n_tiles = n_tiles;
+  g.w_nstride = v_nstride;
+  g.acc_addr = acc;
+  g.acc_nstride = rows;
+  g.m = rows;
+  return g;
+}
+// SOFTMAX_BF16 of attention scores (scale of head_dim hd; with `causal`, row r keeps keys j <= r + *causal).
+VecOp softmax_op(unsigned hd, std::optional<unsigned> causal) {
+  VecOp sm;
+  sm.func = VecFunc::SoftmaxBf16;
+  sm.cfg = {ref::attention_scale_fp32(hd), causal ? 1u : 0u, causal ? *causal : 0u, 0};
+  sm.whole_row = true;
+  return sm;
+}
+// CVT_BF16 from ACC, scale 1.0, bias P1 when the bias is present.
+VecOp cvt_op(const ParamSet& bias) {
+  VecOp op;
+  op.func = VecFunc::CvtBf16;
+  op.cfg = {kFp32One, bias.p1.empty() ? 0u : 2u, 0, 0};
+  if (!bias.p1.empty()) op.params = &bias;
+  return op;
+}
+
 // S = Q_h K_g^T (ACC), P = SOFTMAX_BF16(S, scale) row by row, O_h = CVT(P V_g),
 // in row blocks that fit the ACC window (attention_rows). The keys are the
 // kt.rows positions (N); with `causal`, query row r keeps keys j <= r + *causal.
@@ -659,44 +713,15 @@ void emit_attention_head(Ctx& x, const HeadPlaces& hp, unsigned hd, Window acc,
   const auto scores = [&](unsigned b) {
     const unsigned m0 = b * m_blk, mr = rows_of(b);
     acc_at[b] = ping_pong ? full.addr + (x.acc_turn++ & 1u) * acc.size : acc.addr;
-    isa::GemmArgs s;
-    s.bf16 = true;
-    s.w_transposed = true;
-    s.a_addr = hp.q.word(m0, 0);
-    s.a_kstride = hp.q.group_stride;
-    s.k_tiles = ceil_div(hp.q.cols, t.rows);
-    s.w_addr = hp.kt.addr;
-    s.w_kstride = hp.kt.group_stride;
-    s.n_tiles = nt_s;
-    s.w_nstride = t.cols;
-    s.acc_addr = acc_at[b];
-    s.acc_nstride = mr;
-    s.m = mr;
-    x.cmds.add(isa::gemm(s));
-    VecOp sm;
-    sm.func = VecFunc::SoftmaxBf16;
-    sm.cfg = {ref::attention_scale_fp32(hd), causal ? 1u : 0u, causal ? *causal + m0 : 0u, 0};
-    sm.whole_row = true;
-    emit_vec_rowwise(x, sm, acc_layout(acc_at[b], mr, N, t), hp.p.sub(p_row(b), 0, mr, N));
+    x.cmds.add(isa::gemm(scores_gemm(hp.q, m0, mr, hp.kt.addr, hp.kt.group_stride, nt_s, acc_at[b], t)));
+    emit_vec_rowwise(x, softmax_op(hd, causal ? std::optional<unsigned>(*causal + m0) : std::nullopt),
+                     acc_layout(acc_at[b], mr, N, t), hp.p.sub(p_row(b), 0, mr, N));
   };
   const auto output = [&](unsigned b) {
     const unsigned m0 = b * m_blk, mr = rows_of(b);
-    isa::GemmArgs o;
-    o.bf16 = true;
-    o.a_addr = hp.p.word(p_row(b), 0);
-    o.a_kstride = hp.p.group_stride;
-    o.k_tiles = ceil_div(N, t.rows);
-    o.w_addr = hp.v.addr;
-    o.w_kstride = t.rows;
-    o.n_tiles = nt_o;
-    o.w_nstride = hp.v.group_stride;
-    o.acc_addr = acc_at[b];
-    o.acc_nstride = mr;
-    o.m = mr;
-    x.cmds.add(isa::gemm(o));
-    VecOp cv;
-    cv.cfg = {kFp32One, 0, 0, 0};
-    emit_vec_rowwise(x, cv, acc_layout(acc_at[b], mr, hd, t), hp.o.sub(m0, 0, mr, hd));
+    x.cmds.add(isa::gemm(pv_gemm(hp.p, p_row(b), 0, mr, ceil_div(N, t.rows), hp.v.addr, hp.v.group_stride, nt_o,
+                                 acc_at[b], false, t)));
+    emit_vec_rowwise(x, cvt_op({}), acc_layout(acc_at[b], mr, hd, t), hp.o.sub(m0, 0, mr, hd));
   };
   // With one P block the softmax of b+1 would overwrite P of b before P.V reads it.
   const bool ahead = !p_block || p_blocks == 2;
@@ -766,30 +791,13 @@ void emit_attention_group_streamed(Ctx& x, const GroupPlaces& gp, const CacheStr
       const unsigned n = std::min(cs.kc, N - c0);
       const std::uint32_t kb = cs.k_chunk[turn++ & 1u];
       x.cmds.add(isa::load(transfer(cs.k_addr + c0 * t.bus_bytes, cs.row_bytes, cs.k_rows, n, Space::Wspad, kb, cs.kc)));
-      for (std::size_t j = 0; j < units.size(); ++j) {
-        isa::GemmArgs g;
-        g.bf16 = true;
-        g.w_transposed = true;
-        g.a_addr = gp.q.word(units[j].r0, 0);
-        g.a_kstride = gp.q.group_stride;
-        g.k_tiles = ceil_div(gp.q.cols, t.rows);
-        g.w_addr = kb;
-        g.w_kstride = cs.kc;
-        g.n_tiles = ceil_div(n, t.cols);
-        g.w_nstride = t.cols;
-        g.acc_addr = s_acc[j] + c0 / t.cols * units[j].rows;
-        g.acc_nstride = units[j].rows;
-        g.m = units[j].rows;
-        x.cmds.add(isa::gemm(g));
-      }
+      for (std::size_t j = 0; j < units.size(); ++j)
+        x.cmds.add(isa::gemm(scores_gemm(gp.q, units[j].r0, units[j].rows, kb, cs.kc, ceil_div(n, t.cols),
+                                         s_acc[j] + c0 / t.cols * units[j].rows, t)));
     }
     for (std::size_t j = 0; j < units.size(); ++j)
       for_heads(units[j], [&](unsigned i, unsigned r, unsigned nr) {
-        VecOp sm;
-        sm.func = VecFunc::SoftmaxBf16;
-        sm.cfg = {ref::attention_scale_fp32(hd), 1u, causal + (r - i * T), 0};
-        sm.whole_row = true;
-        emit_vec_rowwise(x, sm, acc_layout(s_acc[j], units[j].rows, N, t).sub(r - units[j].r0, 0, nr, N),
+        emit_vec_rowwise(x, softmax_op(hd, causal + (r - i * T)), acc_layout(s_acc[j], units[j].rows, N, t).sub(r - units[j].r0, 0, nr, N),
                          gp.p.sub(r, 0, nr, N));
       });
     for (unsigned c0 = 0; c0 < N; c0 += cs.vc) {
@@ -798,28 +806,13 @@ void emit_attention_group_streamed(Ctx& x, const GroupPlaces& gp, const CacheStr
       x.cmds.add(isa::load(transfer(cs.v_addr + c0 * t.bus_bytes, cs.row_bytes, cs.v_rows, n, Space::Wspad, vb, cs.vc)));
       if (n_pad > n)  // the K padding of P x V: +0, never stale data
         x.cmds.add(isa::load(transfer(cs.zeros, 0, cs.v_rows, n_pad - n, Space::Wspad, vb + n, cs.vc)));
-      for (std::size_t j = 0; j < units.size(); ++j) {
-        isa::GemmArgs g;
-        g.bf16 = true;
-        g.accumulate = c0 > 0;
-        g.a_addr = gp.p.word(units[j].r0, c0);
-        g.a_kstride = gp.p.group_stride;
-        g.k_tiles = n_pad / t.rows;
-        g.w_addr = vb;
-        g.w_kstride = t.rows;
-        g.n_tiles = nt_o;
-        g.w_nstride = cs.vc;
-        g.acc_addr = o_acc[j];
-        g.acc_nstride = units[j].rows;
-        g.m = units[j].rows;
-        x.cmds.add(isa::gemm(g));
-      }
+      for (std::size_t j = 0; j < units.size(); ++j)
+        x.cmds.add(isa::gemm(pv_gemm(gp.p, units[j].r0, c0, units[j].rows, n_pad / t.rows, vb, cs.vc, nt_o, o_acc[j],
+                                     c0 > 0, t)));
     }
     for (std::size_t j = 0; j < units.size(); ++j)
       for_heads(units[j], [&](unsigned i, unsigned r, unsigned nr) {
-        VecOp cv;
-        cv.cfg = {kFp32One, 0, 0, 0};
-        emit_vec_rowwise(x, cv, acc_layout(o_acc[j], units[j].rows, hd, t).sub(r - units[j].r0, 0, nr, hd),
+        emit_vec_rowwise(x, cvt_op({}), acc_layout(o_acc[j], units[j].rows, hd, t).sub(r - units[j].r0, 0, nr, hd),
                          gp.o[i].sub(r - i * T, 0, nr, hd));
       });
   }
@@ -838,14 +831,6 @@ std::vector<std::uint32_t> widen(const std::vector<std::uint16_t>& v) {
   return y;
 }
 
-// CVT_BF16 from ACC, scale 1.0, bias P1 when the bias is present.
-VecOp cvt_op(const ParamSet& bias) {
-  VecOp op;
-  op.func = VecFunc::CvtBf16;
-  op.cfg = {kFp32One, bias.p1.empty() ? 0u : 2u, 0, 0};
-  if (!bias.p1.empty()) op.params = &bias;
-  return op;
-}
 
 // A matmul epilogue that applies `op` into columns of `dst`.
 Epilogue into(Ctx& x, VecOp op, const Placement& dst) {
@@ -1962,6 +1947,14 @@ void KvCacheLayout::put(std::vector<std::uint8_t>& b, unsigned g, const ref::Mat
   const unsigned hd = head_dim, h = half;
   write_cache(b, k_addr(g), addr, k_rows, rows, bus_bytes, row_bytes(), [hd, h](unsigned c) { return rope_col(c, hd, h); });
   write_cache(b, v_addr(g), addr, v_rows, cols, bus_bytes, row_bytes(), [](unsigned c) { return c; });
+}
+
+std::vector<std::uint8_t> KvCacheLayout::image(const ref::KvCache& c, std::uint8_t fill) const {
+  if (c.k.size() != kv_heads || c.v.size() != kv_heads)
+    throw std::invalid_argument("KvCacheLayout::image: the cache does not have one K and one V per KV head");
+  std::vector<std::uint8_t> b(bytes, fill);
+  for (unsigned g = 0; g < kv_heads; ++g) put(b, g, c.k[g], c.v[g]);
+  return b;
 }
 
 Bf16 KvCacheLayout::k(const std::vector<std::uint8_t>& b, unsigned g, unsigned n) const {

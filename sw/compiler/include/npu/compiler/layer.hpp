@@ -179,6 +179,8 @@ struct KvCacheLayout {
   // filled without a prefill, e.g. for a decode step at a long context).
   void put(std::vector<std::uint8_t>& region, unsigned g, const ref::Matrix<std::uint16_t>& k,
            const ref::Matrix<std::uint16_t>& v) const;
+  // The region's bytes holding every KV head of `c` (put), `fill` elsewhere.
+  std::vector<std::uint8_t> image(const ref::KvCache& c, std::uint8_t fill = 0) const;
 };
 
 // One decoder layer packed once (weights, norm parameters, the RoPE table of
