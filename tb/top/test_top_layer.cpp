@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 using namespace npu;
@@ -31,8 +32,8 @@ namespace {
 // per cycle, plus 2,000 cycles per command (DRAM round trips, fill and
 // drain, the serial token chain), times 4.
 std::uint64_t layer_timeout(const ref::LayerShape& s, unsigned T, const ref::AccelConfig& c, std::size_t cmds) {
-  const std::uint64_t d = s.d_model, q = s.q_dim(), kv = s.kv_dim(), f = s.ffn, t = T, hd = s.head_dim;
-  const std::uint64_t macs = t * d * (q + 2 * kv) + s.heads * (2 * t * t * hd) + t * q * d + 2 * t * d * f;
+  const std::uint64_t d = s.d_model, q = s.q_dim(), kv = s.kv_dim(), f = s.ffn, t = T;
+  const std::uint64_t macs = s.macs(t);
   const std::uint64_t words = (d * (q + 2 * kv) + q * d + 2 * d * f) * 2 / c.bus_bytes + 4 * t * d;
   const std::uint64_t elems = 8 * t * (d + f) + 3 * s.heads * t * t;
   return 4 * (macs / (c.rows * c.cols) + words + elems + 2000 * cmds);
@@ -40,16 +41,22 @@ std::uint64_t layer_timeout(const ref::LayerShape& s, unsigned T, const ref::Acc
 
 // Uploads x, runs the layer's commands within `timeout` cycles and requires
 // its output (in `buf`) to equal `want` bit for bit.
-void run_and_compare(TopBench& tb, const rt::Buffer& buf, const compiler::CompiledLayer& cl,
-                     const ref::Matrix<std::uint16_t>& x, const ref::Matrix<std::uint16_t>& want,
-                     std::uint64_t timeout) {
+// BF16 (uint16_t bit patterns) or INT8 layers.
+template <class E>
+void run_and_compare(TopBench& tb, const rt::Buffer& buf, const compiler::CompiledLayer& cl, const ref::Matrix<E>& x,
+                     const ref::Matrix<E>& want, std::uint64_t timeout) {
+  constexpr bool int8 = std::is_same_v<E, std::int8_t>;
   auto& dev = tb.dev();
-  dev.upload(buf, cl.pack_input(x), cl.input.addr - buf.addr);
+  if constexpr (int8) dev.upload(buf, cl.pack_input_i8(x), cl.input.addr - buf.addr);
+  else dev.upload(buf, cl.pack_input(x), cl.input.addr - buf.addr);
   INFO(fmt::format("{} commands, timeout {} cycles", cl.cmds.size(), timeout));
   const auto res = dev.run(cl.cmds, timeout);
   INFO(res.describe());
   REQUIRE(res.ok());
-  const auto got = cl.unpack_output(dev.download(buf, cl.output.addr - buf.addr, cl.output.bytes));
+  const auto bytes = dev.download(buf, cl.output.addr - buf.addr, cl.output.bytes);
+  ref::Matrix<E> got;
+  if constexpr (int8) got = cl.unpack_output_i8(bytes);
+  else got = cl.unpack_output(bytes);
   const auto bad = ref::first_mismatch(got, want, "y");
   INFO(fmt::format("{} (run ended at cycle {})", bad.value_or("equal"), tb.cycle()));
   REQUIRE_FALSE(bad);
@@ -247,31 +254,26 @@ TEST_CASE("A compiled INT8 (I-BERT) encoder layer runs on npu_top and equals the
   const compiler::ModelDesc md = compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/test-encoder.yaml");
   const ref::LayerShape s = compiler::layer_shape(md);
   const auto T = static_cast<unsigned>(md.seq_len);
-  for (auto seed : tb::test_seeds({44})) {
-    INFO("seed " << seed << " (replay: NPU_SEED=" << seed << ")");
-    TopBench tb(16);
-    auto& dev = tb.dev();
-    const ref::AccelConfig cfg = tb.accel_config();
-    tb::LayerRand r(seed);
-    const ref::LayerWeightsBf16 wb = random_weights(s, r, true);
-    const ref::Matrix<double> xd = ref::bf16_to_f64(r.matrix(T, s.d_model, 0, 1));
-    const ref::QuantLayer ql = ref::quantize_encoder_layer(wb, s, ref::calibrate_encoder_int8(xd, s, wb), true);
-    const ref::Matrix<std::int8_t> xq = ref::quantize_tensor_int8(xd, ql.p.scales.x);
-    const ref::Matrix<std::int8_t> want = ref::encoder_layer_int8(xq, s, ql);
+  // One block of every row, and blocks of 4 (the last one short).
+  for (auto seed : tb::test_seeds({44}))
+    for (unsigned row_block : {0u, 4u}) {
+      INFO("seed " << seed << " (replay: NPU_SEED=" << seed << "), row block " << row_block);
+      TopBench tb(16);
+      auto& dev = tb.dev();
+      const ref::AccelConfig cfg = tb.accel_config();
+      tb::LayerRand r(seed);
+      const ref::LayerWeightsBf16 wb = random_weights(s, r, true);
+      const ref::Matrix<double> xd = ref::bf16_to_f64(r.matrix(T, s.d_model, 0, 1));
+      const ref::QuantLayer ql = ref::quantize_encoder_layer(wb, s, ref::calibrate_encoder_int8(xd, s, wb), true);
+      const ref::Matrix<std::int8_t> xq = ref::quantize_tensor_int8(xd, ql.p.scales.x);
+      const ref::Matrix<std::int8_t> want = ref::encoder_layer_int8(xq, s, ql);
 
-    const std::uint32_t bytes = compiler::compile_encoder_layer_int8(s, ql, static_cast<int>(T), cfg).dram_bytes;
-    const rt::Buffer buf = dev.alloc(bytes, 64);
-    const compiler::CompiledLayer cl = compiler::compile_encoder_layer_int8(s, ql, static_cast<int>(T), cfg, buf.addr);
-    dev.upload(buf, cl.weights_image, cl.weights.addr - buf.addr);
-    dev.upload(buf, cl.pack_input_i8(xq), cl.input.addr - buf.addr);
-    const std::uint64_t timeout = layer_timeout(s, T, cfg, cl.cmds.size());
-    INFO(fmt::format("{} commands, timeout {} cycles", cl.cmds.size(), timeout));
-    const auto res = dev.run(cl.cmds, timeout);
-    INFO(res.describe());
-    REQUIRE(res.ok());
-    const auto got = cl.unpack_output_i8(dev.download(buf, cl.output.addr - buf.addr, cl.output.bytes));
-    const auto bad = ref::first_mismatch(got, want, "y");
-    INFO(fmt::format("{} (run ended at cycle {})", bad.value_or("equal"), tb.cycle()));
-    REQUIRE_FALSE(bad);
-  }
+      const int n = static_cast<int>(T);
+      const std::uint32_t bytes = compiler::compile_encoder_layer_int8(s, ql, n, cfg, 0x10000, row_block).dram_bytes;
+      const rt::Buffer buf = dev.alloc(bytes, 64);
+      const compiler::CompiledLayer cl = compiler::compile_encoder_layer_int8(s, ql, n, cfg, buf.addr, row_block);
+      CHECK(cl.row_block == (row_block ? row_block : T));
+      dev.upload(buf, cl.weights_image, cl.weights.addr - buf.addr);
+      run_and_compare(tb, buf, cl, xq, want, layer_timeout(s, T, cfg, cl.cmds.size()));
+    }
 }

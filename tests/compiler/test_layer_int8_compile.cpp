@@ -50,8 +50,10 @@ std::optional<std::string> mismatch(const ref::Matrix<std::int32_t>& got, const 
   return std::nullopt;
 }
 
-void check_layer_int8(const ref::LayerShape& s, unsigned T, const ref::AccelConfig& cfg, std::uint64_t seed) {
-  CAPTURE(seed, T, s.d_model, s.heads, s.head_dim, s.ffn, cfg.rows, cfg.cols);
+// Returns the row block the compiler chose (row_block 0: the largest that fits).
+unsigned check_layer_int8(const ref::LayerShape& s, unsigned T, const ref::AccelConfig& cfg, std::uint64_t seed,
+                          unsigned row_block = 0) {
+  CAPTURE(seed, T, s.d_model, s.heads, s.kv_heads, s.head_dim, s.ffn, cfg.rows, cfg.cols, cfg.aspad_words, row_block);
   tb::LayerRand rnd(seed);
   const ref::LayerWeightsBf16 wb = tb::random_weights(s, rnd, true);
   const ref::Matrix<std::uint16_t> xb = rnd.matrix(T, s.d_model, 0, 1);
@@ -62,8 +64,9 @@ void check_layer_int8(const ref::LayerShape& s, unsigned T, const ref::AccelConf
   ref::LayerTraceInt8 trace;
   const ref::Matrix<std::int8_t> want = ref::encoder_layer_int8(xq, s, ql, &trace);
 
-  const compiler::CompiledLayer cl = compiler::compile_encoder_layer_int8(s, ql, static_cast<int>(T), cfg);
-  CAPTURE(cl.cmds.size());
+  const compiler::CompiledLayer cl =
+      compiler::compile_encoder_layer_int8(s, ql, static_cast<int>(T), cfg, 0x10000, row_block);
+  CAPTURE(cl.cmds.size(), cl.row_block);
   ref::AccelModel m(cfg);
   ref::install(m);
   m.set_window(cl.dram_base, cl.dram_bytes);
@@ -79,7 +82,7 @@ void check_layer_int8(const ref::LayerShape& s, unsigned T, const ref::AccelConf
   const std::size_t hd = s.head_dim, H = s.heads, last = H - 1, g_last = last / s.group();
   std::optional<std::string> first_bad;
   const auto probe = [&](const std::string& p, const ref::Matrix<std::int32_t>& w, bool u = false) {
-    if (!first_bad) first_bad = mismatch(compiler::read_i8(m.mem(), cl.probes.at(p), cfg, u), w, p);
+    if (!first_bad && cl.probes.count(p)) first_bad = mismatch(compiler::read_i8(m.mem(), cl.probes.at(p), cfg, u), w, p);
   };
   probe("k.last", ref::columns(trace.at("k"), g_last * hd, hd));
   probe("v.last", ref::columns(trace.at("v"), g_last * hd, hd));
@@ -106,6 +109,7 @@ void check_layer_int8(const ref::LayerShape& s, unsigned T, const ref::AccelConf
   INFO("output: " << bad.value_or("bit-exact"));
   CHECK_FALSE(bad.has_value());
   CHECK_FALSE(first_bad.has_value());
+  return cl.row_block;
 }
 
 }  // namespace
@@ -119,5 +123,48 @@ TEST_CASE("layer int8 compile: the I-BERT encoder layer equals encoder_layer_int
   const Case cases[] = {{shape_of(40, 2, 20, 64), 7}, {shape_of(24, 3, 8, 40), 13}};
   for (const auto& cfg : {small_config(), base_config()})
     for (const Case& c : cases)
-      for (std::uint64_t seed : {1u, 2u}) check_layer_int8(c.shape, c.t, cfg, seed);
+      for (std::uint64_t seed : {1u, 2u}) CHECK(check_layer_int8(c.shape, c.t, cfg, seed) == c.t);
+}
+
+TEST_CASE("layer int8 compile: row blocks give the same bits as one block", "[compiler][layer][int8]") {
+  const ref::LayerShape odd = shape_of(24, 3, 8, 40);
+  // Blocks of 4, 4, 4, 1 rows (the last one short), of one row, balanced 5 5 3.
+  CHECK(check_layer_int8(odd, 13, small_config(), 3, 4) == 4);
+  CHECK(check_layer_int8(odd, 13, small_config(), 4, 1) == 1);
+  CHECK(check_layer_int8(odd, 13, base_config(), 5, 6) == 5);
+  ref::LayerShape gq = shape_of(24, 4, 6, 40);  // grouped-query heads of 6 that straddle words
+  gq.kv_heads = 2;
+  CHECK(check_layer_int8(gq, 9, small_config(), 6, 2) == 2);
+  // Tight memories: M, N and K blocking inside each row block, split VEC rows; attention
+  // blocks of 2 rows (ACC 16) and ASPADs where L and P hold all 13 rows (300 words), two
+  // blocks (200), two blocks with one set of head buffers (150), one block (140).
+  ref::AccelConfig c = small_config();
+  c.acc_rows = 32, c.wspad_words = 128, c.vec_maxlen = 48;
+  CHECK(check_layer_int8(odd, 13, c, 7, 6) == 5);
+  for (unsigned words : {300u, 200u, 150u, 140u}) {
+    ref::AccelConfig tight = small_config();
+    tight.acc_rows = 16, tight.aspad_words = words;
+    CAPTURE(words);
+    CHECK(check_layer_int8(odd, 13, tight, 8 + words, 4) > 0);
+  }
+}
+
+TEST_CASE("layer int8 compile: the all-MiniLM-L6-v2 layer shape at 128 tokens on base", "[compiler][layer][int8]") {
+  const ref::LayerShape s = shape_of(384, 12, 32, 1536);
+  tb::LayerRand rnd(9);
+  const ref::LayerWeightsBf16 wb = tb::random_weights(s, rnd, true);
+  const ref::QuantLayer ql =
+      ref::quantize_encoder_layer(wb, s, ref::calibrate_encoder_int8(ref::bf16_to_f64(rnd.matrix(8, 384, 0, 1)), s, wb), true);
+  const auto cl = compiler::compile_encoder_layer_int8(s, ql, 128, base_config());
+  CHECK(cl.row_block >= 32);
+  CHECK(cl.row_block < 128);
+  // Beyond what one-row blocks hold (x over all rows for the projections), the error names
+  // the space, the peak and the buffers.
+  REQUIRE_THROWS_WITH(compiler::compile_encoder_layer_int8(s, ql, 1000, base_config()),
+                      Catch::Matchers::Contains("ASPAD: the layer's buffers need") && Catch::Matchers::Contains("x="));
+}
+
+TEST_CASE("layer int8 compile: the all-MiniLM-L6-v2 layer at 128 tokens on base equals the reference",
+          "[compiler][layer][int8]") {
+  CHECK(check_layer_int8(shape_of(384, 12, 32, 1536), 128, base_config(), 10) < 128);
 }

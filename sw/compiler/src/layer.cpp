@@ -173,6 +173,11 @@ Placement a_layout(std::uint32_t addr, unsigned rows, unsigned cols, const Targe
   return {Space::Aspad, addr, 1, rows, t.rows, rows, cols};
 }
 unsigned a_words(unsigned rows, unsigned cols, const Target& t) { return ceil_div(cols, t.rows) * rows; }
+// T x cols int8 in the INT8 GEMM A layout [kt][row] (2*Rows bytes per word).
+Placement a_layout_i8(std::uint32_t addr, unsigned rows, unsigned cols, const Target& t) {
+  return {Space::Aspad, addr, 1, rows, 2 * t.rows, rows, cols};
+}
+unsigned a_words_i8(unsigned rows, unsigned cols, const Target& t) { return ceil_div(cols, 2 * t.rows) * rows; }
 
 // A GEMM result in ACC: N tile nt of row r at addr + nt*rows + r.
 Placement acc_layout(std::uint32_t addr, unsigned rows, unsigned cols, const Target& t) {
@@ -222,7 +227,17 @@ struct Ctx {
   // Ping-pong halves of the WSPAD and ACC windows: consecutive W loads and
   // ACC blocks alternate, so a LOAD fills one half while the GEMM reads the
   // other and a GEMM fills one ACC half while VEC drains the other.
-  unsigned wsp_turn = 0, acc_turn = 0;
+  // The ACC turn is kept per window (by its first row): windows used side by side
+  // (projections next to attention) each alternate their own halves.
+  unsigned wsp_turn = 0;
+  std::map<std::uint32_t, unsigned> acc_turns = {};
+  // What the VEC parameter buffer holds after the last PARAMS so far (in VEC
+  // order, which is program order): a PARAMS of the same channels is not repeated.
+  std::optional<std::tuple<const ParamSet*, unsigned, unsigned>> params_loaded = std::nullopt;
+  // With params_words > 0 the staging area is a ring of that many words: each
+  // PARAMS row takes the next words, so its LOAD waits only for the VEC PARAMS
+  // that last read them, not for the one before (the LOAD queue runs in order).
+  std::uint32_t params_words = 0, params_head = 0;
 };
 
 // The PARAMS blob of channels [c0, c0+n) of `ps`, appended to the image once.
@@ -265,6 +280,9 @@ std::uint32_t params_blob_words(DramImage& dram, BlobMap& blobs, unsigned bus, c
 
 // LOAD + PARAMS of channels [c0, c0+n) of `ps` (blob packed once, reused).
 void emit_params(Ctx& x, const ParamSet& ps, unsigned c0, unsigned n) {
+  const auto key = std::make_tuple(&ps, c0, n);
+  if (x.params_loaded == key) return;
+  x.params_loaded = key;
   const unsigned per_word = x.cfg.bus_bytes / 4;
   const unsigned words = x.word_per_channel ? n : ceil_div(3 * n, per_word);
   isa::Transfer tr;
@@ -272,13 +290,19 @@ void emit_params(Ctx& x, const ParamSet& ps, unsigned c0, unsigned n) {
                      ? params_blob_words(x.dram, x.blobs, x.cfg.bus_bytes, ps, x.frozen) + c0 * x.cfg.bus_bytes
                      : params_blob(x.dram, x.blobs, x.cfg.bus_bytes, ps, c0, n, x.frozen);
   check_u16(words, "PARAMS LOAD words");
+  std::uint32_t stage = x.params_stage;
+  if (x.params_words) {
+    if (x.params_head + words > x.params_words) x.params_head = 0;
+    stage += x.params_head;
+    x.params_head += words;
+  }
   tr.row_words = words;
   tr.space = Space::Aspad;
-  tr.local_addr = x.params_stage;
+  tr.local_addr = stage;
   x.cmds.add(isa::load(tr));
   isa::VecArgs v;
   v.func = VecFunc::Params;
-  v.src = {x.params_stage, Space::Aspad, 0, 1, x.word_per_channel ? 3u : per_word};
+  v.src = {stage, Space::Aspad, 0, 1, x.word_per_channel ? 3u : per_word};
   v.rows = 1;
   v.n = 3 * n;
   x.cmds.add(isa::vec(v));
@@ -352,15 +376,17 @@ struct MatmulPart {
   const TileMap* tiles = nullptr;  // compact W: only the tiles with a slot are in DRAM
 };
 
-// The TileMap of a K x N BF16 weight matrix on the tile grid of pack_w_bf16.
-TileMap tile_map(const Bf16& w, const Target& t) {
+// The TileMap of a K x N weight matrix on the tile grid of pack_w_bf16 (kd =
+// Rows) or pack_w_i8 (kd = 2*Rows K rows per tile).
+template <class E>
+TileMap tile_map(const ref::Matrix<E>& w, unsigned kd, const Target& t) {
   TileMap m;
-  m.kt_n = ceil_div(static_cast<unsigned>(w.rows()), t.rows);
+  m.kt_n = ceil_div(static_cast<unsigned>(w.rows()), kd);
   m.nt_n = ceil_div(static_cast<unsigned>(w.cols()), t.cols);
   std::vector<std::uint8_t> nz(std::size_t{m.kt_n} * m.nt_n, 0);
   for (std::size_t r = 0; r < w.rows(); ++r)
     for (std::size_t c = 0; c < w.cols(); ++c)
-      if (w(r, c) != 0) nz[(c / t.cols) * m.kt_n + r / t.rows] = 1;
+      if (w(r, c) != 0) nz[(c / t.cols) * m.kt_n + r / kd] = 1;
   m.slot.assign(nz.size(), -1);
   std::int32_t next = 0;
   for (unsigned nt = 0; nt < m.nt_n; ++nt) {
@@ -373,9 +399,8 @@ TileMap tile_map(const Bf16& w, const Target& t) {
   return m;
 }
 
-// pack_w_bf16 without the tiles `m` skips.
-std::vector<std::uint8_t> pack_w_bf16_compact(const Bf16& w, const TileMap& m, const Target& t) {
-  const std::vector<std::uint8_t> dense = pack_w_bf16(w, t);
+// A packed W (pack_w_bf16 or pack_w_i8: Rows words per tile, [nt][kt]) without the tiles `m` skips.
+std::vector<std::uint8_t> compact_tiles(const std::vector<std::uint8_t>& dense, const TileMap& m, const Target& t) {
   const std::size_t tile_bytes = std::size_t{t.rows} * t.bus_bytes;
   std::vector<std::uint8_t> out;
   for (std::size_t i = 0; i < m.slot.size(); ++i)
@@ -411,6 +436,25 @@ void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Windo
         throw std::logic_error("emit_matmul: A must be in the A layout, every part with the same rows");
       kt_max = std::max(kt_max, ceil_div(p.k, kd));
     }
+  // Tiles per N tile a whole-K WSPAD buffer holds: a compact part loads only its kept tiles.
+  unsigned kt_fit = 0;
+  for (const auto* chain : chains) {
+    const bool compact = std::any_of(chain->begin(), chain->end(), [](const MatmulPart& p) {
+      return p.tiles && p.tiles->sparse();
+    });
+    for (const auto& p : *chain) {
+      unsigned fit = ceil_div(p.k, kd);
+      if (compact && p.tiles) {
+        fit = 0;
+        for (unsigned nt = 0; nt < p.tiles->nt_n; ++nt) {
+          unsigned kept = 0;
+          for (unsigned kt = 0; kt < p.tiles->kt_n; ++kt) kept += p.tiles->slot[std::size_t{nt} * p.tiles->kt_n + kt] >= 0;
+          fit = std::max(fit, kept);
+        }
+      }
+      kt_fit = std::max(kt_fit, fit);
+    }
+  }
   const unsigned align = std::lcm(kd, t.cols) / t.cols;  // N tiles per aligned block
   const auto round = [&](unsigned tiles) { return tiles >= nt_n ? nt_n : tiles / align * align; };
   // The blocking for WSPAD and ACC buffers of wsp_size and acc_size (per chain);
@@ -425,10 +469,10 @@ void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Windo
   const unsigned n_min = std::min(nt_n, ceil_div(ceil_div(wait, per_tile), align) * align);
   const auto plan = [&](unsigned wsp_size, unsigned acc_size) -> std::optional<Plan> {
     // Prefer whole K in WSPAD; else K chunks of an N block of at least n_min tiles.
-    unsigned n_blk = round(wsp_size / (kt_max * t.rows));
+    unsigned n_blk = round(wsp_size / (kt_fit * t.rows));
     unsigned k_blk = kt_max;
     if (whole_n) n_blk = nt_n;
-    if (n_blk == 0 || (!whole_n && n_blk < n_min) || (whole_n && n_blk * kt_max * t.rows > wsp_size)) {
+    if (n_blk == 0 || (!whole_n && n_blk < n_min) || (whole_n && n_blk * kt_fit * t.rows > wsp_size)) {
       if (!whole_n) n_blk = n_min;
       k_blk = wsp_size / (n_blk * t.rows);
       if (k_blk == 0 && !whole_n) {
@@ -466,7 +510,7 @@ void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Windo
     const unsigned mr = std::min(m_blk, rows - m0);
     for (unsigned nt0 = 0; nt0 < nt_n; nt0 += n_blk) {
       const unsigned nc = std::min(n_blk, nt_n - nt0);
-      const Window accb = next(acc, x.acc_turn);
+      const Window accb = next(acc, x.acc_turns[acc.addr]);
       const unsigned chain_rows = accb.size / static_cast<unsigned>(chains.size());
       for (std::size_t ci = 0; ci < chains.size(); ++ci) {
         const std::uint32_t acc_addr = accb.addr + static_cast<std::uint32_t>(ci) * chain_rows;
@@ -612,6 +656,64 @@ void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Windo
   }
 }
 
+// ---- INT8 (I-BERT) op parameters ----
+
+using I8m = ref::Matrix<std::int8_t>;
+
+std::uint32_t shift_bits(int s) { return static_cast<std::uint32_t>(s) & 0x3Fu; }
+std::uint32_t shift_zp(const ref::RequantParams& p) {
+  return shift_bits(p.shift) | (static_cast<std::uint32_t>(p.zero_point) << 8);
+}
+
+// REQUANT parameters of columns c0..c0+n-1 of a linear layer: P0 = M, P1 = bias, P2 = shift.
+ParamSet requant_set(const ref::QuantLinearInt8& l, std::size_t c0, std::size_t n) {
+  ParamSet ps;
+  for (std::size_t c = c0; c < c0 + n; ++c) {
+    ps.p0.push_back(static_cast<std::uint32_t>(l.rq.at(c).multiplier));
+    ps.p1.push_back(l.bias.empty() ? 0u : static_cast<std::uint32_t>(l.bias.at(c)));
+    ps.p2.push_back(shift_bits(l.rq.at(c).shift));
+  }
+  return ps;
+}
+// The same (M, s) on n channels, no bias.
+ParamSet uniform_set(const ref::RequantParams& p, std::size_t n) {
+  ParamSet ps;
+  ps.p0.assign(n, static_cast<std::uint32_t>(p.multiplier));
+  ps.p1.assign(n, 0u);
+  ps.p2.assign(n, shift_bits(p.shift));
+  return ps;
+}
+ParamSet norm_set(const ref::QuantNormInt8& nm) {
+  ParamSet ps;
+  for (auto g : nm.gamma) ps.p0.push_back(static_cast<std::uint32_t>(static_cast<std::int32_t>(g)) & 0xFFu);
+  for (auto b : nm.beta) ps.p1.push_back(static_cast<std::uint32_t>(b));
+  return ps;
+}
+
+VecOp requant_op(const ParamSet& ps, std::int32_t zero_point, bool lut = false) {
+  VecOp op;
+  op.func = VecFunc::Requant;
+  op.cfg = {static_cast<std::uint32_t>(zero_point), lut ? 1u : 0u, 0, 0};
+  op.params = &ps;
+  return op;
+}
+VecOp add_i8_op(const ref::IntAddParams& p) {
+  VecOp op;
+  op.func = VecFunc::AddI8;
+  op.cfg = {(static_cast<std::uint32_t>(p.za) & 0xFFu) | ((static_cast<std::uint32_t>(p.zb) & 0xFFu) << 8),
+            (static_cast<std::uint32_t>(p.ka) & 0xFFFFu) | (static_cast<std::uint32_t>(p.kb) << 16),
+            static_cast<std::uint32_t>(p.out.multiplier), shift_zp(p.out)};
+  return op;
+}
+VecOp layernorm_i32_op(const ParamSet& ps, const ref::IntNormParams& p) {
+  VecOp op;
+  op.func = VecFunc::LayernormI32;
+  op.cfg = {p.eps_q16, static_cast<std::uint32_t>(p.out.multiplier), shift_zp(p.out), 0};
+  op.params = &ps;
+  op.whole_row = true;
+  return op;
+}
+
 // Where one attention head reads and writes.
 struct HeadPlaces {
   Placement q;   // T x hd, ASPAD A layout
@@ -629,17 +731,27 @@ unsigned attention_rows(unsigned T, unsigned N, unsigned hd, Window acc, const T
   return std::min(T, size / per_row);
 }
 
+// The ACC of an encoder's attention phase: the projections in the lower half,
+// the attention blocks in the upper, so the next head's projections need not
+// wait for this head's scores and outputs to leave ACC; one shared window when
+// a half holds too few attention rows.
+std::pair<Window, Window> attention_acc(Window acc, unsigned T, unsigned hd, const Target& t) {
+  const Window lo{acc.addr, acc.size / 2}, hi{acc.addr + acc.size / 2, acc.size - acc.size / 2};
+  if (attention_rows(T, T, hd, hi, t) >= std::min(T, t.rows + t.cols)) return {lo, hi};
+  return {acc, acc};
+}
+
 // The attention GEMMs: S[rows] = Q[r0 ..] K^T (K^T tiles at kt, kt_stride words
 // between K tiles, n_tiles N tiles of Cols keys) and O[rows] (+)= P[r0 .., c0 ..] V
 // (k_tiles K tiles of Rows keys, V's N tiles v_nstride words apart), into ACC at acc.
 isa::GemmArgs scores_gemm(const Placement& q, unsigned r0, unsigned rows, std::uint32_t kt, unsigned kt_stride,
-                          unsigned n_tiles, std::uint32_t acc, const Target& t) {
+                          unsigned n_tiles, std::uint32_t acc, const Target& t, bool int8 = false) {
   isa::GemmArgs g;
-  g.bf16 = true;
+  g.bf16 = !int8;
   g.w_transposed = true;
   g.a_addr = q.word(r0, 0);
   g.a_kstride = q.group_stride;
-  g.k_tiles = ceil_div(q.cols, t.rows);
+  g.k_tiles = ceil_div(q.cols, int8 ? 2 * t.rows : t.rows);
   g.w_addr = kt;
   g.w_kstride = kt_stride;
   g.n_tiles = n_tiles;
@@ -650,9 +762,11 @@ isa::GemmArgs scores_gemm(const Placement& q, unsigned r0, unsigned rows, std::u
   return g;
 }
 isa::GemmArgs pv_gemm(const Placement& p, unsigned r0, unsigned c0, unsigned rows, unsigned k_tiles, std::uint32_t v,
-                      unsigned v_nstride, unsigned n_tiles, std::uint32_t acc, bool accumulate, const Target& t) {
+                      unsigned v_nstride, unsigned n_tiles, std::uint32_t acc, bool accumulate, const Target& t,
+                      bool int8 = false) {
   isa::GemmArgs g;
-  g.bf16 = true;
+  g.bf16 = !int8;
+  g.a_unsigned = int8;  // INT8 P is uint8
   g.accumulate = accumulate;
   g.a_addr = p.word(r0, c0);
   g.a_kstride = p.group_stride;
@@ -691,9 +805,24 @@ VecOp cvt_op(const ParamSet& bias) {
 // (b % 2) * m_blk .. with two). The scores of block b+1 are issued before P.V
 // of block b, so the GEMM queue computes them while VEC runs the softmax of
 // block b (not with one P block: its blocks run one after the other).
+// With `i8` the head is I-BERT's: S = Q K^T (int32), L = REQUANT(S) (int8, in
+// the rows of P), P = SOFTMAX_I8(L) (uint8), O = REQUANT(P V) (int8).
+struct HeadI8 {
+  Placement l;
+  const ParamSet* score_ps = nullptr;  // REQUANT of the scores, N channels
+  const ParamSet* pv_ps = nullptr;     // REQUANT of P V, hd channels
+  std::uint32_t softmax_q20 = 0;
+};
+
+// after_scores, when set, is emitted once every block's scores are, before the
+// last P.V: the next head's projections, so the GEMM queue computes them while
+// VEC runs this head's softmax (it must not write this head's V or P).
 void emit_attention_head(Ctx& x, const HeadPlaces& hp, unsigned hd, Window acc,
-                         std::optional<unsigned> causal = std::nullopt) {
+                         std::optional<unsigned> causal = std::nullopt, const HeadI8* i8 = nullptr,
+                         const std::function<void()>& after_scores = nullptr) {
+  if (i8 && causal) throw std::logic_error("emit_attention_head: no causal INT8 head");
   const Target& t = x.t;
+  const unsigned kd = i8 ? 2 * t.rows : t.rows;
   const unsigned T = hp.q.rows, N = hp.kt.rows;
   const unsigned nt_s = ceil_div(N, t.cols), nt_o = ceil_div(hd, t.cols);
   // Row blocks alternate between the ACC halves when a half holds one.
@@ -710,25 +839,52 @@ void emit_attention_head(Ctx& x, const HeadPlaces& hp, unsigned hd, Window acc,
   std::vector<std::uint32_t> acc_at(blocks);
   const auto rows_of = [&](unsigned b) { return std::min(m_blk, T - b * m_blk); };
   const auto p_row = [&](unsigned b) { return p_block ? (b % p_blocks) * m_blk : b * m_blk; };
-  const auto scores = [&](unsigned b) {
+  // S of block b into ACC and (INT8) its REQUANT into L; then the softmax into P.
+  const auto logits = [&](unsigned b) {
     const unsigned m0 = b * m_blk, mr = rows_of(b);
-    acc_at[b] = ping_pong ? full.addr + (x.acc_turn++ & 1u) * acc.size : acc.addr;
-    x.cmds.add(isa::gemm(scores_gemm(hp.q, m0, mr, hp.kt.addr, hp.kt.group_stride, nt_s, acc_at[b], t)));
-    emit_vec_rowwise(x, softmax_op(hd, causal ? std::optional<unsigned>(*causal + m0) : std::nullopt),
-                     acc_layout(acc_at[b], mr, N, t), hp.p.sub(p_row(b), 0, mr, N));
+    acc_at[b] = ping_pong ? full.addr + (x.acc_turns[full.addr]++ & 1u) * acc.size : acc.addr;
+    x.cmds.add(isa::gemm(scores_gemm(hp.q, m0, mr, hp.kt.addr, hp.kt.group_stride, nt_s, acc_at[b], t, i8)));
+    if (i8) emit_vec_rowwise(x, requant_op(*i8->score_ps, 0), acc_layout(acc_at[b], mr, N, t), i8->l.sub(p_row(b), 0, mr, N));
   };
+  const auto softmax = [&](unsigned b) {
+    const unsigned m0 = b * m_blk, mr = rows_of(b);
+    const Placement p = hp.p.sub(p_row(b), 0, mr, N);
+    if (i8) {
+      VecOp sm;
+      sm.func = VecFunc::SoftmaxI8;
+      sm.cfg = {i8->softmax_q20, 0, 0, 0};
+      sm.whole_row = true;
+      emit_vec_rowwise(x, sm, i8->l.sub(p_row(b), 0, mr, N), p);
+    } else {
+      emit_vec_rowwise(x, softmax_op(hd, causal ? std::optional<unsigned>(*causal + m0) : std::nullopt),
+                       acc_layout(acc_at[b], mr, N, t), p);
+    }
+  };
+  const auto scores = [&](unsigned b) { logits(b), softmax(b); };
   const auto output = [&](unsigned b) {
     const unsigned m0 = b * m_blk, mr = rows_of(b);
-    x.cmds.add(isa::gemm(pv_gemm(hp.p, p_row(b), 0, mr, ceil_div(N, t.rows), hp.v.addr, hp.v.group_stride, nt_o,
-                                 acc_at[b], false, t)));
-    emit_vec_rowwise(x, cvt_op({}), acc_layout(acc_at[b], mr, hd, t), hp.o.sub(m0, 0, mr, hd));
+    x.cmds.add(isa::gemm(pv_gemm(hp.p, p_row(b), 0, mr, ceil_div(N, kd), hp.v.addr, hp.v.group_stride, nt_o,
+                                 acc_at[b], false, t, i8)));
+    emit_vec_rowwise(x, i8 ? requant_op(*i8->pv_ps, 0) : cvt_op({}), acc_layout(acc_at[b], mr, hd, t),
+                     hp.o.sub(m0, 0, mr, hd));
   };
+  // INT8 with L and P over all rows: S leaves ACC with its REQUANT, so every
+  // block's logits go first (the GEMM queue never waits for a softmax), then
+  // the softmaxes, after_scores (the next head's projections) and every P.V.
+  if (i8 && !p_block && i8->l.rows == T) {
+    for (unsigned b = 0; b < blocks; ++b) logits(b);
+    for (unsigned b = 0; b < blocks; ++b) softmax(b);
+    if (after_scores) after_scores();
+    for (unsigned b = 0; b < blocks; ++b) output(b);
+    return;
+  }
   // With one P block the softmax of b+1 would overwrite P of b before P.V reads it.
   const bool ahead = !p_block || p_blocks == 2;
   if (ahead) scores(0);
   for (unsigned b = 0; b < blocks; ++b) {
     if (!ahead) scores(b);
     else if (b + 1 < blocks) scores(b + 1);
+    if (after_scores && (ahead ? b + 2 == std::max(blocks, 2u) : b + 1 == blocks)) after_scores();
     output(b);
   }
 }
@@ -841,21 +997,24 @@ Epilogue into(Ctx& x, VecOp op, const Placement& dst) {
   };
 }
 
-// The encoder's residual as a matmul epilogue: tmp = CVT_BF16(acc[, bias]) (the
-// projection's BF16 output), then dst = ADD_BF16(res, tmp), block by block, so
-// the adds overlap the next blocks' GEMMs.
+// The encoder's residual as a matmul epilogue: tmp = epi(acc) (the
+// projection's output: CVT_BF16 with its bias, or REQUANT), then dst =
+// add(res, tmp), block by block, so the adds overlap the next blocks' GEMMs.
+Epilogue then_add_into(Ctx& x, const VecOp& epi, const VecOp& add, const Placement& dst, const Placement& res,
+                       const Placement& tmp) {
+  return [&x, epi, add, dst, res, tmp](const Placement& acc, const Placement*, unsigned m0, unsigned c0) {
+    VecOp e = epi;
+    e.param_col0 = c0;
+    const Placement a = tmp.sub(m0, c0, acc.rows, acc.cols);
+    emit_vec_rowwise(x, e, acc, a);
+    emit_vec_rowwise(x, add, res.sub(m0, c0, acc.rows, acc.cols), dst.sub(m0, c0, acc.rows, acc.cols), &a);
+  };
+}
 Epilogue cvt_add_into(Ctx& x, const Placement& dst, const Placement& res, const ParamSet& bias,
                       const Placement& tmp) {
-  return [&x, dst, res, &bias, tmp](const Placement& acc, const Placement*, unsigned m0, unsigned c0) {
-    VecOp cv = cvt_op(bias);
-    cv.param_col0 = c0;
-    const Placement a = tmp.sub(m0, c0, acc.rows, acc.cols);
-    emit_vec_rowwise(x, cv, acc, a);
-    VecOp add;
-    add.func = VecFunc::AddBf16;
-    const Placement r = res.sub(m0, c0, acc.rows, acc.cols);
-    emit_vec_rowwise(x, add, r, dst.sub(m0, c0, acc.rows, acc.cols), &a);
-  };
+  VecOp add;
+  add.func = VecFunc::AddBf16;
+  return then_add_into(x, cvt_op(bias), add, dst, res, tmp);
 }
 
 // The accumulator block with an optional bias applied: acc itself, or
@@ -1070,8 +1229,8 @@ PackedEncoderBf16 pack_encoder_bf16(const ref::LayerShape& s, const ref::LayerWe
   pk.wq.resize(H), pk.wo.resize(H), pk.wk.resize(G), pk.wv.resize(G);
   pk.bq.resize(H), pk.bk.resize(G), pk.bv.resize(G);
   const auto put = [&](const Bf16& m, TileMap& map) {
-    map = tile_map(m, t);
-    return img.put(map.sparse() ? pack_w_bf16_compact(m, map, t) : pack_w_bf16(m, t));
+    map = tile_map(m, t.rows, t);
+    return img.put(map.sparse() ? compact_tiles(pack_w_bf16(m, t), map, t) : pack_w_bf16(m, t));
   };
   pk.mq.resize(H), pk.mo.resize(H), pk.mk.resize(G), pk.mv.resize(G);
   for (unsigned h = 0; h < H; ++h) {
@@ -1096,26 +1255,30 @@ PackedEncoderBf16 pack_encoder_bf16(const ref::LayerShape& s, const ref::LayerWe
 }
 
 // K_g^T and V_g in WSPAD (top) for the heads of group g, two groups in turn
-// if both sets take at most half of WSPAD; weights stream below them. V rows
-// T .. t_rows-1 (the K padding of P x V) come from a zero blob of the image.
+// if both sets take at most half of WSPAD; weights stream below them. BF16: V
+// rows T .. t_rows-1 (the K padding of P x V) come from a zero blob of the
+// image. INT8 (K tiles of 2*Rows, V tokens in pairs): no padding is loaded, P's
+// pad columns are written as zero and stale integers times zero are zero.
 struct KvBuffers {
   std::array<Placement, 2> kt, v;
   unsigned sets = 1, pad_rows = 0, pad_tiles = 0;
   std::uint32_t zeros = 0;  // DRAM address of pad_rows zero words
 };
 
-KvBuffers place_kv_bf16(SpadAlloc& wspad, DramImage& img, unsigned T, unsigned hd, const Target& t) {
-  const unsigned kt_hd = ceil_div(hd, t.rows), t_cols = ceil_div(T, t.cols) * t.cols;
-  const unsigned t_rows = ceil_div(T, t.rows) * t.rows, nt_hd = ceil_div(hd, t.cols);
+KvBuffers place_kv(SpadAlloc& wspad, DramImage& img, unsigned T, unsigned hd, const Target& t, bool int8 = false) {
+  const unsigned kd = int8 ? 2 * t.rows : t.rows;
+  const unsigned kt_hd = ceil_div(hd, kd), t_cols = ceil_div(T, t.cols) * t.cols, nt_hd = ceil_div(hd, t.cols);
+  const unsigned v_words = ceil_div(T, kd) * t.rows;  // words of one N tile of V
   KvBuffers kv;
-  const unsigned set = kt_hd * t_cols + nt_hd * t_rows;
+  const unsigned set = kt_hd * t_cols + nt_hd * v_words;
   kv.sets = 2 * set <= t.wspad_words / 2 ? 2 : 1;
   for (unsigned b = 0; b < kv.sets; ++b) {
-    kv.kt[b] = {Space::Wspad, wspad.take_top(kt_hd * t_cols, "K^T of one KV head"), 1, t_cols, t.rows, T, hd};
-    kv.v[b] = {Space::Wspad, wspad.take_top(nt_hd * t_rows, "V of one KV head"), 1, t_rows, t.cols, T, hd};
+    kv.kt[b] = {Space::Wspad, wspad.take_top(kt_hd * t_cols, "K^T of one KV head"), 1, t_cols, kd, T, hd};
+    kv.v[b] = {Space::Wspad, wspad.take_top(nt_hd * v_words, "V of one KV head"), 1, v_words, t.cols, T, hd};
+    kv.v[b].pairs = int8;
   }
   if (kv.sets == 1) kv.kt[1] = kv.kt[0], kv.v[1] = kv.v[0];
-  kv.pad_rows = t_rows - T, kv.pad_tiles = nt_hd;
+  if (!int8) kv.pad_rows = v_words - T, kv.pad_tiles = nt_hd;
   if (kv.pad_rows) kv.zeros = img.put(std::vector<std::uint8_t>(std::size_t{kv.pad_rows} * t.bus_bytes, 0));
   return kv;
 }
@@ -1145,6 +1308,21 @@ struct EncoderPlacesBf16 {
   std::vector<Placement> o;
 };
 
+// The heads of an encoder layer in turn: project(h) emits head h's projections
+// (K and V at the first head of a group), head(h, next) its attention, calling
+// `next` (when set) once its scores are issued, so the next head's projections
+// overlap this head's softmax. Not when the next head starts a group and V has
+// one buffer: its V would overwrite the V this head's P.V still reads.
+void emit_heads(unsigned H, unsigned group, bool two_v, const std::function<void(unsigned)>& project,
+                const std::function<void(unsigned, const std::function<void()>&)>& head) {
+  unsigned projected = 0;
+  for (unsigned h = 0; h < H; ++h) {
+    if (projected <= h) project(h), projected = h + 1;
+    const bool ahead = h + 1 < H && ((h + 1) % group != 0 || two_v);
+    head(h, ahead ? std::function<void()>([&, h] { project(h + 1), projected = h + 2; }) : nullptr);
+  }
+}
+
 // Where the attention part of an encoder layer reads and writes: x (all rows),
 // K^T and V per KV head and Q, P per head in turn (two buffers each), and the
 // output of head h (o_of); after_head, when set, runs once head h's output is
@@ -1162,17 +1340,21 @@ void emit_attention_bf16(Ctx& x, const ref::LayerShape& s, const PackedEncoderBf
                          Window wsp, Window acc) {
   const auto d = static_cast<unsigned>(s.d_model), hd = static_cast<unsigned>(s.head_dim);
   const auto H = static_cast<unsigned>(s.heads), G = static_cast<unsigned>(s.kv_heads), group = H / G;
-  for (unsigned g = 0; g < G; ++g) {
-    const Placement &kt = pl.kt[g % 2], &v = pl.v[g % 2];
-    emit_matmul(x, {{pl.x, pk.wk[g], d, &pk.mk[g]}}, hd, wsp, acc, into(x, cvt_op(pk.bk[g]), kt));
-    emit_matmul(x, {{pl.x, pk.wv[g], d, &pk.mv[g]}}, hd, wsp, acc, into(x, cvt_op(pk.bv[g]), v));
-    for (unsigned h = g * group; h < (g + 1) * group; ++h) {
-      const Placement o = pl.o_of(h);
-      emit_matmul(x, {{pl.x, pk.wq[h], d, &pk.mq[h]}}, hd, wsp, acc, into(x, cvt_op(pk.bq[h]), pl.q[h % 2]));
-      emit_attention_head(x, {pl.q[h % 2], kt, v, pl.p[h % 2], o}, hd, acc);
-      if (pl.after_head) pl.after_head(h, o);
+  const auto project = [&](unsigned h) {  // K_g^T and V_g at the group's first head, then Q_h
+    const unsigned g = h / group;
+    if (h % group == 0) {
+      emit_matmul(x, {{pl.x, pk.wk[g], d, &pk.mk[g]}}, hd, wsp, acc, into(x, cvt_op(pk.bk[g]), pl.kt[g % 2]));
+      emit_matmul(x, {{pl.x, pk.wv[g], d, &pk.mv[g]}}, hd, wsp, acc, into(x, cvt_op(pk.bv[g]), pl.v[g % 2]));
     }
-  }
+    emit_matmul(x, {{pl.x, pk.wq[h], d, &pk.mq[h]}}, hd, wsp, acc, into(x, cvt_op(pk.bq[h]), pl.q[h % 2]));
+  };
+  emit_heads(H, group, pl.v[0].addr != pl.v[1].addr, project, [&](unsigned h, const std::function<void()>& next) {
+    const unsigned g = h / group;
+    const Placement o = pl.o_of(h);
+    emit_attention_head(x, {pl.q[h % 2], pl.kt[g % 2], pl.v[g % 2], pl.p[h % 2], o}, hd, acc, std::nullopt, nullptr,
+                        next);
+    if (pl.after_head) pl.after_head(h, o);
+  });
 }
 
 // Where the part of an encoder layer after the attention reads and writes, for
@@ -1247,7 +1429,7 @@ CompiledLayer stack_resident(const ref::LayerShape& s, const std::vector<ref::La
   // ---- on-chip placement ----
   SpadAlloc aspad("ASPAD", t.aspad_words), wspad("WSPAD", t.wspad_words);
   EncoderPlacesBf16 pl;
-  const KvBuffers kv = place_kv_bf16(wspad, img, T, hd, t);
+  const KvBuffers kv = place_kv(wspad, img, T, hd, t);
   pl.kt = kv.kt, pl.v = kv.v;
   const Window wsp_win{0, wspad.free()}, acc_win{0, t.acc_rows};
 
@@ -1352,6 +1534,99 @@ void relocate(std::vector<isa::Command>& cmds, std::uint32_t to) {
     if ((c.op() == isa::Op::Load || c.op() == isa::Op::Store) && c.w[1] >= kLateBase) c.w[1] = c.w[1] - kLateBase + to;
 }
 
+// The late regions input (x_bytes) | output (y_bytes) | L-1 inner layer
+// outputs (x_bytes each) | the rest of late_bytes placed after the image, the
+// stream relocated to them.
+void finish_late(CompiledLayer& out, CmdStream& cmds, DramImage& img, std::uint32_t dram_base, std::uint32_t x_bytes,
+                 std::uint32_t y_bytes, std::size_t L, std::uint32_t late_bytes) {
+  out.dram_base = dram_base;
+  out.weights = {dram_base, img.end() - dram_base};
+  if (std::uint64_t{img.end()} + late_bytes > kLateBase) fail("the layer's DRAM regions pass 0xC0000000");
+  out.input = {img.end(), x_bytes};
+  out.output = {out.input.addr + x_bytes, y_bytes};
+  for (std::size_t l = 0; l + 1 < L; ++l)
+    out.layer_outputs.push_back({out.output.addr + y_bytes + static_cast<std::uint32_t>(l) * x_bytes, x_bytes});
+  out.dram_bytes = img.end() + late_bytes - dram_base;
+  out.cmds = cmds.take();
+  relocate(out.cmds, img.end());
+  out.weights_image = std::move(img.bytes());
+  out.layers = static_cast<unsigned>(L);
+}
+
+// The ASPAD buffers of the row-blocked form by lifetime. Steps: 0 x, 1
+// attention (the two phases share words); per row block 2 loads, 3 output
+// projection with R1 = X + A in its epilogue, 5 LayerNorm, 6 FFN up, 7 FFN down
+// with R2 = H1 + F2 (over H1), 9 LayerNorm, 10 STORE. Per head Q, P (INT8: and
+// L) and O twice (heads in turn); l and p hold p_rows rows of every head.
+struct BlockedLayout {
+  LifetimeAlloc life;
+  std::size_t x, ob, xb, a, r1, h1, f, f2, y;
+  std::array<std::size_t, 2> q, l, p, os;
+};
+struct BlockedShape {
+  unsigned T, d, hd, H, F, kt_hd, out_row_words;
+};
+struct BlockedPlan {
+  std::unique_ptr<BlockedLayout> lay;
+  unsigned R = 0, p_rows = 0;
+};
+
+// The largest row block (up to row_block, 0: T) that fits, balanced over the
+// blocks; P of p_rows rows if that fits, else of two attention blocks (m_att
+// rows each), else one set of head buffers, else P of one block. Throws
+// DoesNotFit naming the peak when not even one-row blocks fit.
+BlockedPlan plan_blocked(const BlockedShape& b, unsigned m_att, unsigned p_rows, unsigned row_block, bool int8,
+                         const Target& t, const SpadAlloc& aspad) {
+  const auto words = [&](unsigned rows, unsigned cols) { return int8 ? a_words_i8(rows, cols, t) : a_words(rows, cols, t); };
+  unsigned head_bufs = 2;
+  const auto layout = [&](unsigned R) {
+    auto lay = std::make_unique<BlockedLayout>();
+    LifetimeAlloc& life = lay->life;
+    lay->x = life.add("x", words(b.T, b.d), 0, 1);
+    for (unsigned i = 0; i < 2; ++i) {
+      if (i >= head_bufs) {
+        lay->q[i] = lay->q[0], lay->l[i] = lay->l[0], lay->p[i] = lay->p[0], lay->os[i] = lay->os[0];
+        continue;
+      }
+      const std::string n = std::to_string(i);
+      lay->q[i] = life.add("q" + n, words(b.T, b.hd), 1, 1);
+      if (int8) lay->l[i] = life.add("l" + n, words(p_rows, b.T), 1, 1);
+      lay->p[i] = life.add("p" + n, words(p_rows, b.T), 1, 1);
+      lay->os[i] = life.add("o" + n, words(b.T, b.hd), 1, 1);
+    }
+    lay->ob = life.add("o.block", b.H * b.kt_hd * R, 2, 3);
+    lay->xb = life.add("x.block", words(R, b.d), 2, 3);
+    lay->a = life.add("a", words(R, b.d), 3, 3);
+    lay->r1 = life.add("r1", words(R, b.d), 3, 5);
+    lay->h1 = life.add("h1", words(R, b.d), 5, 9);  // then R2
+    lay->f = life.add("f", words(R, b.F), 6, 7);
+    lay->f2 = life.add("f2", words(R, b.d), 7, 7);
+    lay->y = life.add("y", std::max(words(R, b.d), R * b.out_row_words), 9, 10);
+    life.solve(aspad.lo(), aspad.free(), "ASPAD");
+    return lay;
+  };
+  for (;;) {
+    try {
+      layout(1);
+      break;
+    } catch (const DoesNotFit&) {
+      if (p_rows > 2 * m_att) p_rows = 2 * m_att;
+      else if (head_bufs == 2) head_bufs = 1;
+      else if (p_rows > m_att) p_rows = m_att;
+      else throw;  // names the peak: not even one row per block fits
+    }
+  }
+  unsigned r_max = std::min(b.T, row_block ? row_block : b.T);
+  for (;; --r_max) {
+    try {
+      layout(r_max);
+      break;
+    } catch (const DoesNotFit&) {
+    }
+  }
+  const unsigned R = ceil_div(b.T, ceil_div(b.T, r_max));
+  return {layout(R), R, p_rows};
+}
 
 // The row-blocked form, for sequences whose tensors do not all fit ASPAD.
 // Per layer: x (all T rows) is loaded for the K, V and Q projections; every
@@ -1382,67 +1657,16 @@ CompiledLayer stack_blocked(const ref::LayerShape& s, const std::vector<ref::Lay
   for (const auto& w : layers) packed.push_back(pack_encoder_bf16(s, w, img, t));
 
   SpadAlloc aspad("ASPAD", t.aspad_words), wspad("WSPAD", t.wspad_words);
-  const KvBuffers kv = place_kv_bf16(wspad, img, T, hd, t);
+  const KvBuffers kv = place_kv(wspad, img, T, hd, t);
   const Window att_wsp{0, wspad.free()}, blk_wsp{0, t.wspad_words}, acc_win{0, t.acc_rows};
   const std::uint32_t params_stage = aspad.take(ceil_div(3 * cfg.vec_maxlen, bus / 4), "PARAMS staging");
   const unsigned m_att = attention_rows(T, T, hd, acc_win, t);
   if (m_att == 0) fail("ACC too small for one attention row");
 
-  // Steps: 0 x, 1 attention (the two phases share words); per row block
-  // 2 loads, 3 output projection with R1 = X + A in its epilogue, 5 LayerNorm,
-  // 6 FFN up, 7 FFN down with R2 = H1 + F2 (over H1), 9 LayerNorm, 10 STORE.
-  struct Layout {
-    LifetimeAlloc life;
-    std::size_t x, ob, xb, a, r1, h1, f, f2, y;
-    std::array<std::size_t, 2> q, p, os;
-  };
-  // Per head Q, P and O twice (heads in turn) and two blocks of P when that
-  // fits, else once, else P for one block.
-  unsigned head_bufs = 2, p_rows = std::min(T, 2 * m_att);
-  const auto layout = [&](unsigned R) {
-    auto lay = std::make_unique<Layout>();
-    LifetimeAlloc& life = lay->life;
-    lay->x = life.add("x", a_words(T, d, t), 0, 1);
-    for (unsigned b = 0; b < 2; ++b) {
-      if (b >= head_bufs) {
-        lay->q[b] = lay->q[0], lay->p[b] = lay->p[0], lay->os[b] = lay->os[0];
-        continue;
-      }
-      lay->q[b] = life.add("q" + std::to_string(b), a_words(T, hd, t), 1, 1);
-      lay->p[b] = life.add("p" + std::to_string(b), a_words(p_rows, T, t), 1, 1);
-      lay->os[b] = life.add("o" + std::to_string(b), a_words(T, hd, t), 1, 1);
-    }
-    lay->ob = life.add("o.block", H * kt_hd * R, 2, 3);
-    lay->xb = life.add("x.block", a_words(R, d, t), 2, 3);
-    lay->a = life.add("a", a_words(R, d, t), 3, 3);
-    lay->r1 = life.add("r1", a_words(R, d, t), 3, 5);
-    lay->h1 = life.add("h1", a_words(R, d, t), 5, 9);  // then R2
-    lay->f = life.add("f", a_words(R, F, t), 6, 7);
-    lay->f2 = life.add("f2", a_words(R, d, t), 7, 7);
-    lay->y = life.add("y", std::max(a_words(R, d, t), R * out.out_row_words), 9, 10);
-    life.solve(aspad.lo(), aspad.free(), "ASPAD");
-    return lay;
-  };
-  for (unsigned fallback = 0;; ++fallback) {
-    try {
-      layout(1);
-      break;
-    } catch (const DoesNotFit&) {
-      if (fallback == 0) head_bufs = 1;
-      else if (fallback == 1 && p_rows > m_att) p_rows = m_att;
-      else throw;  // names the peak: not even one row per block fits
-    }
-  }
-  unsigned r_max = std::min(T, opt.row_block ? opt.row_block : T);
-  for (;; --r_max) {
-    try {
-      layout(r_max);
-      break;
-    } catch (const DoesNotFit&) {
-    }
-  }
-  const unsigned blocks = ceil_div(T, r_max), R = ceil_div(T, blocks);
-  const auto lay = layout(R);
+  const BlockedPlan plan = plan_blocked({T, d, hd, H, F, kt_hd, out.out_row_words}, m_att, std::min(T, 2 * m_att),
+                                        opt.row_block, false, t, aspad);
+  const BlockedLayout* lay = plan.lay.get();
+  const unsigned R = plan.R, p_rows = plan.p_rows;
   out.row_block = R;
   const auto at = [&](std::size_t h, unsigned rows, unsigned cols) { return a_layout(lay->life.offset(h), rows, cols, t); };
 
@@ -1493,18 +1717,7 @@ CompiledLayer stack_blocked(const ref::LayerShape& s, const std::vector<ref::Lay
     }
   }
 
-  out.dram_base = dram_base;
-  out.weights = {dram_base, img.end() - dram_base};
-  if (std::uint64_t{img.end()} + late_bytes > kLateBase) fail("the layer's DRAM regions pass 0xC0000000");
-  out.input = {img.end(), x_bytes};
-  out.output = {out.input.addr + x_bytes, y_bytes};
-  for (std::size_t l = 0; l + 1 < L; ++l)
-    out.layer_outputs.push_back({out.output.addr + y_bytes + static_cast<std::uint32_t>(l) * x_bytes, x_bytes});
-  out.dram_bytes = img.end() + late_bytes - dram_base;
-  out.cmds = cmds.take();
-  relocate(out.cmds, img.end());
-  out.weights_image = std::move(img.bytes());
-  out.layers = static_cast<unsigned>(L);
+  finish_late(out, cmds, img, dram_base, x_bytes, y_bytes, L, late_bytes);
   return out;
 }
 
@@ -1539,131 +1752,71 @@ CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& s, const std::ve
 
 namespace {
 
-using I8m = ref::Matrix<std::int8_t>;
 
-std::uint32_t shift_bits(int s) { return static_cast<std::uint32_t>(s) & 0x3Fu; }
-std::uint32_t shift_zp(const ref::RequantParams& p) {
-  return shift_bits(p.shift) | (static_cast<std::uint32_t>(p.zero_point) << 8);
-}
-
-// REQUANT parameters of columns c0..c0+n-1 of a linear layer: P0 = M, P1 = bias, P2 = shift.
-ParamSet requant_set(const ref::QuantLinearInt8& l, std::size_t c0, std::size_t n) {
-  ParamSet ps;
-  for (std::size_t c = c0; c < c0 + n; ++c) {
-    ps.p0.push_back(static_cast<std::uint32_t>(l.rq.at(c).multiplier));
-    ps.p1.push_back(l.bias.empty() ? 0u : static_cast<std::uint32_t>(l.bias.at(c)));
-    ps.p2.push_back(shift_bits(l.rq.at(c).shift));
-  }
-  return ps;
-}
-// The same (M, s) on n channels, no bias.
-ParamSet uniform_set(const ref::RequantParams& p, std::size_t n) {
-  ParamSet ps;
-  ps.p0.assign(n, static_cast<std::uint32_t>(p.multiplier));
-  ps.p1.assign(n, 0u);
-  ps.p2.assign(n, shift_bits(p.shift));
-  return ps;
-}
-ParamSet norm_set(const ref::QuantNormInt8& nm) {
-  ParamSet ps;
-  for (auto g : nm.gamma) ps.p0.push_back(static_cast<std::uint32_t>(static_cast<std::int32_t>(g)) & 0xFFu);
-  for (auto b : nm.beta) ps.p1.push_back(static_cast<std::uint32_t>(b));
-  return ps;
-}
-
-VecOp requant_op(const ParamSet& ps, std::int32_t zero_point, bool lut = false) {
-  VecOp op;
-  op.func = VecFunc::Requant;
-  op.cfg = {static_cast<std::uint32_t>(zero_point), lut ? 1u : 0u, 0, 0};
-  op.params = &ps;
-  return op;
-}
-VecOp add_i8_op(const ref::IntAddParams& p) {
-  VecOp op;
-  op.func = VecFunc::AddI8;
-  op.cfg = {(static_cast<std::uint32_t>(p.za) & 0xFFu) | ((static_cast<std::uint32_t>(p.zb) & 0xFFu) << 8),
-            (static_cast<std::uint32_t>(p.ka) & 0xFFFFu) | (static_cast<std::uint32_t>(p.kb) << 16),
-            static_cast<std::uint32_t>(p.out.multiplier), shift_zp(p.out)};
-  return op;
-}
-VecOp layernorm_i32_op(const ParamSet& ps, const ref::IntNormParams& p) {
-  VecOp op;
-  op.func = VecFunc::LayernormI32;
-  op.cfg = {p.eps_q16, static_cast<std::uint32_t>(p.out.multiplier), shift_zp(p.out), 0};
-  op.params = &ps;
-  op.whole_row = true;
-  return op;
-}
-
-// T x cols int8 in the INT8 GEMM A layout [kt][row] (2*Rows bytes per word).
-Placement a_layout_i8(std::uint32_t addr, unsigned rows, unsigned cols, const Target& t) {
-  return {Space::Aspad, addr, 1, rows, 2 * t.rows, rows, cols};
-}
-unsigned a_words_i8(unsigned rows, unsigned cols, const Target& t) { return ceil_div(cols, 2 * t.rows) * rows; }
-
-struct HeadPlacesI8 {
-  Placement q;   // T x hd int8, A layout
-  Placement kt;  // K_g in WSPAD in the A layout (w_transposed: token n is word n of a K tile)
-  Placement v;   // V_g in WSPAD as INT8 W tiles (pairs of tokens per word)
-  Placement l;   // T x T int8 logits, ASPAD
-  Placement p;   // T x T uint8 probabilities, A layout (the A of P x V, a_unsigned)
-  Placement o;   // T x hd int8, A layout
+// One INT8 encoder layer's weights in the DRAM image and its parameter sets.
+// PARAMS blobs are keyed by ParamSet address: it must not move once emission starts.
+struct PackedEncoderI8 {
+  std::vector<std::uint32_t> wq, wo, wk, wv;
+  std::uint32_t w1 = 0, w2 = 0, wid = 0, lut = 0;
+  TileMap mid;  // the d x d identity keeps one or two tiles per N tile
+  std::vector<ParamSet> rq_q, rq_k, rq_v;
+  ParamSet rq_o, rq_1, rq_2, score, pv, ln1, ln2;
 };
 
-// S = Q_h K_g^T (int32), L = REQUANT(S), P = SOFTMAX_I8(L, S2), O = REQUANT(P V_g) (a_unsigned).
-void emit_attention_head_i8(Ctx& x, const HeadPlacesI8& hp, unsigned hd, const ParamSet& score_ps,
-                            const ParamSet& pv_ps, std::uint32_t softmax_q20, Window acc) {
-  const Target& t = x.t;
-  const unsigned T = hp.q.rows, kd = 2 * t.rows;
-  const unsigned nt_s = ceil_div(T, t.cols), nt_o = ceil_div(hd, t.cols);
-  // Row blocks alternate between the ACC halves when a half holds one
-  // (the next block's GEMMs then overlap this block's VEC work).
-  const unsigned per_row = std::max(nt_s, nt_o);
-  const bool ping_pong = acc.size / 2 >= per_row;
-  const Window full = acc;
-  if (ping_pong) acc.size /= 2;
-  const unsigned m_blk = std::min(T, acc.size / per_row);
-  if (m_blk == 0) fail("ACC too small for one attention row");
-  for (unsigned m0 = 0; m0 < T; m0 += m_blk) {
-    const unsigned mr = std::min(m_blk, T - m0);
-    if (ping_pong) acc.addr = full.addr + (x.acc_turn++ & 1u) * acc.size;
-    isa::GemmArgs s;
-    s.bf16 = false;
-    s.w_transposed = true;
-    s.a_addr = hp.q.word(m0, 0);
-    s.a_kstride = hp.q.group_stride;
-    s.k_tiles = ceil_div(hd, kd);
-    s.w_addr = hp.kt.addr;
-    s.w_kstride = hp.kt.group_stride;
-    s.n_tiles = nt_s;
-    s.w_nstride = t.cols;
-    s.acc_addr = acc.addr;
-    s.acc_nstride = mr;
-    s.m = mr;
-    x.cmds.add(isa::gemm(s));
-    emit_vec_rowwise(x, requant_op(score_ps, 0), acc_layout(acc.addr, mr, T, t), hp.l.sub(m0, 0, mr, T));
-    VecOp sm;
-    sm.func = VecFunc::SoftmaxI8;
-    sm.cfg = {softmax_q20, 0, 0, 0};
-    sm.whole_row = true;
-    emit_vec_rowwise(x, sm, hp.l.sub(m0, 0, mr, T), hp.p.sub(m0, 0, mr, T));
+void check_encoder_int8(const ref::LayerShape& s, const ref::QuantLayer& ql) {
+  if (s.kind != ref::LayerKind::Encoder) fail("shape is not an encoder");
+  if (s.norm != ref::LayerNormKind::LayerNorm || s.act != ref::LayerActivation::Gelu || s.rope)
+    fail("the INT8 encoder is LayerNorm + GELU without RoPE");
+  const std::size_t d = s.d_model, hd = s.head_dim, H = s.heads, G = s.kv_heads, F = s.ffn;
+  const ref::QuantLayerWeightsInt8& w = ql.w;
+  const auto lin = [&](const ref::QuantLinearInt8& l, std::size_t in, std::size_t outn, const char* name) {
+    if (l.w.rows() != in || l.w.cols() != outn || l.rq.size() != outn || (!l.bias.empty() && l.bias.size() != outn))
+      fail(std::string(name) + " does not have the layer's shape");
+  };
+  lin(w.q, d, H * hd, "q");
+  lin(w.k, d, G * hd, "k");
+  lin(w.v, d, G * hd, "v");
+  lin(w.o, H * hd, d, "o");
+  lin(w.ffn1, d, F, "ffn1");
+  lin(w.ffn2, F, d, "ffn2");
+  for (const auto* nm : {&w.norm1, &w.norm2})
+    if (nm->gamma.size() != d || nm->beta.size() != d) fail("norm gamma/beta do not have length d_model");
+  if (ql.p.gelu_table.size() != 256) fail("the i-GELU table does not have 256 entries");
+}
 
-    isa::GemmArgs o;
-    o.bf16 = false;
-    o.a_unsigned = true;
-    o.a_addr = hp.p.word(m0, 0);
-    o.a_kstride = hp.p.group_stride;
-    o.k_tiles = ceil_div(T, kd);
-    o.w_addr = hp.v.addr;
-    o.w_kstride = t.rows;
-    o.n_tiles = nt_o;
-    o.w_nstride = hp.v.group_stride;
-    o.acc_addr = acc.addr;
-    o.acc_nstride = mr;
-    o.m = mr;
-    x.cmds.add(isa::gemm(o));
-    emit_vec_rowwise(x, requant_op(pv_ps, 0), acc_layout(acc.addr, mr, hd, t), hp.o.sub(m0, 0, mr, hd));
+// The weights per head (Q, O) and per KV head (K, V) in the INT8 W layout, the
+// identity that widens int8 rows into ACC for LAYERNORM_I32 (its +0 tiles
+// skipped), the i-GELU table.
+PackedEncoderI8 pack_encoder_i8(const ref::LayerShape& s, const ref::QuantLayer& ql, unsigned T, DramImage& img,
+                                const Target& t) {
+  const auto d = static_cast<unsigned>(s.d_model), hd = static_cast<unsigned>(s.head_dim);
+  const auto H = static_cast<unsigned>(s.heads), G = static_cast<unsigned>(s.kv_heads), F = static_cast<unsigned>(s.ffn);
+  const ref::QuantLayerWeightsInt8& w = ql.w;
+  PackedEncoderI8 pk;
+  for (unsigned h = 0; h < H; ++h) {
+    pk.wq.push_back(img.put(pack_w_i8(ref::columns(w.q.w, h * hd, hd), t)));
+    pk.wo.push_back(img.put(pack_w_i8(ref::row_block(w.o.w, h * hd, hd), t)));
+    pk.rq_q.push_back(requant_set(w.q, h * hd, hd));
   }
+  for (unsigned g = 0; g < G; ++g) {
+    pk.wk.push_back(img.put(pack_w_i8(ref::columns(w.k.w, g * hd, hd), t)));
+    pk.wv.push_back(img.put(pack_w_i8(ref::columns(w.v.w, g * hd, hd), t)));
+    pk.rq_k.push_back(requant_set(w.k, g * hd, hd));
+    pk.rq_v.push_back(requant_set(w.v, g * hd, hd));
+  }
+  pk.w1 = img.put(pack_w_i8(w.ffn1.w, t));
+  pk.w2 = img.put(pack_w_i8(w.ffn2.w, t));
+  ref::Matrix<std::int8_t> ident(d, d);
+  for (unsigned i = 0; i < d; ++i) ident(i, i) = 1;
+  pk.mid = tile_map(ident, 2 * t.rows, t);
+  pk.wid = img.put(compact_tiles(pack_w_i8(ident, t), pk.mid, t));
+  pk.rq_o = requant_set(w.o, 0, d), pk.rq_1 = requant_set(w.ffn1, 0, F), pk.rq_2 = requant_set(w.ffn2, 0, d);
+  pk.score = uniform_set(ql.p.score_rq, T), pk.pv = uniform_set(ql.p.pv_rq, hd);
+  pk.ln1 = norm_set(w.norm1), pk.ln2 = norm_set(w.norm2);
+  std::vector<std::uint8_t> lut(256);
+  for (unsigned i = 0; i < 256; ++i) lut[i] = static_cast<std::uint8_t>(ql.p.gelu_table[i]);
+  pk.lut = img.put(lut);
+  return pk;
 }
 
 }  // namespace
@@ -1696,146 +1849,141 @@ ref::Matrix<std::int32_t> read_i8(const ref::LocalMemories& mem, const Placement
   return y;
 }
 
+// The INT8 encoder in the row-blocked form of the BF16 stack (stack_blocked):
+// x (all T rows) for the K, V and Q projections and the attention (heads in
+// turn, two buffers of each), every head's output to a DRAM spill, then blocks
+// of R rows: output projection with R1 = ADD_I8(X, A) in its epilogue, H1 =
+// LAYERNORM_I32 of R1 widened into ACC by the identity GEMM, the FFN (i-GELU
+// through the LUT), R2 = ADD_I8(H1, F2) over H1, Y = LAYERNORM_I32(R2).
 CompiledLayer compile_encoder_layer_int8(const ref::LayerShape& s, const ref::QuantLayer& ql, int seq_len,
-                                         const ref::AccelConfig& cfg, std::uint32_t dram_base) {
-  if (s.kind != ref::LayerKind::Encoder) fail("shape is not an encoder");
-  if (s.norm != ref::LayerNormKind::LayerNorm || s.act != ref::LayerActivation::Gelu || s.rope)
-    fail("the INT8 encoder is LayerNorm + GELU without RoPE");
+                                         const ref::AccelConfig& cfg, std::uint32_t dram_base, unsigned row_block) {
+  check_encoder_int8(s, ql);
   const Target t = encoder_target(s, seq_len, cfg, dram_base);
   const auto T = static_cast<unsigned>(seq_len);
   const auto d = static_cast<unsigned>(s.d_model), hd = static_cast<unsigned>(s.head_dim);
   const auto H = static_cast<unsigned>(s.heads), G = static_cast<unsigned>(s.kv_heads);
   const auto F = static_cast<unsigned>(s.ffn), group = H / G;
-  const unsigned kd = 2 * t.rows;
-  const ref::QuantLayerWeightsInt8& w = ql.w;
+  const unsigned bus = t.bus_bytes, kd = 2 * t.rows, kt_d = ceil_div(d, kd), kt_hd = ceil_div(hd, kd);
   const ref::QuantLayerParams& qp = ql.p;
-  const auto lin = [&](const ref::QuantLinearInt8& l, unsigned in, unsigned outn, const char* name) {
-    if (l.w.rows() != in || l.w.cols() != outn || l.rq.size() != outn || (!l.bias.empty() && l.bias.size() != outn))
-      fail(std::string(name) + " does not have the layer's shape");
-  };
-  lin(w.q, d, H * hd, "q");
-  lin(w.k, d, G * hd, "k");
-  lin(w.v, d, G * hd, "v");
-  lin(w.o, H * hd, d, "o");
-  lin(w.ffn1, d, F, "ffn1");
-  lin(w.ffn2, F, d, "ffn2");
-  for (const auto* nm : {&w.norm1, &w.norm2})
-    if (nm->gamma.size() != d || nm->beta.size() != d) fail("norm gamma/beta do not have length d_model");
 
   CompiledLayer out;
   out.seq_len = T;
   out.d_model = d;
-  out.bus_bytes = t.bus_bytes;
+  out.bus_bytes = bus;
   out.target = t;
+  out.out_row_words = ceil_div(d, bus);
 
-  // ---- weights (INT8 W layout), parameter sets ----
-  DramImage img(dram_base, t.bus_bytes);
-  std::vector<std::uint32_t> wq(H), wo(H), wk(G), wv(G);
-  std::vector<ParamSet> rq_q(H), rq_k(G), rq_v(G);
-  for (unsigned h = 0; h < H; ++h) {
-    wq[h] = img.put(pack_w_i8(ref::columns(w.q.w, h * hd, hd), t));
-    wo[h] = img.put(pack_w_i8(ref::row_block(w.o.w, h * hd, hd), t));
-    rq_q[h] = requant_set(w.q, h * hd, hd);
-  }
-  for (unsigned g = 0; g < G; ++g) {
-    wk[g] = img.put(pack_w_i8(ref::columns(w.k.w, g * hd, hd), t));
-    wv[g] = img.put(pack_w_i8(ref::columns(w.v.w, g * hd, hd), t));
-    rq_k[g] = requant_set(w.k, g * hd, hd);
-    rq_v[g] = requant_set(w.v, g * hd, hd);
-  }
-  const std::uint32_t w1 = img.put(pack_w_i8(w.ffn1.w, t)), w2 = img.put(pack_w_i8(w.ffn2.w, t));
-  I8m ident(d, d);
-  for (unsigned i = 0; i < d; ++i)
-    for (unsigned j = 0; j < d; ++j) ident(i, j) = i == j ? 1 : 0;
-  const std::uint32_t wid = img.put(pack_w_i8(ident, t));
-  const ParamSet rq_o = requant_set(w.o, 0, d), rq_1 = requant_set(w.ffn1, 0, F), rq_2 = requant_set(w.ffn2, 0, d);
-  const ParamSet score_ps = uniform_set(qp.score_rq, T), pv_ps = uniform_set(qp.pv_rq, hd);
-  const ParamSet ln1 = norm_set(w.norm1), ln2 = norm_set(w.norm2);
-  std::vector<std::uint8_t> lut_bytes(256);
-  for (unsigned i = 0; i < 256; ++i) lut_bytes[i] = static_cast<std::uint8_t>(qp.gelu_table[i]);
-  const std::uint32_t lut_dram = img.put(lut_bytes);
+  DramImage img(dram_base, bus);
+  const PackedEncoderI8 pk = pack_encoder_i8(s, ql, T, img, t);
 
-  // ---- on-chip placement ----
   SpadAlloc aspad("ASPAD", t.aspad_words), wspad("WSPAD", t.wspad_words);
-  const unsigned t_cols = ceil_div(T, t.cols) * t.cols, nt_hd = ceil_div(hd, t.cols);
-  const unsigned v_nstride = ceil_div(T, kd) * t.rows;  // words of one N tile of V (K = tokens, 2 per word)
-  const Placement kt_pl{Space::Wspad, wspad.take_top(ceil_div(hd, kd) * t_cols, "K of one KV head"), 1, t_cols, kd, T,
-                        hd};
-  Placement v_pl{Space::Wspad, wspad.take_top(nt_hd * v_nstride, "V of one KV head"), 1, v_nstride, t.cols, T, hd};
-  v_pl.pairs = true;
-  const Window wsp_win{0, wspad.free()}, acc_win{0, t.acc_rows};
-
-  const std::uint32_t params_stage = aspad.take(ceil_div(3 * cfg.vec_maxlen, t.bus_bytes / 4), "PARAMS staging");
-  const unsigned lut_words = ceil_div(256, t.bus_bytes);
+  const KvBuffers kv = place_kv(wspad, img, T, hd, t, true);
+  const Window att_wsp{0, wspad.free()}, blk_wsp{0, t.wspad_words}, acc_win{0, t.acc_rows};
+  // PARAMS staging: a ring of two rows where it takes at most an eighth of ASPAD.
+  const std::uint32_t params_row = ceil_div(3 * cfg.vec_maxlen, bus / 4);
+  const std::uint32_t params_ring = 16 * params_row <= t.aspad_words ? 2 * params_row : 0;
+  const std::uint32_t params_stage = aspad.take(params_ring ? params_ring : params_row, "PARAMS staging");
+  const unsigned lut_words = ceil_div(256, bus);
   const std::uint32_t lut_stage = aspad.take(lut_words, "LUT staging");
-  const auto take_a = [&](unsigned cols, const std::string& what) {
-    return a_layout_i8(aspad.take(a_words_i8(T, cols, t), what), T, cols, t);
+  const auto [proj_acc, att_acc] = attention_acc(acc_win, T, hd, t);
+  const unsigned m_att = attention_rows(T, T, hd, att_acc, t);
+  if (m_att == 0) fail("ACC too small for one attention row");
+
+  // L and P of all rows (the logits of every block go first), else of two blocks, else one.
+  const BlockedPlan plan = plan_blocked({T, d, hd, H, F, kt_hd, out.out_row_words}, m_att, T, row_block, true, t, aspad);
+  const BlockedLayout* lay = plan.lay.get();
+  const unsigned R = plan.R, p_rows = plan.p_rows, blocks = ceil_div(T, R);
+  out.row_block = R;
+  const auto at = [&](std::size_t h, unsigned rows, unsigned cols) {
+    return a_layout_i8(lay->life.offset(h), rows, cols, t);
   };
-  const Placement x_pl = take_a(d, "x");
-  const Placement q_pl = take_a(hd, "q of one head");
-  const Placement l_pl = take_a(T, "logits of one head");
-  const Placement p_pl = take_a(T, "p of one head");
-  std::vector<Placement> o_pl;
-  for (unsigned h = 0; h < H; ++h) o_pl.push_back(take_a(hd, "o.h" + std::to_string(h)));
-  const Placement a_pl = take_a(d, "a"), r1_pl = take_a(d, "r1"), h1_pl = take_a(d, "h1");
-  const Placement f_pl = take_a(F, "f"), f2_pl = take_a(d, "f2"), r2_pl = take_a(d, "r2");
-  out.out_row_words = ceil_div(d, t.bus_bytes);
-  const Placement y_pl{Space::Aspad, aspad.take(T * out.out_row_words, "y"), out.out_row_words, 1, t.bus_bytes, T, d};
+
+  // Late DRAM regions: input | output | O spill ([head][k tile][T]).
+  const std::uint32_t x_bytes = a_words_i8(T, d, t) * bus, y_bytes = T * out.out_row_words * bus;
+  const std::uint32_t in_at = kLateBase, out_at = in_at + x_bytes, o_at = out_at + y_bytes;
+  const std::uint32_t late_bytes = o_at + H * kt_hd * T * bus - kLateBase;
 
   CmdStream cmds(cfg);
   BlobMap blobs;
   Ctx x{cfg, t, img, cmds, params_stage, blobs};
   x.int8 = true;
+  x.params_words = params_ring;
 
-  // ---- the stream ----
+  const Placement x_pl = at(lay->x, T, d);
+  cmds.add(isa::load(transfer(in_at, 0, 1, a_words_i8(T, d, t), Space::Aspad, x_pl.addr, 0)));
+  cmds.add(isa::load(transfer(pk.lut, 0, 1, lut_words, Space::Aspad, lut_stage, 0)));
   {
-    isa::Transfer tx;  // x arrives in the INT8 A layout, one contiguous block
-    tx.row_words = a_words_i8(T, d, t);
-    check_u16(tx.row_words, "x LOAD words");
-    tx.space = Space::Aspad;
-    tx.local_addr = x_pl.addr;
-    cmds.add(isa::load(tx));
-  }
-  for (unsigned g = 0; g < G; ++g) {
-    emit_matmul(x, {{x_pl, wk[g], d}}, hd, wsp_win, acc_win, into(x, requant_op(rq_k[g], 0), kt_pl));
-    emit_matmul(x, {{x_pl, wv[g], d}}, hd, wsp_win, acc_win, into(x, requant_op(rq_v[g], 0), v_pl));
-    for (unsigned h = g * group; h < (g + 1) * group; ++h) {
-      emit_matmul(x, {{x_pl, wq[h], d}}, hd, wsp_win, acc_win, into(x, requant_op(rq_q[h], 0), q_pl));
-      emit_attention_head_i8(x, {q_pl, kt_pl, v_pl, l_pl, p_pl, o_pl[h]}, hd, score_ps, pv_ps,
-                             qp.softmax_scale_q20, acc_win);
-    }
-  }
-  std::vector<MatmulPart> o_parts;
-  for (unsigned h = 0; h < H; ++h) o_parts.push_back({o_pl[h], wo[h], hd});
-  emit_matmul(x, o_parts, d, wsp_win, acc_win, into(x, requant_op(rq_o, 0), a_pl));
-  emit_vec_rowwise(x, add_i8_op(qp.add1), x_pl, r1_pl, &a_pl);  // R1 = X + A
-  // int32(R1) by the identity GEMM into ACC, then LAYERNORM_I32 of whole rows.
-  emit_matmul(x, {{r1_pl, wid, d}}, d, wsp_win, acc_win, into(x, layernorm_i32_op(ln1, w.norm1.p), h1_pl), {}, true);
-
-  {
-    isa::Transfer tl;  // the i-GELU table
-    tl.dram_addr = lut_dram;
-    tl.row_words = lut_words;
-    tl.space = Space::Aspad;
-    tl.local_addr = lut_stage;
-    cmds.add(isa::load(tl));
-    isa::VecArgs v;
+    isa::VecArgs v;  // the i-GELU table, for every row block's FFN
     v.func = VecFunc::LutLoad;
-    v.src = {lut_stage, Space::Aspad, 0, 1, t.bus_bytes};
+    v.src = {lut_stage, Space::Aspad, 0, 1, bus};
     v.rows = 1;
     v.n = 256;
     cmds.add(isa::vec(v));
   }
-  emit_matmul(x, {{h1_pl, w1, d}}, F, wsp_win, acc_win, into(x, requant_op(rq_1, 0, true), f_pl));
-  emit_matmul(x, {{f_pl, w2, F}}, d, wsp_win, acc_win, into(x, requant_op(rq_2, 0), f2_pl));
-  emit_vec_rowwise(x, add_i8_op(qp.add2), h1_pl, r2_pl, &f2_pl);  // R2 = H1 + F2
-  emit_matmul(x, {{r2_pl, wid, d}}, d, wsp_win, acc_win, into(x, layernorm_i32_op(ln2, w.norm2.p), y_pl), {}, true);
-  finish_encoder(out, cmds, img, y_pl, T, a_words_i8(T, d, t) * t.bus_bytes, dram_base, t);
+  // ---- K, V, Q projections and attention over all T rows; O to DRAM ----
+  const auto project = [&](unsigned h) {
+    const unsigned g = h / group;
+    if (h % group == 0) {
+      emit_matmul(x, {{x_pl, pk.wk[g], d}}, hd, att_wsp, proj_acc, into(x, requant_op(pk.rq_k[g], 0), kv.kt[g % 2]));
+      emit_matmul(x, {{x_pl, pk.wv[g], d}}, hd, att_wsp, proj_acc, into(x, requant_op(pk.rq_v[g], 0), kv.v[g % 2]));
+    }
+    emit_matmul(x, {{x_pl, pk.wq[h], d}}, hd, att_wsp, proj_acc,
+                into(x, requant_op(pk.rq_q[h], 0), at(lay->q[h % 2], T, hd)));
+  };
+  emit_heads(H, group, kv.sets == 2, project, [&](unsigned h, const std::function<void()>& next) {
+    const unsigned g = h / group;
+    const Placement q = at(lay->q[h % 2], T, hd), o = at(lay->os[h % 2], T, hd);
+    const HeadI8 i8{at(lay->l[h % 2], p_rows, T), &pk.score, &pk.pv, qp.softmax_scale_q20};
+    emit_attention_head(x, {q, kv.kt[g % 2], kv.v[g % 2], at(lay->p[h % 2], p_rows, T), o}, hd, att_acc, std::nullopt,
+                        &i8, next);
+    cmds.add(isa::store(transfer(o_at + h * kt_hd * T * bus, 0, 1, kt_hd * T, Space::Aspad, o.addr, 0)));
+  });
+  // ---- row blocks ----
+  VecOp add1 = add_i8_op(qp.add1), add2 = add_i8_op(qp.add2);
+  const std::uint32_t ob = lay->life.offset(lay->ob), y = lay->life.offset(lay->y);
+  for (unsigned m0 = 0; m0 < T; m0 += R) {
+    const unsigned rb = std::min(R, T - m0);
+    const Placement xb = at(lay->xb, rb, d), a = at(lay->a, rb, d), r1 = at(lay->r1, rb, d), h1 = at(lay->h1, rb, d);
+    const Placement f = at(lay->f, rb, F), f2 = at(lay->f2, rb, d);
+    const Placement y_pl{Space::Aspad, y, out.out_row_words, 1, bus, rb, d};
+    cmds.add(isa::load(transfer(o_at + m0 * bus, T * bus, H * kt_hd, rb, Space::Aspad, ob, rb)));
+    cmds.add(isa::load(transfer(in_at + m0 * bus, T * bus, kt_d, rb, Space::Aspad, xb.addr, rb)));
+    std::vector<MatmulPart> o_parts;
+    for (unsigned h = 0; h < H; ++h) o_parts.push_back({a_layout_i8(ob + h * kt_hd * rb, rb, hd, t), pk.wo[h], hd});
+    emit_matmul(x, o_parts, d, blk_wsp, acc_win, then_add_into(x, requant_op(pk.rq_o, 0), add1, r1, xb, a));
+    emit_matmul(x, {{r1, pk.wid, d, &pk.mid}}, d, blk_wsp, acc_win,
+                into(x, layernorm_i32_op(pk.ln1, ql.w.norm1.p), h1), {}, true);
+    emit_matmul(x, {{h1, pk.w1, d}}, F, blk_wsp, acc_win, into(x, requant_op(pk.rq_1, 0, true), f));
+    // In place: each word of H1 is read before it is written.
+    emit_matmul(x, {{f, pk.w2, F}}, d, blk_wsp, acc_win, then_add_into(x, requant_op(pk.rq_2, 0), add2, h1, h1, f2));
+    emit_matmul(x, {{h1, pk.wid, d, &pk.mid}}, d, blk_wsp, acc_win,
+                into(x, layernorm_i32_op(pk.ln2, ql.w.norm2.p), y_pl), {}, true);
+    cmds.add(isa::store(transfer(out_at + m0 * out.out_row_words * bus, 0, 1, rb * out.out_row_words, Space::Aspad,
+                                 y, 0)));
+  }
+  finish_late(out, cmds, img, dram_base, x_bytes, y_bytes, 1, late_bytes);
 
-  out.probes = {{"x", x_pl},   {"a", a_pl},       {"r1", r1_pl},     {"h1", h1_pl},    {"f", f_pl},
-                {"f2", f2_pl}, {"r2", r2_pl},     {"y", y_pl},       {"q.last", q_pl}, {"l.last", l_pl},
-                {"p.last", p_pl}, {"k.last", kt_pl}, {"v.last", v_pl}};
-  for (unsigned h = 0; h < H; ++h) out.probes["o.h" + std::to_string(h)] = o_pl[h];
+  // Probes: what no later buffer overwrote (not K^T and V: the row blocks' weights use all of
+  // WSPAD); the row-block tensors when one block holds every row.
+  const auto probe = [&](const char* name, std::size_t h, const Placement& p) {
+    if (lay->life.intact(h)) out.probes[name] = p;
+  };
+  probe("q.last", lay->q[(H - 1) % 2], at(lay->q[(H - 1) % 2], T, hd));
+  if (p_rows == T) {
+    probe("l.last", lay->l[(H - 1) % 2], at(lay->l[(H - 1) % 2], T, T));
+    probe("p.last", lay->p[(H - 1) % 2], at(lay->p[(H - 1) % 2], T, T));
+  }
+  if (blocks == 1) {
+    if (lay->life.intact(lay->ob))
+      for (unsigned h = 0; h < H; ++h) out.probes["o.h" + std::to_string(h)] = a_layout_i8(ob + h * kt_hd * T, T, hd, t);
+    probe("x", lay->xb, at(lay->xb, T, d));
+    probe("a", lay->a, at(lay->a, T, d));
+    probe("r1", lay->r1, at(lay->r1, T, d));
+    probe("r2", lay->h1, at(lay->h1, T, d));
+    probe("f", lay->f, at(lay->f, T, F));
+    probe("f2", lay->f2, at(lay->f2, T, d));
+    probe("y", lay->y, Placement{Space::Aspad, y, out.out_row_words, 1, bus, T, d});
+  }
   return out;
 }
 

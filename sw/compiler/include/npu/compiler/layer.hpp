@@ -140,12 +140,16 @@ CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& shape, const std
                                          std::uint32_t dram_base = 0x10000);
 
 // BERT encoder layer on the INT8 path (I-BERT; docs/numerics.md, "Transformer layers, INT8
-// (I-BERT)"): the integer steps of ref::encoder_layer_int8 as one DRAM-to-DRAM stream. Input
-// x int8 in the INT8 A layout (pack_input_i8), output Y int8 (unpack_output_i8). Probes:
-// "x", "q.last", "k.last", "l.last", "p.last" (uint8), "o.h<i>", "a", "r1", "h1", "f", "f2",
-// "r2", "y". Throws std::invalid_argument as the BF16 form does.
+// (I-BERT)"): the integer steps of ref::encoder_layer_int8 as one DRAM-to-DRAM stream, in the
+// row-blocked form (attention over all rows, head outputs spilled to DRAM, the rest in blocks
+// of row_block rows; 0: the largest that fits, CompiledLayer::row_block says which). Input x
+// int8 in the INT8 A layout (pack_input_i8), output Y int8 (unpack_output_i8). Probes, where
+// still intact at the end: "q.last", "l.last", "p.last" (uint8); with one
+// row block "o.h<i>", "x", "a", "r1", "r2", "f", "f2", "y". Throws std::invalid_argument as
+// the BF16 form does.
 CompiledLayer compile_encoder_layer_int8(const ref::LayerShape& shape, const ref::QuantLayer& ql, int seq_len,
-                                         const ref::AccelConfig& cfg, std::uint32_t dram_base = 0x10000);
+                                         const ref::AccelConfig& cfg, std::uint32_t dram_base = 0x10000,
+                                         unsigned row_block = 0);
 
 // ---- decoder (LLaMA pre-norm, RoPE, grouped-query attention, KV cache in DRAM) ----
 //

@@ -42,6 +42,12 @@ struct LayerShape {
   std::size_t q_dim() const { return heads * head_dim; }
   std::size_t kv_dim() const { return kv_heads * head_dim; }
   std::size_t group() const { return heads / kv_heads; }
+  // Multiply-accumulates of the layer's matmuls over T rows attending T positions: the
+  // Q, K, V and output projections, Q K^T and P V per head, the FFN (3 matrices for SwiGLU).
+  std::uint64_t macs(std::uint64_t T) const {
+    const std::uint64_t d = d_model, q = q_dim(), kv = kv_dim(), branches = act == LayerActivation::SwiGlu ? 3 : 2;
+    return T * d * (q + 2 * kv) + heads * 2 * T * T * head_dim + T * q * d + branches * T * d * ffn;
+  }
 };
 
 // Weights as BF16 bit patterns (row-major, input dimension first: y = x W),
