@@ -1,5 +1,6 @@
 # Front door. CMake does the build; this file gives the usual targets.
 #   make sim      build the Verilated model, run the default workload
+#                 (MODEL=<name in models/> [TOKENS=T]: one compiled layer of that model instead)
 #   make test     lint, synthesis and the default (fast) test suite
 #   make test-nightly   the exhaustive `nightly` suite
 #   make bench    throughput figures (GEMM utilization, vector elements/cycle, DMA efficiency)
@@ -42,7 +43,9 @@ sim: $(CMAKE_STAMP)
 	@case "$(CONFIG)" in small|base) ;; *) echo "make sim: no model for CONFIG=$(CONFIG) (have: small, base)"; exit 2;; esac
 	cmake --build $(BUILD) -j $(JOBS) --target npu_sim_$(CONFIG)
 	$(SIM_BIN) --config configs/$(CONFIG).yaml --seed $(SEED) \
-	  $(if $(filter 1,$(WAVES)),--waves $(FST),)
+	  $(if $(filter 1,$(WAVES)),--waves $(FST),) \
+	  $(if $(MODEL),--model $(if $(filter %.yaml,$(MODEL)),$(MODEL),models/$(MODEL).yaml),) \
+	  $(if $(TOKENS),--tokens $(TOKENS),)
 
 # Throughput figures: GEMM utilization with load/compute/store overlap on
 # `base` (512^3, memory latency 100), DMA efficiency, every vector function,

@@ -2,9 +2,13 @@
 // an N x N x N GEMM in INT8 and in BF16 (N = 256 unless --size says
 // otherwise), tiled by the compiler into a command stream that the runtime
 // puts in the ring; checks C bit-exactly against the reference model and
-// prints the performance counters.
+// prints the performance counters. With --model, one compiled transformer
+// layer of that model description instead (tb/top/layer_flow.hpp): random
+// weights from the seed, checked bit for bit against the direct layer
+// reference, with cycles, utilization and the per-engine and per-function
+// breakdown.
 //   npu_sim --config configs/base.yaml [--seed N] [--waves out.fst] [--size N]
-//           [--latency CYCLES]
+//           [--latency CYCLES] [--model models/NAME.yaml [--tokens T]]
 // Exit: 0 all PASS, 1 a FAIL or a runtime/config error, 2 bad arguments.
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -21,6 +25,7 @@
 #include <vector>
 
 #include "gemm_flow.hpp"
+#include "layer_flow.hpp"
 #include "top_bench.hpp"
 
 namespace {
@@ -32,6 +37,8 @@ struct Options {
   npu::tb::TraceWindow window;
   std::size_t size = 256;
   unsigned latency = 100;
+  std::string model;    // a model description: run one compiled layer instead of the GEMMs
+  unsigned tokens = 0;  // 0: the model's seq_len
 };
 
 struct UsageError : std::runtime_error {
@@ -47,7 +54,10 @@ constexpr const char* kUsage =
     "  --waves    write an FST trace of the run to FILE.fst\n"
     "  --trace-from, --trace-to  trace only cycles [FROM, TO) (with --waves)\n"
     "  --size     GEMM dimension M = K = N (default 256)\n"
-    "  --latency  memory read/write latency in cycles (default 100)\n";
+    "  --latency  memory read/write latency in cycles (default 100)\n"
+    "  --model    a model description (models/NAME.yaml): one compiled layer of it instead of the\n"
+    "             GEMMs (an encoder layer in its dtype, or a decoder's decode step)\n"
+    "  --tokens   the encoder's sequence length or the decode step's context (default: seq_len)\n";
 
 std::uint64_t parse_number(const std::string& opt, const std::string& text) {
   std::size_t used = 0;
@@ -86,6 +96,11 @@ Options parse_args(int argc, char** argv) {
     } else if (arg == "--latency") {
       o.latency = static_cast<unsigned>(parse_number(arg, value()));
       if (o.latency == 0 || o.latency > 100000) throw UsageError("--latency must be 1..100000");
+    } else if (arg == "--model") {
+      o.model = value();
+    } else if (arg == "--tokens") {
+      o.tokens = static_cast<unsigned>(parse_number(arg, value()));
+      if (o.tokens == 0 || o.tokens > 4096) throw UsageError("--tokens must be 1..4096");
     } else if (arg == "--help" || arg == "-h") {
       throw HelpRequested{};
     } else {
@@ -160,6 +175,27 @@ void check_accel(const std::string& path, const npu::rt::HwConfig& hw) {
   want("vec_maxlen", hw.vec_maxlen);
 }
 
+// One compiled layer of o.model; PASS when it ran and equals the reference bit for bit.
+int run_model(npu::tb::TopBench& bench, const Options& o) {
+  const npu::compiler::ModelDesc md = npu::compiler::load_model_desc(o.model);
+  const unsigned T = o.tokens ? o.tokens : static_cast<unsigned>(md.seq_len);
+  fmt::print("model '{}' ({}), one {} layer, {} {}\n", md.name, o.model, npu::compiler::to_string(md.dtype),
+             md.kind == npu::compiler::LayerKind::Decoder ? "decode step at context" : "T", T);
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::uint64_t c0 = bench.cycle();
+  try {
+    npu::tb::run_model_layer(bench, md, T, o.seed);
+  } catch (const std::runtime_error& e) {
+    fmt::print("FAIL {}\n  rerun: {} --config {} --model {} --tokens {} --seed {} --waves build/waves/sim.fst\n",
+               e.what(), npu::tb::self_executable(), o.config, o.model, T, o.seed);
+    return 1;
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  fmt::print("summary: PASS ({} simulated cycles, {:.0f} cycles/s)\n", bench.cycle() - c0,
+             secs > 0 ? double(bench.cycle() - c0) / secs : 0.0);
+  return 0;
+}
+
 int run(const Options& o) {
   check_config(o.config);
   if (!o.waves.empty()) {
@@ -178,9 +214,11 @@ int run(const Options& o) {
   const auto& hw = bench.dev().hw();
   check_accel(o.config, hw);
   fmt::print("npu_sim: config '{}' ({}x{} array, {}-bit AXI, memory latency {}), seed {}, "
-             "GEMM {}^3{}\n", NPU_CONFIG_NAME, hw.rows, hw.cols, 8 * hw.bus_bytes, o.latency,
-             o.seed, o.size, o.waves.empty() ? std::string{} : ", waves " + o.waves);
+             "{}{}\n", NPU_CONFIG_NAME, hw.rows, hw.cols, 8 * hw.bus_bytes, o.latency, o.seed,
+             o.model.empty() ? fmt::format("GEMM {}^3", o.size) : "model " + o.model,
+             o.waves.empty() ? std::string{} : ", waves " + o.waves);
 
+  if (!o.model.empty()) return run_model(bench, o);
   int failures = 0;
   for (auto type : {npu::compiler::DType::Int8, npu::compiler::DType::Bf16}) {
     npu::compiler::GemmShape s;

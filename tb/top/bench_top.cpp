@@ -8,18 +8,13 @@
 // bert-base shape (d 768, FFN 3072) over 128 tokens, bit-exact against the
 // direct layer reference, with its MAC utilization and engine busy shares;
 // (4) the MiniLM layer at T 32 with 25 and 50 % of its weight tiles pruned
-// (zero tiles are skipped); (5) the INT8 (I-BERT) MiniLM layer at the longest
-// sequence up to 128 its resident lowering fits; (6) one SmolLM2-135M decode
-// step at context 128 and 512 against its bandwidth roofline. Run by `make
-// bench`; `bench_top_bin --layer <model> <T>`, `--layer-int8 <model> <T>` or
+// (zero tiles are skipped); (5) the INT8 (I-BERT) MiniLM layer at T 128
+// (row-blocked); (6) one SmolLM2-135M decode step at context 128 and 512
+// against its bandwidth roofline. Run by `make bench`; `bench_top_bin --layer
+// <model> <T> [<pruned tile fraction>]`, `--layer-int8 <model> <T>` or
 // `--decode <context>` runs one case.
 #include "gemm_flow.hpp"
-#include "npu/compiler/layer.hpp"
-#include "npu/compiler/model_desc.hpp"
-#include "npu/compiler/prune.hpp"
-#include "npu/ref/layer.hpp"
-#include "npu/ref/layer_int8.hpp"
-#include "random_layer.hpp"
+#include "layer_flow.hpp"
 #include "top_bench.hpp"
 
 #include <fmt/format.h>
@@ -45,141 +40,23 @@ std::uint64_t run_cycles(tb::TopBench& b, const std::vector<isa::Command>& cmds)
   return r.cycles;
 }
 
-struct LayerCase {
-  std::string model;  // models/<model>.yaml
-  unsigned T;
-  double sparsity;
-};
-
-// One compiled BF16 encoder layer, doorbell to done, bit-exact against the direct reference.
-void bench_layer(tb::TopBench& bench, const LayerCase& lc) {
-  const auto t = bench.target();
-  const unsigned T = lc.T;
-  const compiler::ModelDesc md = compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/" + lc.model + ".yaml");
-  const ref::LayerShape s = compiler::layer_shape(md);
-  const ref::AccelConfig cfg = bench.accel_config();
-  tb::LayerRand r(9);
-  ref::LayerWeightsBf16 w = tb::random_weights(s, r, true);
-  compiler::prune_layer_bf16(w, t, lc.sparsity);
-  const ref::Matrix<std::uint16_t> x = r.matrix(T, s.d_model, 0, 1);
-  const int n = static_cast<int>(T);
-  const std::uint32_t bytes = compiler::compile_encoder_layer_bf16(s, w, n, cfg).dram_bytes;
-  bench.dev().free_all();
-  const rt::Buffer buf = bench.dev().alloc(bytes, 64);
-  const compiler::CompiledLayer cl = compiler::compile_encoder_layer_bf16(s, w, n, cfg, buf.addr);
-  bench.dev().upload(buf, cl.weights_image, cl.weights.addr - buf.addr);
-  bench.dev().upload(buf, cl.pack_input(x), cl.input.addr - buf.addr);
-  bench.dev().clear_counters();
-  const std::uint64_t macs = s.macs(T);
-  const std::uint64_t ideal = macs / (t.rows * t.cols);
-  const auto res = bench.dev().run(cl.cmds, 4 * ideal + 1'000'000);  // a few times the ideal, plus a margin
-  if (!res.ok()) throw std::runtime_error("bench_top: " + res.describe());
-  const std::uint64_t cycles = res.cycles;
-  const rt::Counters k = bench.dev().counters();
-  const auto got = cl.unpack_output(bench.dev().download(buf, cl.output.addr - buf.addr, cl.output.bytes));
-  if (auto bad = ref::first_mismatch(got, ref::encoder_layer_bf16(x, s, w), "y"))
-    throw std::runtime_error("bench_top: encoder layer mismatch: " + *bad);
-  fmt::print("BF16 encoder layer {} shape, T {}{}, {:.0f} % tiles pruned: {} commands, {:>8} cycles (ideal {}), "
-             "{} dense MACs, MAC utilization {:.1f} % (of the dense MACs), bit-exact\n",
-             md.name, T, cl.row_block ? fmt::format(" (row blocks of {})", cl.row_block) : "", 100 * lc.sparsity,
-             cl.cmds.size(), cycles, ideal, macs, 100.0 * double(macs) / (double(cycles) * t.rows * t.cols));
-  const auto pct = [&](std::uint64_t busy) { return 100.0 * double(busy) / double(k.cycles); };
-  fmt::print("  busy: GEMM {:.1f} %, VEC {:.1f} %, LOAD {:.1f} %, STORE {:.1f} % of {} cycles; DMA read {} bytes "
-             "({:.1f} bytes/cycle), written {} bytes\n",
-             pct(k.gemm_busy), pct(k.vec_busy), pct(k.load_busy), pct(k.store_busy), k.cycles, k.dma_rd_bytes,
-             double(k.dma_rd_bytes) / double(k.cycles), k.dma_wr_bytes);
-  fmt::print("  stalled (a command started, waiting for data or a port): GEMM {:.1f} %, VEC {:.1f} %, LOAD {:.1f} %, "
-             "STORE {:.1f} %; MACs counted {} ({:.1f} % of peak while GEMM busy)\n",
-             pct(k.gemm_stall), pct(k.vec_stall), pct(k.load_stall), pct(k.store_stall), k.macs,
-             100.0 * k.mac_utilization(bench.dev().hw()));
+compiler::ModelDesc model(const std::string& name) {
+  return compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/" + name + ".yaml");
 }
 
-// One SmolLM2-135M decode step at context L (a cache of L random positions written by
-// KvCacheLayout::put), doorbell to done, bit-exact against the direct reference, and its
-// bandwidth roofline: the weights' own bytes (2 per BF16 weight) and the K/V bytes it reads,
-// over the bus bytes per cycle.
+// A BF16 encoder layer of models/<name>.yaml at T tokens, `sparsity` of its weight tiles pruned.
+void bench_layer(tb::TopBench& bench, const std::string& name, unsigned T, double sparsity = 0.0) {
+  const compiler::ModelDesc md = model(name);
+  tb::run_encoder_bf16(bench, md.name, compiler::layer_shape(md), T, sparsity, 9);
+}
+void bench_layer_int8(tb::TopBench& bench, const std::string& name, unsigned T) {
+  const compiler::ModelDesc md = model(name);
+  tb::run_encoder_int8(bench, md.name, compiler::layer_shape(md), T, 11);
+}
+// One SmolLM2-135M decode step at context L against its bandwidth roofline.
 void bench_decode(tb::TopBench& bench, unsigned L) {
-  const auto t = bench.target();
-  const compiler::ModelDesc md = compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/smollm2-135m.yaml");
-  const ref::LayerShape s = compiler::layer_shape(md);
-  const ref::AccelConfig cfg = bench.accel_config();
-  tb::LayerRand r(10);
-  const ref::LayerWeightsBf16 w = tb::random_weights(s, r, false);
-  bench.dev().free_all();
-  const std::uint32_t bytes = compiler::CompiledDecoder(s, w, L + 1, cfg).dram_bytes;
-  const rt::Buffer buf = bench.dev().alloc(bytes, 64);
-  const compiler::CompiledDecoder dec(s, w, L + 1, cfg, buf.addr);
-  bench.dev().upload(buf, dec.weights_image, dec.weights.addr - buf.addr);
-  ref::KvCache cache = tb::random_cache(s, r, L);
-  bench.dev().upload(buf, dec.cache.image(cache), dec.cache.addr - buf.addr);
-  const ref::Matrix<std::uint16_t> x = r.matrix(1, s.d_model, 0, 1);
-  const ref::Matrix<std::uint16_t> want = ref::decoder_layer_bf16(x, s, w, cache);
-  const compiler::CompiledLayer cl = dec.step(L, 1);
-  bench.dev().upload(buf, cl.pack_input(x), cl.input.addr - buf.addr);
-  bench.dev().clear_counters();
-  const std::uint64_t d = s.d_model, q = s.q_dim(), kv = s.kv_dim(), f = s.ffn;
-  const std::uint64_t weight_bytes = 2 * (d * (q + 2 * kv) + q * d + 3 * d * f);
-  const std::uint64_t kv_bytes = 2 * 2 * std::uint64_t{L} * kv;
-  const std::uint64_t roofline = (weight_bytes + kv_bytes) / t.bus_bytes;
-  const auto res = bench.dev().run(cl.cmds, 8 * roofline + 1'000'000);  // a few times the roofline, plus a margin
-  if (!res.ok()) throw std::runtime_error("bench_top: decode step: " + res.describe());
-  const rt::Counters k = bench.dev().counters();
-  const auto got = cl.unpack_output(bench.dev().download(buf, cl.output.addr - buf.addr, cl.output.bytes));
-  if (auto bad = ref::first_mismatch(got, want, "y"))
-    throw std::runtime_error("bench_top: decode step mismatch: " + *bad);
-  fmt::print("BF16 decoder layer {} shape, one decode step at context {}: {} commands, {:>7} cycles; bandwidth "
-             "roofline {} cycles ({} weight + {} K/V bytes / {} per cycle): {:.2f} x the roofline, bit-exact\n",
-             md.name, L, cl.cmds.size(), res.cycles, roofline, weight_bytes, kv_bytes, t.bus_bytes,
-             double(res.cycles) / double(roofline));
-  const auto pct = [&](std::uint64_t busy) { return 100.0 * double(busy) / double(k.cycles); };
-  fmt::print("  busy: GEMM {:.1f} %, VEC {:.1f} %, LOAD {:.1f} %, STORE {:.1f} %; stalled: GEMM {:.1f} %, LOAD {:.1f} %; "
-             "DMA read {} bytes ({:.1f} bytes/cycle)\n",
-             pct(k.gemm_busy), pct(k.vec_busy), pct(k.load_busy), pct(k.store_busy), pct(k.gemm_stall),
-             pct(k.load_stall), k.dma_rd_bytes, double(k.dma_rd_bytes) / double(k.cycles));
-}
-
-// One compiled INT8 (I-BERT) encoder layer of `model` at T tokens (row-blocked where it does
-// not fit ASPAD), bit-exact against ref::encoder_layer_int8; utilization against the INT8 peak
-// of 2 * Rows * Cols MACs.
-void bench_layer_int8(tb::TopBench& bench, const std::string& model, unsigned T) {
-  const auto t = bench.target();
-  const compiler::ModelDesc md = compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/" + model + ".yaml");
-  const ref::LayerShape s = compiler::layer_shape(md);
-  const ref::AccelConfig cfg = bench.accel_config();
-  tb::LayerRand r(11);
-  const ref::LayerWeightsBf16 wb = tb::random_weights(s, r, true);
-  // Scales calibrated on 16 rows.
-  const ref::QuantLayer ql =
-      ref::quantize_encoder_layer(wb, s, ref::calibrate_encoder_int8(ref::bf16_to_f64(r.matrix(16, s.d_model, 0, 1)), s, wb), true);
-  const ref::Matrix<std::int8_t> xq = ref::quantize_tensor_int8(ref::bf16_to_f64(r.matrix(T, s.d_model, 0, 1)), ql.p.scales.x);
-  const std::uint32_t bytes = compiler::compile_encoder_layer_int8(s, ql, static_cast<int>(T), cfg).dram_bytes;
-  bench.dev().free_all();
-  const rt::Buffer buf = bench.dev().alloc(bytes, 64);
-  const compiler::CompiledLayer cl = compiler::compile_encoder_layer_int8(s, ql, static_cast<int>(T), cfg, buf.addr);
-  bench.dev().upload(buf, cl.weights_image, cl.weights.addr - buf.addr);
-  bench.dev().upload(buf, cl.pack_input_i8(xq), cl.input.addr - buf.addr);
-  bench.dev().clear_counters();
-  const std::uint64_t macs = s.macs(T);
-  const std::uint64_t ideal = macs / (2 * t.rows * t.cols);
-  const auto res = bench.dev().run(cl.cmds, 8 * ideal + 1'000'000);  // a few times the ideal, plus a margin
-  if (!res.ok()) throw std::runtime_error("bench_top: INT8 layer: " + res.describe());
-  const rt::Counters k = bench.dev().counters();
-  const auto got = cl.unpack_output_i8(bench.dev().download(buf, cl.output.addr - buf.addr, cl.output.bytes));
-  const auto want = ref::encoder_layer_int8(xq, s, ql);
-  for (std::size_t i = 0; i < T; ++i)
-    for (std::size_t c = 0; c < s.d_model; ++c)
-      if (got(i, c) != want(i, c))
-        throw std::runtime_error(fmt::format("bench_top: INT8 layer mismatch: tensor y row {} col {}: got {} want {}", i,
-                                             c, got(i, c), want(i, c)));
-  fmt::print("INT8 encoder layer {} shape, T {} (row blocks of {}): {} commands, "
-             "{:>8} cycles (ideal {}), {} MACs, MAC utilization {:.1f} % of the INT8 peak ({} MACs/cycle), bit-exact\n",
-             md.name, T, cl.row_block, cl.cmds.size(), res.cycles, ideal, macs,
-             100.0 * double(macs) / (double(res.cycles) * 2 * t.rows * t.cols), 2 * t.rows * t.cols);
-  const auto pct = [&](std::uint64_t busy) { return 100.0 * double(busy) / double(k.cycles); };
-  fmt::print("  busy: GEMM {:.1f} %, VEC {:.1f} %, LOAD {:.1f} %, STORE {:.1f} %; stalled: GEMM {:.1f} %, VEC {:.1f} %, "
-             "LOAD {:.1f} %; DMA read {} bytes\n",
-             pct(k.gemm_busy), pct(k.vec_busy), pct(k.load_busy), pct(k.store_busy), pct(k.gemm_stall),
-             pct(k.vec_stall), pct(k.load_stall), k.dma_rd_bytes);
+  const compiler::ModelDesc md = model("smollm2-135m");
+  tb::run_decode_step(bench, md.name, compiler::layer_shape(md), L, 10);
 }
 
 }  // namespace
@@ -189,8 +66,10 @@ int main(int argc, char** argv) try {
   const auto t = bench.target();
   fmt::print("npu_top base ({}x{}, BusBytes {}, {} vector lanes), memory latency 100\n", t.rows, t.cols,
              t.bus_bytes, bench.dev().hw().vec_lanes);
-  if (argc == 4 && std::string(argv[1]) == "--layer") {
-    bench_layer(bench, {argv[2], static_cast<unsigned>(std::stoul(argv[3])), 0.0});
+  if ((argc == 4 || argc == 5) && std::string(argv[1]) == "--layer") {
+    const double sparsity = argc == 5 ? std::stod(argv[4]) : 0.0;
+    if (!(sparsity >= 0.0 && sparsity < 1.0)) throw std::invalid_argument("the pruned tile fraction is not in [0, 1)");
+    bench_layer(bench, argv[2], static_cast<unsigned>(std::stoul(argv[3])), sparsity);
     return 0;
   }
   if (argc == 4 && std::string(argv[1]) == "--layer-int8") {
@@ -202,8 +81,8 @@ int main(int argc, char** argv) try {
     return 0;
   }
   if (argc != 1) {
-    fmt::print(stderr, "usage: bench_top_bin [--layer <model in models/> <tokens> | --layer-int8 <model> <tokens> | "
-                       "--decode <context>]\n");
+    fmt::print(stderr, "usage: bench_top_bin [--layer <model in models/> <tokens> [<pruned tile fraction>] | "
+                       "--layer-int8 <model> <tokens> | --decode <context>]\n");
     return 2;
   }
 
@@ -245,12 +124,12 @@ int main(int argc, char** argv) try {
              double(both) / double(std::max(gemm, soft)));
 
   // (3) compiled encoder layers; (4) the T = 32 layer with 25 and 50 % of its weight tiles pruned
-  for (const LayerCase& lc : {LayerCase{"minilm-l6", 16, 0.0}, LayerCase{"minilm-l6", 32, 0.0},
-                              LayerCase{"minilm-l6", 128, 0.0}, LayerCase{"bert-base", 128, 0.0},
-                              LayerCase{"minilm-l6", 32, 0.25}, LayerCase{"minilm-l6", 32, 0.5}})
-    bench_layer(bench, lc);
-  // (5) the INT8 MiniLM layer at the longest sequence it fits, (6) SmolLM2 decode steps against
-  // their bandwidth roofline
+  for (const auto& [name, T] : {std::pair<const char*, unsigned>{"minilm-l6", 16}, {"minilm-l6", 32},
+                                {"minilm-l6", 128}, {"bert-base", 128}})
+    bench_layer(bench, name, T);
+  for (double sparsity : {0.25, 0.5}) bench_layer(bench, "minilm-l6", 32, sparsity);
+  // (5) the INT8 MiniLM layer at 128 tokens, (6) SmolLM2 decode steps against their bandwidth
+  // roofline
   bench_layer_int8(bench, "minilm-l6", 128);
   for (unsigned L : {128u, 512u}) bench_decode(bench, L);
   return 0;

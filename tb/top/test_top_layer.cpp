@@ -277,3 +277,31 @@ TEST_CASE("A compiled INT8 (I-BERT) encoder layer runs on npu_top and equals the
       run_and_compare(tb, buf, cl, xq, want, layer_timeout(s, T, cfg, cl.cmds.size()));
     }
 }
+
+TEST_CASE("A two-layer INT8 (I-BERT) encoder stack runs on npu_top bit for bit, layer 0's output in DRAM") {
+  const compiler::ModelDesc md = compiler::load_model_desc(std::string(NPU_MODELS_DIR) + "/test-encoder.yaml");
+  const ref::LayerShape s = compiler::layer_shape(md);
+  const auto T = static_cast<unsigned>(md.seq_len);
+  REQUIRE(md.layers == 2);
+  for (auto seed : tb::test_seeds({47})) {
+    INFO("seed " << seed << " (replay: NPU_SEED=" << seed << ")");
+    TopBench tb(16);
+    auto& dev = tb.dev();
+    const ref::AccelConfig cfg = tb.accel_config();
+    tb::LayerRand r(seed);
+    std::vector<ref::QuantLayer> layers;
+    for (int l = 0; l < md.layers; ++l) {
+      const ref::LayerWeightsBf16 wb = random_weights(s, r, true);
+      const ref::Matrix<double> cal = ref::bf16_to_f64(r.matrix(T, s.d_model, 0, 1));
+      layers.push_back(ref::quantize_encoder_layer(wb, s, ref::calibrate_encoder_int8(cal, s, wb), true));
+    }
+    const ref::Matrix<std::int8_t> xq =
+        ref::quantize_tensor_int8(ref::bf16_to_f64(r.matrix(T, s.d_model, 0, 1)), layers[0].p.scales.x);
+    const ref::Matrix<std::int8_t> want = ref::encoder_layer_int8(ref::encoder_layer_int8(xq, s, layers[0]), s, layers[1]);
+    const int n = static_cast<int>(T);
+    const rt::Buffer buf = dev.alloc(compiler::compile_encoder_stack_int8(s, layers, n, cfg).dram_bytes, 64);
+    const compiler::CompiledLayer cl = compiler::compile_encoder_stack_int8(s, layers, n, cfg, {}, buf.addr);
+    dev.upload(buf, cl.weights_image, cl.weights.addr - buf.addr);
+    run_and_compare(tb, buf, cl, xq, want, 2 * layer_timeout(s, T, cfg, cl.cmds.size()));
+  }
+}

@@ -43,7 +43,7 @@ void check_step(ref::AccelModel& m, const compiler::CompiledDecoder& dec, const 
   CAPTURE(cl.cmds.size(), cl.kv_chunk);
   m.write_dram(cl.input.addr, cl.pack_input(x));
   m.write_dram(cl.output.addr, std::vector<std::uint8_t>(cl.output.bytes, 0xA5));  // stale data must go
-  const auto fault = m.run(cl.cmds, [](std::size_t i) { return static_cast<std::uint32_t>(0x1000 + 64 * i); });
+  const auto fault = m.run(cl.cmds, test::cmd_addr);
   INFO("fault: " << fault_text(fault));
   REQUIRE_FALSE(fault);
   std::string first_bad = "none";
@@ -176,12 +176,9 @@ TEST_CASE("decoder layer: a stand-alone call equals the reference and leaves no 
   const auto w = tb::random_weights(s, r, true);
   const Bf16 x = r.matrix(4, s.d_model, 0, 1);
   const compiler::CompiledLayer cl = compiler::compile_decoder_layer_bf16(s, w, 4, 0, 8, small_config());
-  ref::AccelModel m(small_config());
-  ref::install(m);
-  m.set_window(cl.dram_base, cl.dram_bytes);
-  m.write_dram(cl.weights.addr, cl.weights_image);
-  m.write_dram(cl.input.addr, cl.pack_input(x));
-  const auto fault = m.run(cl.cmds, [](std::size_t i) { return static_cast<std::uint32_t>(0x1000 + 64 * i); });
+  const auto model = test::loaded_model(cl, small_config(), cl.pack_input(x));
+  ref::AccelModel& m = *model;
+  const auto fault = m.run(cl.cmds, test::cmd_addr);
   INFO("fault: " << fault_text(fault));
   REQUIRE_FALSE(fault);
   ref::KvCache cache;

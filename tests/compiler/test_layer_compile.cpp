@@ -45,15 +45,11 @@ struct LayerRun {
 LayerRun run_layer(const ref::LayerShape& s, const ref::LayerWeightsBf16& w, const Bf16& x,
                    const ref::AccelConfig& cfg, const ref::LayerTrace& trace) {
   const compiler::CompiledLayer cl = compiler::compile_encoder_layer_bf16(s, w, static_cast<int>(x.rows()), cfg);
-  ref::AccelModel m(cfg);
-  ref::install(m);
-  m.set_window(cl.dram_base, cl.dram_bytes);
-  m.write_dram(cl.weights.addr, cl.weights_image);
-  m.write_dram(cl.input.addr, cl.pack_input(x));
-  m.write_dram(cl.output.addr, std::vector<std::uint8_t>(cl.output.bytes, 0xA5));  // stale data must go
+  const auto model = test::loaded_model(cl, cfg, cl.pack_input(x));
+  ref::AccelModel& m = *model;
   LayerRun run;
   run.commands = cl.cmds.size();
-  run.fault = m.run(cl.cmds, [](std::size_t i) { return static_cast<std::uint32_t>(0x1000 + 64 * i); });
+  run.fault = m.run(cl.cmds, test::cmd_addr);
   run.got = cl.unpack_output(m.read_dram(cl.output.addr, cl.output.bytes));
   // The on-chip intermediates in the order the layer computes them.
   for (const char* name : {"r1", "h1", "f", "f2", "r2", "y"}) {

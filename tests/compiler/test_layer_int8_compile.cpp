@@ -67,13 +67,9 @@ unsigned check_layer_int8(const ref::LayerShape& s, unsigned T, const ref::Accel
   const compiler::CompiledLayer cl =
       compiler::compile_encoder_layer_int8(s, ql, static_cast<int>(T), cfg, 0x10000, row_block);
   CAPTURE(cl.cmds.size(), cl.row_block);
-  ref::AccelModel m(cfg);
-  ref::install(m);
-  m.set_window(cl.dram_base, cl.dram_bytes);
-  m.write_dram(cl.weights.addr, cl.weights_image);
-  m.write_dram(cl.input.addr, cl.pack_input_i8(xq));
-  m.write_dram(cl.output.addr, std::vector<std::uint8_t>(cl.output.bytes, 0xA5));
-  const auto fault = m.run(cl.cmds, [](std::size_t i) { return static_cast<std::uint32_t>(0x1000 + 64 * i); });
+  const auto model = test::loaded_model(cl, cfg, cl.pack_input_i8(xq));
+  ref::AccelModel& m = *model;
+  const auto fault = m.run(cl.cmds, test::cmd_addr);
   INFO("fault: " << fault_text(fault));
   REQUIRE_FALSE(fault.has_value());
   const ref::Matrix<std::int8_t> got = cl.unpack_output_i8(m.read_dram(cl.output.addr, cl.output.bytes));
@@ -147,6 +143,67 @@ TEST_CASE("layer int8 compile: row blocks give the same bits as one block", "[co
     CAPTURE(words);
     CHECK(check_layer_int8(odd, 13, tight, 8 + words, 4) > 0);
   }
+}
+
+// Two INT8 layers in one stream equal encoder_layer_int8 applied twice (layer 1 takes layer
+// 0's int8 output as it is), the inner output in DRAM too.
+void check_stack_int8(const ref::LayerShape& s, unsigned T, const ref::AccelConfig& cfg, std::uint64_t seed,
+                      unsigned row_block) {
+  CAPTURE(seed, T, s.d_model, s.heads, s.kv_heads, cfg.rows, cfg.cols, row_block);
+  tb::LayerRand rnd(seed);
+  std::vector<ref::QuantLayer> layers;
+  for (int l = 0; l < 2; ++l) {
+    const ref::LayerWeightsBf16 wb = tb::random_weights(s, rnd, true);
+    const ref::Matrix<double> cal = ref::bf16_to_f64(rnd.matrix(T, s.d_model, 0, 1));
+    layers.push_back(ref::quantize_encoder_layer(wb, s, ref::calibrate_encoder_int8(cal, s, wb), true));
+  }
+  const ref::Matrix<std::int8_t> xq =
+      ref::quantize_tensor_int8(ref::bf16_to_f64(rnd.matrix(T, s.d_model, 0, 1)), layers[0].p.scales.x);
+  const ref::Matrix<std::int8_t> y0 = ref::encoder_layer_int8(xq, s, layers[0]);
+  const ref::Matrix<std::int8_t> want = ref::encoder_layer_int8(y0, s, layers[1]);
+
+  compiler::StackOptions opt;
+  opt.row_block = row_block;
+  const compiler::CompiledLayer cl = compiler::compile_encoder_stack_int8(s, layers, static_cast<int>(T), cfg, opt);
+  REQUIRE(cl.layer_outputs.size() == 1);
+  const auto model = test::loaded_model(cl, cfg, cl.pack_input_i8(xq));
+  ref::AccelModel& m = *model;
+  const auto fault = m.run(cl.cmds, test::cmd_addr);
+  INFO("fault: " << fault_text(fault));
+  REQUIRE_FALSE(fault.has_value());
+  // Layer 0's output, INT8 A layout: element (r, c) at byte (c / 2Rows * T + r) * BusBytes + c % 2Rows.
+  const std::vector<std::uint8_t> inner = m.read_dram(cl.layer_outputs[0].addr, cl.layer_outputs[0].bytes);
+  ref::Matrix<std::int32_t> got0(T, s.d_model), want0(T, s.d_model), got1(T, s.d_model), want1(T, s.d_model);
+  const unsigned kd = 2 * cfg.rows;
+  const ref::Matrix<std::int8_t> out = cl.unpack_output_i8(m.read_dram(cl.output.addr, cl.output.bytes));
+  for (std::size_t r = 0; r < T; ++r)
+    for (std::size_t c = 0; c < s.d_model; ++c) {
+      got0(r, c) = static_cast<std::int8_t>(inner.at(((c / kd) * T + r) * cfg.bus_bytes + c % kd));
+      want0(r, c) = y0(r, c), got1(r, c) = out(r, c), want1(r, c) = want(r, c);
+    }
+  const auto bad0 = mismatch(got0, want0, "layer 0 y (DRAM)"), bad1 = mismatch(got1, want1, "layer 1 y (DRAM)");
+  INFO(bad0.value_or("layer 0 bit-exact") << "; " << bad1.value_or("layer 1 bit-exact"));
+  CHECK_FALSE(bad0.has_value());
+  CHECK_FALSE(bad1.has_value());
+}
+
+TEST_CASE("layer int8 compile: a two-layer INT8 stack equals the layer reference applied twice",
+          "[compiler][layer][int8]") {
+  const ref::LayerShape odd = shape_of(24, 3, 8, 40);
+  check_stack_int8(odd, 13, small_config(), 21, 0);
+  check_stack_int8(odd, 13, small_config(), 22, 5);
+  check_stack_int8(shape_of(40, 2, 20, 64), 7, base_config(), 23, 0);
+  REQUIRE_THROWS_WITH(compiler::compile_encoder_stack_int8(odd, {}, 13, small_config()),
+                      Catch::Matchers::Contains("at least one layer"));
+  // A bad tensor is rejected naming its layer.
+  tb::LayerRand rnd(24);
+  const ref::LayerWeightsBf16 wb = tb::random_weights(odd, rnd, true);
+  const ref::QuantLayer ql = ref::quantize_encoder_layer(
+      wb, odd, ref::calibrate_encoder_int8(ref::bf16_to_f64(rnd.matrix(8, 24, 0, 1)), odd, wb), true);
+  std::vector<ref::QuantLayer> bad{ql, ql};
+  bad[1].w.ffn2.rq.pop_back();
+  REQUIRE_THROWS_WITH(compiler::compile_encoder_stack_int8(odd, bad, 13, small_config()),
+                      Catch::Matchers::Contains("layer 1: ffn2 does not have the layer's shape"));
 }
 
 TEST_CASE("layer int8 compile: the all-MiniLM-L6-v2 layer shape at 128 tokens on base", "[compiler][layer][int8]") {

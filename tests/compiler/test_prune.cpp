@@ -81,12 +81,9 @@ TEST_CASE("prune: a pruned layer skips its zero tiles and equals the reference",
       ref::LayerWeightsBf16 w = dense;
       compiler::prune_layer_bf16(w, t, sparsity);
       const auto cl = compiler::compile_encoder_layer_bf16(s, w, static_cast<int>(T), cfg);
-      ref::AccelModel m(cfg);
-      ref::install(m);
-      m.set_window(cl.dram_base, cl.dram_bytes);
-      m.write_dram(cl.weights.addr, cl.weights_image);
-      m.write_dram(cl.input.addr, cl.pack_input(x));
-      const auto f = m.run_concurrent(cl.cmds, [](std::size_t i) { return static_cast<std::uint32_t>(0x1000 + 64 * i); },
+      const auto model = test::loaded_model(cl, cfg, cl.pack_input(x));
+      ref::AccelModel& m = *model;
+      const auto f = m.run_concurrent(cl.cmds, test::cmd_addr,
                                       1);
       INFO("fault: " << fault_text(f));
       REQUIRE_FALSE(f);

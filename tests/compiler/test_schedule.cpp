@@ -27,7 +27,6 @@ using test::small_config;
 namespace {
 
 const std::string kModels = NPU_MODELS_DIR;
-std::uint32_t addr_of(std::size_t i) { return static_cast<std::uint32_t>(0x1000 + 64 * i); }
 
 bool has(const std::vector<Access>& fp, Resource r, std::uint64_t lo, std::uint64_t hi, bool write) {
   for (const Access& a : fp)
@@ -61,12 +60,9 @@ isa::Command gemm(std::uint32_t a, std::uint32_t w, std::uint32_t acc, unsigned 
 // DRAM after running `cmds` in program order, or interleaved with `seed`.
 std::vector<std::uint8_t> run(const compiler::CompiledLayer& cl, const std::vector<std::uint8_t>& input,
                               const ref::AccelConfig& cfg, std::optional<std::uint64_t> seed) {
-  ref::AccelModel m(cfg);
-  ref::install(m);
-  m.set_window(cl.dram_base, cl.dram_bytes);
-  m.write_dram(cl.weights.addr, cl.weights_image);
-  m.write_dram(cl.input.addr, input);
-  const auto f = seed ? m.run_concurrent(cl.cmds, addr_of, *seed) : m.run(cl.cmds, addr_of);
+  const auto model = test::loaded_model(cl, cfg, input);
+  ref::AccelModel& m = *model;
+  const auto f = seed ? m.run_concurrent(cl.cmds, test::cmd_addr, *seed) : m.run(cl.cmds, test::cmd_addr);
   INFO("fault: " << fault_text(f));
   REQUIRE_FALSE(f);
   return m.read_dram(cl.dram_base, cl.dram_bytes);
@@ -152,7 +148,7 @@ TEST_CASE("schedule: run_concurrent finds a missing token and a deadlock", "[sch
     ref::AccelModel m(cfg);
     m.set_window(0, 0x10000);
     m.write_dram(0x1000, std::vector<std::uint8_t>(16, 0x5A));
-    const auto f = seed ? m.run_concurrent(cmds, addr_of, *seed) : m.run(cmds, addr_of);
+    const auto f = seed ? m.run_concurrent(cmds, test::cmd_addr, *seed) : m.run(cmds, test::cmd_addr);
     REQUIRE_FALSE(f);
     return m.read_dram(0x2000, 16);
   };
@@ -166,7 +162,7 @@ TEST_CASE("schedule: run_concurrent finds a missing token and a deadlock", "[sch
   isa::set_deps(cmds[1], isa::Deps{}.pop_from(isa::Queue::Load));
   ref::AccelModel m(cfg);
   m.set_window(0, 0x10000);
-  CHECK_THROWS_WITH(m.run_concurrent(cmds, addr_of, 1), Catch::Matchers::Contains("deadlock"));
+  CHECK_THROWS_WITH(m.run_concurrent(cmds, test::cmd_addr, 1), Catch::Matchers::Contains("deadlock"));
 }
 
 TEST_CASE("schedule: compiled layers give the same bytes under random queue interleavings", "[schedule]") {

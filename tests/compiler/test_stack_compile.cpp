@@ -48,13 +48,9 @@ unsigned check_stack(const ref::LayerShape& s, unsigned layers, unsigned T, cons
   const compiler::CompiledLayer cl = compiler::compile_encoder_stack_bf16(s, w, static_cast<int>(T), cfg, opt);
   REQUIRE(cl.layers == layers);
   REQUIRE(cl.layer_outputs.size() == layers - 1);
-  ref::AccelModel m(cfg);
-  ref::install(m);
-  m.set_window(cl.dram_base, cl.dram_bytes);
-  m.write_dram(cl.weights.addr, cl.weights_image);
-  m.write_dram(cl.input.addr, cl.pack_input(x));
-  m.write_dram(cl.output.addr, std::vector<std::uint8_t>(cl.output.bytes, 0xA5));  // stale data must go
-  const auto fault = m.run(cl.cmds, [](std::size_t i) { return static_cast<std::uint32_t>(0x1000 + 64 * i); });
+  const auto model = test::loaded_model(cl, cfg, cl.pack_input(x));
+  ref::AccelModel& m = *model;
+  const auto fault = m.run(cl.cmds, test::cmd_addr);
   INFO(cl.cmds.size() << " commands, fault: " << fault_text(fault));
   REQUIRE_FALSE(fault);
   for (unsigned l = 0; l + 1 < layers; ++l) {

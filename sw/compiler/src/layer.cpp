@@ -974,6 +974,20 @@ void emit_attention_group_streamed(Ctx& x, const GroupPlaces& gp, const CacheStr
   }
 }
 
+// Every layer of a stack through `check`, its error naming the layer.
+template <class Layer, class Check>
+void check_layers(const std::vector<Layer>& layers, const Check& check) {
+  if (layers.empty()) fail("a stack needs at least one layer");
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    try {
+      check(layers[l]);
+    } catch (const std::invalid_argument& e) {
+      const std::string what = e.what(), prefix = "layer compiler: ";
+      fail("layer " + std::to_string(l) + ": " + (what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what));
+    }
+  }
+}
+
 // ---- host-side helpers ----------------------------------------------------------
 
 std::vector<std::uint32_t> slice(const std::vector<std::uint32_t>& v, std::size_t c0, std::size_t n) {
@@ -1728,16 +1742,8 @@ CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& s, const std::ve
                                          std::uint32_t dram_base) {
   if (s.kind != ref::LayerKind::Encoder) fail("shape is not an encoder");
   if (s.act != ref::LayerActivation::Gelu) fail("only the GELU FFN is lowered (SwiGLU: not yet)");
-  if (layers.empty()) fail("a stack needs at least one layer");
   const Target t = encoder_target(s, seq_len, cfg, dram_base);
-  for (std::size_t l = 0; l < layers.size(); ++l) {
-    try {
-      check_encoder_weights(s, layers[l]);
-    } catch (const std::invalid_argument& e) {
-      const std::string what = e.what(), prefix = "layer compiler: ";
-      fail("layer " + std::to_string(l) + ": " + (what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what));
-    }
-  }
+  check_layers(layers, [&](const ref::LayerWeightsBf16& w) { check_encoder_weights(s, w); });
   const auto T = static_cast<unsigned>(seq_len);
   if (opt.row_block == 0) {
     try {
@@ -1857,14 +1863,22 @@ ref::Matrix<std::int32_t> read_i8(const ref::LocalMemories& mem, const Placement
 // through the LUT), R2 = ADD_I8(H1, F2) over H1, Y = LAYERNORM_I32(R2).
 CompiledLayer compile_encoder_layer_int8(const ref::LayerShape& s, const ref::QuantLayer& ql, int seq_len,
                                          const ref::AccelConfig& cfg, std::uint32_t dram_base, unsigned row_block) {
-  check_encoder_int8(s, ql);
+  StackOptions opt;
+  opt.row_block = row_block;
+  return compile_encoder_stack_int8(s, {ql}, seq_len, cfg, opt, dram_base);
+}
+
+CompiledLayer compile_encoder_stack_int8(const ref::LayerShape& s, const std::vector<ref::QuantLayer>& layers,
+                                         int seq_len, const ref::AccelConfig& cfg, const StackOptions& opt,
+                                         std::uint32_t dram_base) {
+  check_layers(layers, [&](const ref::QuantLayer& ql) { check_encoder_int8(s, ql); });
   const Target t = encoder_target(s, seq_len, cfg, dram_base);
+  const std::size_t L = layers.size();
   const auto T = static_cast<unsigned>(seq_len);
   const auto d = static_cast<unsigned>(s.d_model), hd = static_cast<unsigned>(s.head_dim);
   const auto H = static_cast<unsigned>(s.heads), G = static_cast<unsigned>(s.kv_heads);
   const auto F = static_cast<unsigned>(s.ffn), group = H / G;
   const unsigned bus = t.bus_bytes, kd = 2 * t.rows, kt_d = ceil_div(d, kd), kt_hd = ceil_div(hd, kd);
-  const ref::QuantLayerParams& qp = ql.p;
 
   CompiledLayer out;
   out.seq_len = T;
@@ -1874,7 +1888,9 @@ CompiledLayer compile_encoder_layer_int8(const ref::LayerShape& s, const ref::Qu
   out.out_row_words = ceil_div(d, bus);
 
   DramImage img(dram_base, bus);
-  const PackedEncoderI8 pk = pack_encoder_i8(s, ql, T, img, t);
+  std::vector<PackedEncoderI8> packed;
+  packed.reserve(L);  // PARAMS blobs are keyed by ParamSet address: the vector never grows again
+  for (const auto& ql : layers) packed.push_back(pack_encoder_i8(s, ql, T, img, t));
 
   SpadAlloc aspad("ASPAD", t.aspad_words), wspad("WSPAD", t.wspad_words);
   const KvBuffers kv = place_kv(wspad, img, T, hd, t, true);
@@ -1890,7 +1906,8 @@ CompiledLayer compile_encoder_layer_int8(const ref::LayerShape& s, const ref::Qu
   if (m_att == 0) fail("ACC too small for one attention row");
 
   // L and P of all rows (the logits of every block go first), else of two blocks, else one.
-  const BlockedPlan plan = plan_blocked({T, d, hd, H, F, kt_hd, out.out_row_words}, m_att, T, row_block, true, t, aspad);
+  const BlockedPlan plan =
+      plan_blocked({T, d, hd, H, F, kt_hd, out.out_row_words}, m_att, T, opt.row_block, true, t, aspad);
   const BlockedLayout* lay = plan.lay.get();
   const unsigned R = plan.R, p_rows = plan.p_rows, blocks = ceil_div(T, R);
   out.row_block = R;
@@ -1898,9 +1915,10 @@ CompiledLayer compile_encoder_layer_int8(const ref::LayerShape& s, const ref::Qu
     return a_layout_i8(lay->life.offset(h), rows, cols, t);
   };
 
-  // Late DRAM regions: input | output | O spill ([head][k tile][T]).
+  // Late DRAM regions: input | output | inner layer outputs (INT8 A layout) | O spill ([head][k tile][T]).
   const std::uint32_t x_bytes = a_words_i8(T, d, t) * bus, y_bytes = T * out.out_row_words * bus;
-  const std::uint32_t in_at = kLateBase, out_at = in_at + x_bytes, o_at = out_at + y_bytes;
+  const std::uint32_t in_at = kLateBase, out_at = in_at + x_bytes, inner_at = out_at + y_bytes;
+  const std::uint32_t o_at = inner_at + static_cast<std::uint32_t>(L - 1) * x_bytes;
   const std::uint32_t late_bytes = o_at + H * kt_hd * T * bus - kLateBase;
 
   CmdStream cmds(cfg);
@@ -1910,58 +1928,68 @@ CompiledLayer compile_encoder_layer_int8(const ref::LayerShape& s, const ref::Qu
   x.params_words = params_ring;
 
   const Placement x_pl = at(lay->x, T, d);
-  cmds.add(isa::load(transfer(in_at, 0, 1, a_words_i8(T, d, t), Space::Aspad, x_pl.addr, 0)));
-  cmds.add(isa::load(transfer(pk.lut, 0, 1, lut_words, Space::Aspad, lut_stage, 0)));
-  {
-    isa::VecArgs v;  // the i-GELU table, for every row block's FFN
-    v.func = VecFunc::LutLoad;
-    v.src = {lut_stage, Space::Aspad, 0, 1, bus};
-    v.rows = 1;
-    v.n = 256;
-    cmds.add(isa::vec(v));
-  }
-  // ---- K, V, Q projections and attention over all T rows; O to DRAM ----
-  const auto project = [&](unsigned h) {
-    const unsigned g = h / group;
-    if (h % group == 0) {
-      emit_matmul(x, {{x_pl, pk.wk[g], d}}, hd, att_wsp, proj_acc, into(x, requant_op(pk.rq_k[g], 0), kv.kt[g % 2]));
-      emit_matmul(x, {{x_pl, pk.wv[g], d}}, hd, att_wsp, proj_acc, into(x, requant_op(pk.rq_v[g], 0), kv.v[g % 2]));
-    }
-    emit_matmul(x, {{x_pl, pk.wq[h], d}}, hd, att_wsp, proj_acc,
-                into(x, requant_op(pk.rq_q[h], 0), at(lay->q[h % 2], T, hd)));
-  };
-  emit_heads(H, group, kv.sets == 2, project, [&](unsigned h, const std::function<void()>& next) {
-    const unsigned g = h / group;
-    const Placement q = at(lay->q[h % 2], T, hd), o = at(lay->os[h % 2], T, hd);
-    const HeadI8 i8{at(lay->l[h % 2], p_rows, T), &pk.score, &pk.pv, qp.softmax_scale_q20};
-    emit_attention_head(x, {q, kv.kt[g % 2], kv.v[g % 2], at(lay->p[h % 2], p_rows, T), o}, hd, att_acc, std::nullopt,
-                        &i8, next);
-    cmds.add(isa::store(transfer(o_at + h * kt_hd * T * bus, 0, 1, kt_hd * T, Space::Aspad, o.addr, 0)));
-  });
-  // ---- row blocks ----
-  VecOp add1 = add_i8_op(qp.add1), add2 = add_i8_op(qp.add2);
   const std::uint32_t ob = lay->life.offset(lay->ob), y = lay->life.offset(lay->y);
-  for (unsigned m0 = 0; m0 < T; m0 += R) {
-    const unsigned rb = std::min(R, T - m0);
-    const Placement xb = at(lay->xb, rb, d), a = at(lay->a, rb, d), r1 = at(lay->r1, rb, d), h1 = at(lay->h1, rb, d);
-    const Placement f = at(lay->f, rb, F), f2 = at(lay->f2, rb, d);
-    const Placement y_pl{Space::Aspad, y, out.out_row_words, 1, bus, rb, d};
-    cmds.add(isa::load(transfer(o_at + m0 * bus, T * bus, H * kt_hd, rb, Space::Aspad, ob, rb)));
-    cmds.add(isa::load(transfer(in_at + m0 * bus, T * bus, kt_d, rb, Space::Aspad, xb.addr, rb)));
-    std::vector<MatmulPart> o_parts;
-    for (unsigned h = 0; h < H; ++h) o_parts.push_back({a_layout_i8(ob + h * kt_hd * rb, rb, hd, t), pk.wo[h], hd});
-    emit_matmul(x, o_parts, d, blk_wsp, acc_win, then_add_into(x, requant_op(pk.rq_o, 0), add1, r1, xb, a));
-    emit_matmul(x, {{r1, pk.wid, d, &pk.mid}}, d, blk_wsp, acc_win,
-                into(x, layernorm_i32_op(pk.ln1, ql.w.norm1.p), h1), {}, true);
-    emit_matmul(x, {{h1, pk.w1, d}}, F, blk_wsp, acc_win, into(x, requant_op(pk.rq_1, 0, true), f));
-    // In place: each word of H1 is read before it is written.
-    emit_matmul(x, {{f, pk.w2, F}}, d, blk_wsp, acc_win, then_add_into(x, requant_op(pk.rq_2, 0), add2, h1, h1, f2));
-    emit_matmul(x, {{h1, pk.wid, d, &pk.mid}}, d, blk_wsp, acc_win,
-                into(x, layernorm_i32_op(pk.ln2, ql.w.norm2.p), y_pl), {}, true);
-    cmds.add(isa::store(transfer(out_at + m0 * out.out_row_words * bus, 0, 1, rb * out.out_row_words, Space::Aspad,
-                                 y, 0)));
+  for (std::size_t l = 0; l < L; ++l) {
+    const PackedEncoderI8& pk = packed[l];
+    const ref::QuantLayer& ql = layers[l];
+    const ref::QuantLayerParams& qp = ql.p;
+    const bool last = l + 1 == L;
+    const std::uint32_t x_dram = l == 0 ? in_at : inner_at + static_cast<std::uint32_t>(l - 1) * x_bytes;
+    const std::uint32_t y_dram = last ? out_at : inner_at + static_cast<std::uint32_t>(l) * x_bytes;
+    cmds.add(isa::load(transfer(x_dram, 0, 1, a_words_i8(T, d, t), Space::Aspad, x_pl.addr, 0)));
+    cmds.add(isa::load(transfer(pk.lut, 0, 1, lut_words, Space::Aspad, lut_stage, 0)));
+    {
+      isa::VecArgs v;  // the i-GELU table, for every row block's FFN
+      v.func = VecFunc::LutLoad;
+      v.src = {lut_stage, Space::Aspad, 0, 1, bus};
+      v.rows = 1;
+      v.n = 256;
+      cmds.add(isa::vec(v));
+    }
+    // ---- K, V, Q projections and attention over all T rows; O to DRAM ----
+    const auto project = [&](unsigned h) {
+      const unsigned g = h / group;
+      if (h % group == 0) {
+        emit_matmul(x, {{x_pl, pk.wk[g], d}}, hd, att_wsp, proj_acc, into(x, requant_op(pk.rq_k[g], 0), kv.kt[g % 2]));
+        emit_matmul(x, {{x_pl, pk.wv[g], d}}, hd, att_wsp, proj_acc, into(x, requant_op(pk.rq_v[g], 0), kv.v[g % 2]));
+      }
+      emit_matmul(x, {{x_pl, pk.wq[h], d}}, hd, att_wsp, proj_acc,
+                  into(x, requant_op(pk.rq_q[h], 0), at(lay->q[h % 2], T, hd)));
+    };
+    emit_heads(H, group, kv.sets == 2, project, [&](unsigned h, const std::function<void()>& next) {
+      const unsigned g = h / group;
+      const Placement q = at(lay->q[h % 2], T, hd), o = at(lay->os[h % 2], T, hd);
+      const HeadI8 i8{at(lay->l[h % 2], p_rows, T), &pk.score, &pk.pv, qp.softmax_scale_q20};
+      emit_attention_head(x, {q, kv.kt[g % 2], kv.v[g % 2], at(lay->p[h % 2], p_rows, T), o}, hd, att_acc, std::nullopt,
+                          &i8, next);
+      cmds.add(isa::store(transfer(o_at + h * kt_hd * T * bus, 0, 1, kt_hd * T, Space::Aspad, o.addr, 0)));
+    });
+    // ---- row blocks ----
+    VecOp add1 = add_i8_op(qp.add1), add2 = add_i8_op(qp.add2);
+    for (unsigned m0 = 0; m0 < T; m0 += R) {
+      const unsigned rb = std::min(R, T - m0);
+      const Placement xb = at(lay->xb, rb, d), a = at(lay->a, rb, d), r1 = at(lay->r1, rb, d), h1 = at(lay->h1, rb, d);
+      const Placement f = at(lay->f, rb, F), f2 = at(lay->f2, rb, d);
+      // The output in rows of out_row_words words; an inner layer's in the A layout (the next x).
+      const Placement y_pl = last ? Placement{Space::Aspad, y, out.out_row_words, 1, bus, rb, d} : a_layout_i8(y, rb, d, t);
+      cmds.add(isa::load(transfer(o_at + m0 * bus, T * bus, H * kt_hd, rb, Space::Aspad, ob, rb)));
+      cmds.add(isa::load(transfer(x_dram + m0 * bus, T * bus, kt_d, rb, Space::Aspad, xb.addr, rb)));
+      std::vector<MatmulPart> o_parts;
+      for (unsigned h = 0; h < H; ++h) o_parts.push_back({a_layout_i8(ob + h * kt_hd * rb, rb, hd, t), pk.wo[h], hd});
+      emit_matmul(x, o_parts, d, blk_wsp, acc_win, then_add_into(x, requant_op(pk.rq_o, 0), add1, r1, xb, a));
+      emit_matmul(x, {{r1, pk.wid, d, &pk.mid}}, d, blk_wsp, acc_win,
+                  into(x, layernorm_i32_op(pk.ln1, ql.w.norm1.p), h1), {}, true);
+      emit_matmul(x, {{h1, pk.w1, d}}, F, blk_wsp, acc_win, into(x, requant_op(pk.rq_1, 0, true), f));
+      // In place: each word of H1 is read before it is written.
+      emit_matmul(x, {{f, pk.w2, F}}, d, blk_wsp, acc_win, then_add_into(x, requant_op(pk.rq_2, 0), add2, h1, h1, f2));
+      emit_matmul(x, {{h1, pk.wid, d, &pk.mid}}, d, blk_wsp, acc_win,
+                  into(x, layernorm_i32_op(pk.ln2, ql.w.norm2.p), y_pl), {}, true);
+      cmds.add(isa::store(last ? transfer(y_dram + m0 * out.out_row_words * bus, 0, 1, rb * out.out_row_words,
+                                          Space::Aspad, y, 0)
+                               : transfer(y_dram + m0 * bus, T * bus, kt_d, rb, Space::Aspad, y, rb)));
+    }
   }
-  finish_late(out, cmds, img, dram_base, x_bytes, y_bytes, 1, late_bytes);
+  finish_late(out, cmds, img, dram_base, x_bytes, y_bytes, L, late_bytes);
 
   // Probes: what no later buffer overwrote (not K^T and V: the row blocks' weights use all of
   // WSPAD); the row-block tensors when one block holds every row.
@@ -1973,7 +2001,7 @@ CompiledLayer compile_encoder_layer_int8(const ref::LayerShape& s, const ref::Qu
     probe("l.last", lay->l[(H - 1) % 2], at(lay->l[(H - 1) % 2], T, T));
     probe("p.last", lay->p[(H - 1) % 2], at(lay->p[(H - 1) % 2], T, T));
   }
-  if (blocks == 1) {
+  if (blocks == 1 && L == 1) {
     if (lay->life.intact(lay->ob))
       for (unsigned h = 0; h < H; ++h) out.probes["o.h" + std::to_string(h)] = a_layout_i8(ob + h * kt_hd * T, T, hd, t);
     probe("x", lay->xb, at(lay->xb, T, d));

@@ -17,7 +17,7 @@
 // in the Q/K matmul epilogues, the KV cache in DRAM, the causal mask in the
 // softmax, SwiGLU over two accumulators and the residuals fused as ADD_BF16.
 //
-// Long sequences (the BF16 encoder): row blocks with the attention output and
+// Long sequences (the BF16 and INT8 encoders): row blocks with the attention output and
 // layer outputs in DRAM (StackOptions::row_block). Not yet: an INT8 stack,
 // SwiGLU in the encoder. K padding of an on-chip A
 // operand is +0 (VEC writes +0 lanes), where pack_a_bf16 uses -0: it differs
@@ -150,6 +150,14 @@ CompiledLayer compile_encoder_stack_bf16(const ref::LayerShape& shape, const std
 CompiledLayer compile_encoder_layer_int8(const ref::LayerShape& shape, const ref::QuantLayer& ql, int seq_len,
                                          const ref::AccelConfig& cfg, std::uint32_t dram_base = 0x10000,
                                          unsigned row_block = 0);
+
+// A stack of INT8 encoder layers in one stream (layer l's int8 output is layer l+1's input
+// as it is, whatever the scales), in the row-blocked form, every inner layer's output in DRAM
+// (CompiledLayer::layer_outputs, the INT8 A layout). Probes only for one layer. Throws naming
+// the layer whose tensors do not have the shape.
+CompiledLayer compile_encoder_stack_int8(const ref::LayerShape& shape, const std::vector<ref::QuantLayer>& layers,
+                                         int seq_len, const ref::AccelConfig& cfg, const StackOptions& opt = {},
+                                         std::uint32_t dram_base = 0x10000);
 
 // ---- decoder (LLaMA pre-norm, RoPE, grouped-query attention, KV cache in DRAM) ----
 //
