@@ -1,6 +1,7 @@
 # Front door. CMake does the build; this file gives the usual targets.
-#   make sim      build the Verilated model, run the default workload
-#                 (MODEL=<name in models/> [TOKENS=T]: one compiled layer of that model instead)
+#   make sim      build the Verilated model, run the default workload (a MiniLM
+#                 embedding on `base`; WORKLOAD=gemm: the 256^3 GEMMs; MODEL=<name in
+#                 models/> [TOKENS=T]: one compiled layer of that model)
 #   make test     lint, synthesis and the default (fast) test suite
 #   make test-nightly   the exhaustive `nightly` suite
 #   make bench    throughput figures (GEMM utilization, vector elements/cycle, DMA efficiency)
@@ -36,15 +37,21 @@ build: $(CMAKE_STAMP)
 	cmake --build $(BUILD) -j $(JOBS)
 
 SIM_BIN := $(BUILD)/sim/npu_sim_$(CONFIG)
+# The default workload: a real all-MiniLM-L6-v2 sentence embedding on `base`
+# (sentence SENTENCE of the eval set; `small` is too small for its rows of
+# 384), GEMMs otherwise; MODEL=<name> runs one compiled layer of models/<name>.yaml.
+WORKLOAD ?= $(if $(filter base,$(CONFIG)),minilm,gemm)
+SENTENCE ?= 0
 
 # The default workload through the whole accelerator. Each configuration's
 # model is built on demand (npu_sim_base is not part of `make build`).
 sim: $(CMAKE_STAMP)
 	@case "$(CONFIG)" in small|base) ;; *) echo "make sim: no model for CONFIG=$(CONFIG) (have: small, base)"; exit 2;; esac
+	@case "$(WORKLOAD)" in minilm|gemm) ;; *) echo "make sim: WORKLOAD=$(WORKLOAD) (have: minilm, gemm)"; exit 2;; esac
 	cmake --build $(BUILD) -j $(JOBS) --target npu_sim_$(CONFIG)
 	$(SIM_BIN) --config configs/$(CONFIG).yaml --seed $(SEED) \
 	  $(if $(filter 1,$(WAVES)),--waves $(FST),) \
-	  $(if $(MODEL),--model $(if $(filter %.yaml,$(MODEL)),$(MODEL),models/$(MODEL).yaml),) \
+	  $(if $(MODEL),--model $(if $(filter %.yaml,$(MODEL)),$(MODEL),models/$(MODEL).yaml),$(if $(filter minilm,$(WORKLOAD)),--embed $(SENTENCE),)) \
 	  $(if $(TOKENS),--tokens $(TOKENS),)
 
 # Throughput figures: GEMM utilization with load/compute/store overlap on

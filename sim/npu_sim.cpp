@@ -6,26 +6,33 @@
 // layer of that model description instead (tb/top/layer_flow.hpp): random
 // weights from the seed, checked bit for bit against the direct layer
 // reference, with cycles, utilization and the per-engine and per-function
-// breakdown.
+// breakdown. With --embed K, sentence K of the MiniLM eval set embedded by
+// the real all-MiniLM-L6-v2 (its six layers in one stream, BF16) on the RTL:
+// the last hidden state bit for bit against the host reference, and the
+// cosine of the embedding to the float model's (tests/models/data).
 //   npu_sim --config configs/base.yaml [--seed N] [--waves out.fst] [--size N]
-//           [--latency CYCLES] [--model models/NAME.yaml [--tokens T]]
+//           [--latency CYCLES] [--model models/NAME.yaml [--tokens T] | --embed K]
 // Exit: 0 all PASS, 1 a FAIL or a runtime/config error, 2 bad arguments.
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <random>
 #include <stdexcept>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "gemm_flow.hpp"
 #include "layer_flow.hpp"
+#include "npu/models/minilm.hpp"
 #include "top_bench.hpp"
 
 namespace {
@@ -39,6 +46,7 @@ struct Options {
   unsigned latency = 100;
   std::string model;    // a model description: run one compiled layer instead of the GEMMs
   unsigned tokens = 0;  // 0: the model's seq_len
+  std::optional<unsigned> embed;  // a sentence of the MiniLM eval set, embedded on the RTL
 };
 
 struct UsageError : std::runtime_error {
@@ -57,7 +65,9 @@ constexpr const char* kUsage =
     "  --latency  memory read/write latency in cycles (default 100)\n"
     "  --model    a model description (models/NAME.yaml): one compiled layer of it instead of the\n"
     "             GEMMs (an encoder layer in its dtype, or a decoder's decode step)\n"
-    "  --tokens   the encoder's sequence length or the decode step's context (default: seq_len)\n";
+    "  --tokens   the encoder's sequence length or the decode step's context (default: seq_len)\n"
+    "  --embed    sentence K of the MiniLM eval set through the real all-MiniLM-L6-v2 (BF16),\n"
+    "             bit-exact against the host reference, with its cosine to the float model\n";
 
 std::uint64_t parse_number(const std::string& opt, const std::string& text) {
   std::size_t used = 0;
@@ -101,6 +111,8 @@ Options parse_args(int argc, char** argv) {
     } else if (arg == "--tokens") {
       o.tokens = static_cast<unsigned>(parse_number(arg, value()));
       if (o.tokens == 0 || o.tokens > 4096) throw UsageError("--tokens must be 1..4096");
+    } else if (arg == "--embed") {
+      o.embed = static_cast<unsigned>(parse_number(arg, value()));
     } else if (arg == "--help" || arg == "-h") {
       throw HelpRequested{};
     } else {
@@ -113,6 +125,7 @@ Options parse_args(int argc, char** argv) {
                                  o.window.from));
   const bool windowed = o.window.from != 0 || o.window.to != npu::tb::TraceWindow{}.to;
   if (windowed && o.waves.empty()) throw UsageError("--trace-from/--trace-to need --waves");
+  if (o.embed && !o.model.empty()) throw UsageError("--embed and --model are two workloads: give one");
   return o;
 }
 
@@ -196,6 +209,66 @@ int run_model(npu::tb::TopBench& bench, const Options& o) {
   return 0;
 }
 
+// Sentence k of the golden file ("# [i] text" lines, then one line of the float model's
+// embedding per sentence) and its embedding.
+std::pair<std::string, std::vector<double>> golden_sentence(const std::string& path, unsigned k) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open the MiniLM float goldens");
+  std::vector<std::string> texts;
+  std::vector<std::vector<double>> rows;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("# [", 0) == 0) {
+      const auto close = line.find("] ");
+      if (close == std::string::npos) throw std::runtime_error(path + ": malformed sentence line: " + line);
+      texts.push_back(line.substr(close + 2));
+      continue;
+    }
+    std::istringstream row(line);
+    std::vector<double> v;
+    for (double x; row >> x;) v.push_back(x);
+    if (!v.empty()) rows.push_back(std::move(v));
+  }
+  if (texts.size() != rows.size()) throw std::runtime_error(path + ": sentences and embeddings do not pair up");
+  if (k >= texts.size())
+    throw std::runtime_error(fmt::format("--embed {}: the eval set has sentences 0..{}", k, texts.size() - 1));
+  return {texts[k], rows[k]};
+}
+
+// --embed: one real MiniLM embedding on the RTL; PASS when bit-exact against the host reference.
+int run_embed(npu::tb::TopBench& bench, const Options& o) {
+  const auto [text, golden] = golden_sentence(NPU_MINILM_GOLDEN, *o.embed);
+  npu::models::MiniLm::Options mo;
+  npu::models::MiniLm probe(NPU_MINILM_DIR, bench.dev(), mo);
+  const std::vector<std::int32_t> ids = probe.tokens(text);
+  // A few times the MAC-bound cycles of the six layers, plus a margin per layer.
+  const std::uint64_t macs = probe.config().layers * probe.shape().macs(ids.size());
+  mo.timeout_cycles = 4 * (macs / (bench.dev().hw().rows * bench.dev().hw().cols) + 1'000'000);
+  npu::models::MiniLm m(NPU_MINILM_DIR, bench.dev(), mo);
+  fmt::print("all-MiniLM-L6-v2 ({}), sentence {}: \"{}\" ({} tokens), 6 layers BF16 in one stream\n",
+             NPU_MINILM_DIR, *o.embed, text, ids.size());
+  const auto t0 = std::chrono::steady_clock::now();
+  const npu::models::Bf16Matrix hidden = m.hidden(ids);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const npu::models::MiniLmRun& run = m.last_run();
+  const auto bad = npu::ref::first_mismatch(hidden, m.hidden_reference(ids), "last hidden state");
+  const std::vector<float> e = npu::models::MiniLm::pool(hidden);
+  double ab = 0, aa = 0, bb = 0;
+  for (std::size_t i = 0; i < e.size() && i < golden.size(); ++i)
+    ab += e[i] * golden[i], aa += double(e[i]) * e[i], bb += golden[i] * golden[i];
+  const unsigned peak = bench.dev().hw().rows * bench.dev().hw().cols;
+  fmt::print("  {} commands, {} cycles, {} MACs of layer math, MAC utilization {:.1f} % of {} MACs/cycle; DMA "
+             "read {} B, written {} B; {:.1f} s on the host ({:.0f} cycles/s)\n",
+             run.commands, run.device_cycles, run.model_macs,
+             100.0 * double(run.model_macs) / (double(std::max<std::uint64_t>(run.device_cycles, 1)) * peak), peak,
+             run.counters.dma_rd_bytes, run.counters.dma_wr_bytes, secs,
+             secs > 0 ? double(run.device_cycles) / secs : 0.0);
+  fmt::print("  last hidden state vs the host reference (ref::encoder_layer_bf16 six times): {}\n",
+             bad.value_or("bit-exact"));
+  fmt::print("  cosine of the embedding to the float model's: {:.6f}\n", ab / std::sqrt(aa * bb));
+  fmt::print("summary: {}\n", bad ? "FAIL" : "PASS");
+  return bad ? 1 : 0;
+}
+
 int run(const Options& o) {
   check_config(o.config);
   if (!o.waves.empty()) {
@@ -208,6 +281,7 @@ int run(const Options& o) {
   bo.cycle_limit = 2'000'000'000;
   bo.mem.read_latency = o.latency;
   bo.mem.write_latency = o.latency;
+  bo.window_size = 0x0800'0000;  // 128 MiB: the six MiniLM layers' weights are 21 MB
   npu::tb::TopBench bench(NPU_BUS_BYTES, bo);
   if (o.window.from != 0 || o.window.to != npu::tb::TraceWindow{}.to)
     bench.transport().sim().set_trace_window(o.window);  // else NPU_TRACE_FROM/TO or all
@@ -215,10 +289,13 @@ int run(const Options& o) {
   check_accel(o.config, hw);
   fmt::print("npu_sim: config '{}' ({}x{} array, {}-bit AXI, memory latency {}), seed {}, "
              "{}{}\n", NPU_CONFIG_NAME, hw.rows, hw.cols, 8 * hw.bus_bytes, o.latency, o.seed,
-             o.model.empty() ? fmt::format("GEMM {}^3", o.size) : "model " + o.model,
+             !o.model.empty() ? "model " + o.model
+             : o.embed        ? fmt::format("MiniLM sentence {}", *o.embed)
+                              : fmt::format("GEMM {}^3", o.size),
              o.waves.empty() ? std::string{} : ", waves " + o.waves);
 
   if (!o.model.empty()) return run_model(bench, o);
+  if (o.embed) return run_embed(bench, o);
   int failures = 0;
   for (auto type : {npu::compiler::DType::Int8, npu::compiler::DType::Bf16}) {
     npu::compiler::GemmShape s;

@@ -99,6 +99,28 @@ TEST_CASE("A compiled BF16 encoder layer runs on npu_top and equals the direct l
 
 namespace {
 
+// The stream `cl` (in `buf` of `bytes` on the RTL device `dev`, already run) through the
+// same driver on the functional model (ModelTransport): the whole region it wrote after
+// the output address, byte for byte.
+void same_on_model(rt::Device& dev, const rt::Buffer& buf, const compiler::CompiledLayer& cl, std::uint32_t bytes,
+                   const std::vector<std::uint8_t>& input, const ref::AccelConfig& cfg, std::uint64_t timeout) {
+  rt::ModelTransport mt(cfg);
+  rt::Device mdev(mt, {TopBench::kWindowBase, TopBench::kWindowSize});
+  const rt::Buffer mbuf = mdev.alloc(bytes, 64);
+  REQUIRE(mbuf.addr == buf.addr);  // the same allocator over the same window
+  mdev.upload(mbuf, cl.weights_image, cl.weights.addr - mbuf.addr);
+  mdev.upload(mbuf, input, cl.input.addr - mbuf.addr);
+  const auto mres = mdev.run(cl.cmds, timeout);
+  INFO(mres.describe());
+  REQUIRE(mres.ok());
+  const std::size_t out_off = cl.output.addr - buf.addr, out_len = bytes - out_off;
+  const auto rtl_bytes = dev.download(buf, out_off, out_len), model_bytes = mdev.download(mbuf, out_off, out_len);
+  std::size_t i = 0;
+  while (i < out_len && rtl_bytes[i] == model_bytes[i]) ++i;
+  INFO(fmt::format("RTL vs model: first differing byte {} of {} after the output address", i, out_len));
+  REQUIRE(i == out_len);
+}
+
 // Two layers of `s` over T tokens as one stream (row blocks of `row_block` rows, or 0: the
 // compiler's choice): layer 0's output and the stack's output bit for bit on npu_top, and the
 // same stream on the functional model leaves the same bytes.
@@ -136,23 +158,7 @@ void check_stack_on_top(const ref::LayerShape& s, unsigned T, unsigned row_block
     REQUIRE_FALSE(bad0);
     run_and_compare(tb, buf, cl, x, want, timeout);
 
-    // The same stream through the same driver on the functional model
-    // (ModelTransport): the whole region it wrote, byte for byte.
-    rt::ModelTransport mt(cfg);
-    rt::Device mdev(mt, {TopBench::kWindowBase, TopBench::kWindowSize});
-    const rt::Buffer mbuf = mdev.alloc(bytes, 64);
-    REQUIRE(mbuf.addr == buf.addr);  // the same allocator over the same window
-    mdev.upload(mbuf, cl.weights_image, cl.weights.addr - mbuf.addr);
-    mdev.upload(mbuf, cl.pack_input(x), cl.input.addr - mbuf.addr);
-    const auto mres = mdev.run(cl.cmds, timeout);
-    INFO(mres.describe());
-    REQUIRE(mres.ok());
-    const std::size_t out_off = cl.output.addr - buf.addr, out_len = bytes - out_off;
-    const auto rtl_bytes = dev.download(buf, out_off, out_len), model_bytes = mdev.download(mbuf, out_off, out_len);
-    std::size_t i = 0;
-    while (i < out_len && rtl_bytes[i] == model_bytes[i]) ++i;
-    INFO(fmt::format("RTL vs model: first differing byte {} of {} after the output address", i, out_len));
-    REQUIRE(i == out_len);
+    same_on_model(dev, buf, cl, bytes, cl.pack_input(x), cfg, timeout);
   }
 }
 

@@ -27,18 +27,19 @@ struct TopBenchOptions {
   std::uint64_t cycle_limit = SimControl<Vnpu_top>::kDefaultCycleLimit;
   unsigned ring_entries = 64;
   std::uint64_t x_seed = 0;     // != 0: random initial state (x-initial unique models)
+  std::uint32_t window_size = 0x0100'0000;  // the device memory the driver allocates from
 };
 
 class TopBench {
  public:
   static constexpr std::uint32_t kWindowBase = 0x1000'0000;
-  static constexpr std::uint32_t kWindowSize = 0x0100'0000;
+  static constexpr std::uint32_t kWindowSize = 0x0100'0000;  // the default window_size
 
   explicit TopBench(unsigned bus_bytes, TopBenchOptions o = {})
       : transport_(bus_bytes, o.mem, o.waves, o.trace_depth, o.cycle_limit, o.x_seed) {
     rt::Device::Options d;
     d.window_base = kWindowBase;
-    d.window_size = kWindowSize;
+    d.window_size = o.window_size;
     d.ring_entries = o.ring_entries;
     device_ = std::make_unique<rt::Device>(transport_, d);
   }
