@@ -96,6 +96,15 @@ void AxiMemory::fill_random(std::uint64_t addr, std::size_t n, std::uint64_t see
   for (std::size_t i = 0; i < n; ++i) set_byte(addr + i, static_cast<std::uint8_t>(r()));
 }
 
+void AxiMemory::reset() {
+  rd_q_.clear();
+  aw_q_.clear();
+  b_q_.clear();
+  r_cur_.reset();
+  out_ = SlaveSignals{};
+  in_ = MasterSignals{};
+}
+
 bool AxiMemory::idle() const {
   return rd_q_.empty() && aw_q_.empty() && b_q_.empty() && !out_.rvalid && !out_.bvalid;
 }

@@ -77,6 +77,9 @@ class AxiMemory {
   std::uint8_t byte(std::uint64_t addr) const;
 
   bool idle() const;  // nothing accepted and unanswered
+  // System reset: every accepted burst is dropped and the outputs go low; the
+  // contents, error ranges and dead sides stay (DRAM keeps its data).
+  void reset();
   const AxiMemoryStats& stats() const { return stats_; }
   std::uint64_t cycle() const { return now_; }
 

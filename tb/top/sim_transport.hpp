@@ -45,6 +45,15 @@ class SimTransport : public rt::Transport {
     sim_.reset();
   }
 
+  // A reset of the whole system in the middle of anything: the memory drops
+  // its bursts, the accelerator's reset is asserted, the monitor starts over.
+  void hard_reset() {
+    mem_.reset();
+    mem_.drive();
+    sim_.reset();
+    mon_.restart();
+  }
+
   Vnpu_top& dut() { return sim_.dut(); }
   SimControl<Vnpu_top>& sim() { return sim_; }
   axi::AxiMemory& memory() { return mem_; }

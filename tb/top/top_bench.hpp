@@ -37,11 +37,18 @@ class TopBench {
 
   explicit TopBench(unsigned bus_bytes, TopBenchOptions o = {})
       : transport_(bus_bytes, o.mem, o.waves, o.trace_depth, o.cycle_limit, o.x_seed) {
-    rt::Device::Options d;
-    d.window_base = kWindowBase;
-    d.window_size = o.window_size;
-    d.ring_entries = o.ring_entries;
-    device_ = std::make_unique<rt::Device>(transport_, d);
+    dev_opt_.window_base = kWindowBase;
+    dev_opt_.window_size = o.window_size;
+    dev_opt_.ring_entries = o.ring_entries;
+    device_ = std::make_unique<rt::Device>(transport_, dev_opt_);
+  }
+
+  // Hard reset of the whole system (SimTransport::hard_reset) and a new driver:
+  // the registers are back at their reset values and earlier buffers are gone.
+  void hard_reset() {
+    device_.reset();
+    transport_.hard_reset();
+    device_ = std::make_unique<rt::Device>(transport_, dev_opt_);
   }
 
   rt::Device& dev() { return *device_; }
@@ -61,6 +68,7 @@ class TopBench {
 
  private:
   SimTransport transport_;
+  rt::Device::Options dev_opt_;
   std::unique_ptr<rt::Device> device_;
 };
 
