@@ -27,6 +27,21 @@ using npu::tb::TopBench;
 
 namespace {
 
+// Random weights (with biases) and input of `s` over T tokens from `seed`, and the
+// reference output.
+struct LayerData {
+  ref::LayerWeightsBf16 w;
+  ref::Matrix<std::uint16_t> x, want;
+};
+LayerData random_layer(const ref::LayerShape& s, unsigned T, std::uint64_t seed) {
+  tb::LayerRand r(seed);
+  LayerData d;
+  d.w = random_weights(s, r, true);
+  d.x = r.matrix(T, s.d_model, 0, 1);
+  d.want = ref::encoder_layer_bf16(d.x, s, d.w);
+  return d;
+}
+
 // The cycle budget of a layer: every MAC of its GEMMs at one per PE per
 // cycle, every bus word it moves and every element of its VEC work at one
 // per cycle, plus 2,000 cycles per command (DRAM round trips, fill and
@@ -82,10 +97,7 @@ TEST_CASE("A compiled BF16 encoder layer runs on npu_top and equals the direct l
       TopBench tb(16);
       auto& dev = tb.dev();
       const ref::AccelConfig cfg = tb.accel_config();
-      tb::LayerRand r(seed);
-      const ref::LayerWeightsBf16 w = random_weights(s, r, true);
-      const ref::Matrix<std::uint16_t> x = r.matrix(T, s.d_model, 0, 1);
-      const ref::Matrix<std::uint16_t> want = ref::encoder_layer_bf16(x, s, w);
+      const auto [w, x, want] = random_layer(s, T, seed);
 
       // Compile once for the size, then at the buffer the device gives it.
       const std::uint32_t bytes = compiler::compile_encoder_layer_bf16(s, w, static_cast<int>(T), cfg).dram_bytes;
@@ -324,10 +336,7 @@ TEST_CASE("A soft or hard reset in the middle of a compiled layer stops it clean
     TopBench tb(16);
     auto& dev = tb.dev();
     const ref::AccelConfig cfg = tb.accel_config();
-    tb::LayerRand r(seed);
-    const ref::LayerWeightsBf16 w = random_weights(s, r, true);
-    const ref::Matrix<std::uint16_t> x = r.matrix(T, s.d_model, 0, 1);
-    const ref::Matrix<std::uint16_t> want = ref::encoder_layer_bf16(x, s, w);
+    const auto [w, x, want] = random_layer(s, T, seed);
     compiler::StackOptions opt;
     opt.row_block = 4;  // several phases: attention, then four row blocks with their STOREs
     const int n = static_cast<int>(T);
