@@ -89,7 +89,7 @@ test: build lint synth
 	ctest --test-dir $(BUILD) -LE nightly -j $(JOBS) --output-on-failure
 
 test-nightly: build
-	cmake --build $(BUILD) -j $(JOBS) --target npu_sim_base bench_top_bin
+	cmake --build $(BUILD) -j $(JOBS) --target npu_sim_base bench_top_bin npu_embed_rtl npu_generate_rtl
 	ctest --test-dir $(BUILD) -L nightly -j $(JOBS) --output-on-failure
 
 # Regression lists (regress/*.yaml): jobs in parallel, JUnit XML and an HTML

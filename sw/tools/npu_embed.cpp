@@ -1,21 +1,24 @@
 // all-MiniLM-L6-v2 sentence embeddings through the layer compiler and the
-// driver, on the functional model (rt::ModelTransport) in the base
-// configuration, BF16 (docs/models.md, "all-MiniLM-L6-v2 on the accelerator").
+// driver, BF16, base configuration (docs/models.md, "all-MiniLM-L6-v2 on the
+// accelerator"), on the functional model (rt::ModelTransport) or, in
+// build/sim/npu_embed_rtl, on the Verilated RTL (--backend rtl).
 //
-//   npu_embed [--model-dir D] [--text T]... [--file F] [--cosine] [--check] [--show N]
+//   npu_embed [--backend model|rtl] [--model-dir D] [--text T]... [--file F] [--cosine] [--check] [--show N]
 //
 // --file: one sentence a line ('#' lines and blank lines skipped; "A | B"
 // lines as in models/text/eval.txt give two sentences). --check also runs the
 // host bit-exact reference (ref::encoder_layer_bf16) and compares the last
 // hidden state bit for bit. The model transport has no timing: its cycle
-// count is the driver's polling only, so the figures printed are the
-// stream's commands, MACs and DMA bytes.
+// count is the driver's polling only, so there the figures printed are the
+// stream's commands, MACs and DMA bytes; the RTL adds cycles and utilization.
 #include "npu/models/minilm.hpp"
 #include "npu/runtime/device.hpp"
 #include "npu/runtime/model_transport.hpp"
+#include "tool_device.hpp"
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <exception>
@@ -28,14 +31,6 @@
 #endif
 
 namespace {
-
-// configs/base.yaml
-npu::ref::AccelConfig base_config() {
-  npu::ref::AccelConfig c;
-  c.rows = 16, c.cols = 16, c.bus_bytes = 32;
-  c.aspad_words = 8192, c.wspad_words = 2048, c.acc_rows = 1024, c.vec_maxlen = 1024;
-  return c;
-}
 
 std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r\n");
@@ -67,7 +62,10 @@ double cosine(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 int usage(const char* argv0) {
-  fmt::print(stderr, "usage: {} [--model-dir D] [--text T]... [--file F] [--cosine] [--check] [--show N]\n", argv0);
+  fmt::print(stderr,
+             "usage: {} [--backend model|rtl] [--model-dir D] [--text T]... [--file F] [--cosine] [--check] "
+             "[--show N]\n",
+             argv0);
   return 2;
 }
 
@@ -76,6 +74,7 @@ int usage(const char* argv0) {
 int main(int argc, char** argv) {
   std::string dir = NPU_MINILM_DIR;
   std::vector<std::string> texts;
+  std::string backend = "model";
   bool cos = false, check = false;
   unsigned show = 8;
   try {
@@ -83,6 +82,7 @@ int main(int argc, char** argv) {
       const std::string a = argv[i];
       const bool has_value = i + 1 < argc;
       if (a == "--model-dir" && has_value) dir = argv[++i];
+      else if (a == "--backend" && has_value) backend = argv[++i];
       else if (a == "--text" && has_value) texts.emplace_back(argv[++i]);
       else if (a == "--file" && has_value) read_file(argv[++i], texts);
       else if (a == "--show" && has_value) show = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
@@ -93,10 +93,10 @@ int main(int argc, char** argv) {
     if (texts.empty()) return usage(argv[0]);
     if (dir.empty()) throw std::runtime_error("no model directory: give --model-dir");
 
-    npu::rt::ModelTransport transport(base_config());
-    npu::rt::Device dev(transport, {});
+    npu::tools::ToolDevice td(backend, 0x1000'0000, 64);
+    npu::rt::Device& dev = td.dev();
     npu::models::MiniLm m(dir, dev);
-    fmt::print("all-MiniLM-L6-v2, BF16, functional model, base ({}x{} PEs, ASPAD {} words)\n", m.accel().rows,
+    fmt::print("all-MiniLM-L6-v2, BF16, on {}, base ({}x{} PEs, ASPAD {} words)\n", td.name(), m.accel().rows,
                m.accel().cols, m.accel().aspad_words);
     std::vector<std::vector<float>> emb;
     std::vector<std::size_t> which;  // sentence index of each embedding
@@ -117,9 +117,15 @@ int main(int argc, char** argv) {
       }
       const auto& r = m.last_run();
       fmt::print("    {} commands, {} MACs issued ({} in the layer math), DMA {} B read / {} B written; "
-                 "{}compile {:.2f} s, run {:.2f} s on the model ({} polling cycles)\n",
+                 "{}compile {:.2f} s, run {:.2f} s",
                  r.commands, r.issued_macs, r.model_macs, r.dma_read_bytes, r.dma_write_bytes,
-                 r.compiled ? "" : "cached stream, ", r.compile_seconds, r.run_seconds, r.device_cycles);
+                 r.compiled ? "" : "cached stream, ", r.compile_seconds, r.run_seconds);
+      if (td.rtl())
+        fmt::print("; {} cycles, MAC utilization {:.1f} % ({:.0f} cycles/s)\n", r.device_cycles,
+                   100.0 * double(r.model_macs) / (double(std::max<std::uint64_t>(r.device_cycles, 1)) * 256),
+                   r.run_seconds > 0 ? double(r.device_cycles) / r.run_seconds : 0.0);
+      else
+        fmt::print(" on the model ({} polling cycles)\n", r.device_cycles);
       emb.push_back(npu::models::MiniLm::pool(h));
       which.push_back(i);
       fmt::print("    e[:{}] =", show);

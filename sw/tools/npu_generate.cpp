@@ -1,6 +1,8 @@
-// SmolLM2-135M-Instruct greedy text generation on the functional model
-// (rt::ModelTransport behind rt::Device), BF16, base configuration.
-//   npu_generate [--gguf P] [--prompt TEXT] [--chat] [--system TEXT] [--tokens N] [--capacity C] [--ids]
+// SmolLM2-135M-Instruct greedy text generation, BF16, base configuration, on
+// the functional model (rt::ModelTransport behind rt::Device) or, in
+// build/sim/npu_generate_rtl, on the Verilated RTL (--backend rtl).
+//   npu_generate [--backend model|rtl] [--gguf P] [--prompt TEXT] [--chat] [--system TEXT] [--tokens N]
+//                [--capacity C] [--ids]
 // Streams the continuation to stdout; load time, prefill, decode tokens/s and
 // commands per token to stderr.
 #include "npu/compiler/model_desc.hpp"
@@ -8,6 +10,7 @@
 #include "npu/models/smollm2.hpp"
 #include "npu/runtime/device.hpp"
 #include "npu/runtime/model_transport.hpp"
+#include "tool_device.hpp"
 
 #include <fmt/core.h>
 #include <fmt/ranges.h>
@@ -27,7 +30,9 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 
 int usage(const char* argv0) {
   fmt::print(stderr,
-             "usage: {} [--gguf PATH] [--prompt TEXT] [--chat] [--system TEXT] [--tokens N] [--capacity C] [--ids]\n"
+             "usage: {} [--backend model|rtl] [--gguf PATH] [--prompt TEXT] [--chat] [--system TEXT] [--tokens N]\n"
+             "          [--capacity C] [--ids]\n"
+             "  --backend   model (default) or rtl (npu_generate_rtl: the Verilated base npu_top)\n"
              "  --chat      wrap the prompt in SmolLM2's chat template (default system message)\n"
              "  --tokens N  new tokens (default 16; stops at <|im_end|>)\n"
              "  --capacity  KV cache positions (default: prompt + tokens, rounded up to 16)\n",
@@ -38,13 +43,14 @@ int usage(const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string gguf = NPU_SMOLLM2_GGUF, prompt = "The capital of France is", system;
+  std::string gguf = NPU_SMOLLM2_GGUF, prompt = "The capital of France is", system, backend = "model";
   bool chat = false, ids = false;
   unsigned tokens = 16, capacity = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
     if (a == "--gguf" && has_value) gguf = argv[++i];
+    else if (a == "--backend" && has_value) backend = argv[++i];
     else if (a == "--prompt" && has_value) prompt = argv[++i];
     else if (a == "--system" && has_value) system = argv[++i];
     else if (a == "--tokens" && has_value) tokens = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
@@ -63,20 +69,15 @@ int main(int argc, char** argv) {
     auto weights = std::make_shared<const npu::models::SmolLm2Weights>(npu::models::SmolLm2Weights::load(gguf, &desc));
     const double load_s = since(t_load);
 
-    npu::ref::AccelConfig cfg;  // configs/base.yaml
-    cfg.rows = 16, cfg.cols = 16, cfg.bus_bytes = 32;
-    cfg.aspad_words = 8192, cfg.wspad_words = 2048, cfg.acc_rows = 1024, cfg.vec_maxlen = 1024;
-    npu::rt::ModelTransport transport(cfg);
-    npu::rt::Device::Options opt;
-    opt.window_base = 0x1000'0000, opt.window_size = 0xE000'0000;  // all 30 layers resident (~216 MB)
-    opt.ring_entries = 1024;
-    npu::rt::Device dev(transport, opt);
+    npu::tools::ToolDevice td(backend, 0xE000'0000, 1024);  // all 30 layers resident (~216 MB)
+    npu::rt::Device& dev = td.dev();
     const auto t_up = Clock::now();
     npu::models::SmolLm2 model(weights, dev, capacity);
     const double upload_s = since(t_up);
-    fmt::print(stderr, "SmolLM2-135M: {} layers, {:.1f} MB on the device, KV cache {} positions; load {:.1f} s, "
-               "compile + upload {:.1f} s\n", weights->layers.size(), model.device_bytes() / 1e6, capacity, load_s,
-               upload_s);
+    fmt::print(stderr, "SmolLM2-135M on {}: {} layers, {:.1f} MB on the device, KV cache {} positions; load {:.1f} s, "
+               "compile + upload {:.1f} s\n", td.name(), weights->layers.size(), model.device_bytes() / 1e6, capacity,
+               load_s, upload_s);
+    const std::uint64_t c_start = dev.transport().cycles();
     fmt::print(stderr, "prompt: {} tokens (steps of at most {} tokens)\n", prompt_ids.size(), model.max_chunk(0));
     if (ids) fmt::print(stderr, "prompt ids: {}\n", prompt_ids);
 
@@ -104,6 +105,9 @@ int main(int argc, char** argv) {
                  "token ({} runs, compile {:.2f} s, device {:.2f} s in all)\n",
                  decodes, total_s - prefill_s, decodes / (total_s - prefill_s), (st.commands - prefill_cmds) / decodes,
                  st.runs, st.compile_s, st.device_s);
+    if (td.rtl())
+      fmt::print(stderr, "RTL: {} simulated cycles in all ({:.0f} cycles/s)\n", dev.transport().cycles() - c_start,
+                 total_s > 0 ? double(dev.transport().cycles() - c_start) / total_s : 0.0);
     return 0;
   } catch (const std::exception& e) {
     fmt::print(stderr, "npu_generate: {}\n", e.what());

@@ -314,7 +314,8 @@ Bf16Matrix MiniLm::run(Stream& s, const Bf16Matrix& x, MiniLmRun& fig) {
   dev_.upload(*buf_, cl.pack_input(x), cl.input.addr - buf_->addr);
   dev_.clear_counters();
   const auto t0 = Clock::now();
-  const rt::RunResult r = dev_.run(cl.cmds, opt_.timeout_cycles);
+  const rt::RunResult r =
+      dev_.run(cl.cmds, opt_.timeout_cycles ? opt_.timeout_cycles : rt::run_timeout(cl.cmds, dev_.hw()));
   fig.run_seconds = seconds_since(t0);
   if (!r.ok()) {
     dev_.soft_reset();  // leave the device usable for the next sentence

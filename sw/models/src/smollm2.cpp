@@ -374,7 +374,7 @@ Bf16Matrix SmolLm2::run_layers(const Bf16Matrix& x, std::vector<Bf16Matrix>* lay
   t0 = Clock::now();
   const compiler::CompiledLayer& first = steps.front();
   dev_.upload(layers_.front().buf, first.pack_input(x), first.input.addr - layers_.front().buf.addr);
-  const rt::RunResult res = dev_.run(cmds, std::uint64_t{1} << 40);
+  const rt::RunResult res = dev_.run(cmds, rt::run_timeout(cmds, dev_.hw()));
   if (!res.ok())
     throw std::runtime_error(fmt::format("SmolLM2: the device run of {} tokens at position {} ({} commands, {} layers) "
                                          "failed: {}", T, L, cmds.size(), layers_.size(), res.describe()));

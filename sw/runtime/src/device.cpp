@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <stdexcept>
 
@@ -162,6 +163,39 @@ void Device::check_stream(const std::vector<isa::Command>& cmds) {
         throw std::invalid_argument(fmt::format("run: {} token(s) from queue {} to queue {} are never popped; they "
                                                 "would satisfy a later run's pops", count[f][t], qname(f),
                                                 qname(t)));
+}
+
+std::uint64_t run_timeout(const std::vector<isa::Command>& cmds, const HwConfig& hw) {
+  std::uint64_t work = 0;
+  for (const auto& c : cmds) {
+    work += 2000;
+    switch (c.op()) {
+      case isa::Op::Load: {
+        const auto l = isa::LoadCmd::decode(c);
+        work += std::uint64_t{l.rows} * l.row_words;
+        break;
+      }
+      case isa::Op::Store: {
+        const auto s = isa::StoreCmd::decode(c);
+        work += std::uint64_t{s.rows} * s.row_words;
+        break;
+      }
+      case isa::Op::Gemm: {
+        const auto g = isa::GemmCmd::decode(c);
+        work += std::uint64_t{g.m} * g.k_tiles * g.n_tiles;
+        break;
+      }
+      case isa::Op::Vec: {
+        const auto v = isa::VecCmd::decode(c);
+        const unsigned passes = std::max(1u, isa::vec_func_info(static_cast<unsigned>(v.func)).passes);
+        work += std::uint64_t{v.rows} * v.n * passes / std::max(1u, hw.vec_lanes) + v.rows;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return 2 * work;
 }
 
 RunResult Device::run(const std::vector<isa::Command>& cmds, std::uint64_t timeout_cycles) {

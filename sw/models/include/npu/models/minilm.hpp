@@ -79,7 +79,7 @@ class MiniLm {
  public:
   struct Options {
     std::size_t max_tokens = 512;  // truncation, [CLS] and [SEP] included (<= max_position_embeddings)
-    std::uint64_t timeout_cycles = 20'000'000'000ull;
+    std::uint64_t timeout_cycles = 0;  // 0: sized to the stream's work (rt::run_timeout)
     // Tile-granular magnitude pruning (compiler::prune_layer_bf16) of every
     // weight matrix of every layer, applied to the BF16 weights after loading:
     // the device streams skip the +0 tiles and the host reference uses the same

@@ -48,6 +48,13 @@ struct Buffer {
   std::size_t bytes = 0;
 };
 
+// A run timeout sized to the work of a stream: every engine's work one after
+// the other at one unit per cycle (LOAD/STORE bus words, GEMM rows x K tiles x
+// N tiles, VEC element-passes over the lanes) plus 2,000 cycles per command
+// (DRAM latency, fill and drain), times 2. A stuck stream fails after a few
+// times its real length, not after a fixed limit.
+std::uint64_t run_timeout(const std::vector<isa::Command>& cmds, const HwConfig& hw);
+
 class Device {
  public:
   struct Options {
