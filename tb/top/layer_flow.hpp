@@ -33,42 +33,58 @@ struct LayerFigures {
   std::uint64_t bound = 0;  // the MAC-bound ideal (encoders) or the bandwidth roofline (decode)
 };
 
-// Per command kind and VEC function: commands, and their work (GEMM MACs
+// The stream's work: per command kind and VEC function (commands, GEMM MACs
 // issued, LOAD/STORE bytes, VEC element-passes and the cycles they take at
-// `lanes` elements per cycle); then the engines' busy and stall shares.
-inline void print_breakdown(const std::vector<isa::Command>& cmds, const rt::Counters& k, const compiler::Target& t,
+// `lanes` elements per cycle), and per op of the layer (what the compiler
+// labelled each command with: GEMM cycles at one tile row per cycle, VEC
+// cycles, DMA bytes); then the engines' measured busy and stall shares.
+inline void print_breakdown(const compiler::CompiledLayer& cl, const rt::Counters& k, const compiler::Target& t,
                             unsigned lanes) {
   struct Work {
     std::size_t cmds = 0;
     std::uint64_t amount = 0;
   };
+  struct OpWork {
+    std::size_t cmds = 0;
+    std::uint64_t gemm_cycles = 0, vec_cycles = 0, dma_bytes = 0;
+  };
   Work gemm, load, store;
   std::map<std::string, Work> vec;
-  for (const auto& c : cmds) {
+  std::vector<OpWork> ops(std::max<std::size_t>(cl.op_names.size(), 1));
+  for (std::size_t i = 0; i < cl.cmds.size(); ++i) {
+    const isa::Command& c = cl.cmds[i];
+    OpWork& op = ops.at(i < cl.op_of.size() ? cl.op_of[i] : 0);
+    op.cmds++;
     switch (c.op()) {
       case isa::Op::Gemm: {
         const auto g = isa::GemmCmd::decode(c);
         gemm.cmds++;
         gemm.amount += std::uint64_t{g.m} * g.k_tiles * g.n_tiles * t.rows * t.cols * (g.bf16 ? 1 : 2);
+        op.gemm_cycles += std::uint64_t{g.m} * g.k_tiles * g.n_tiles;
         break;
       }
       case isa::Op::Load: {
         const auto l = isa::LoadCmd::decode(c);
         load.cmds++;
         load.amount += std::uint64_t{l.rows} * l.row_words * t.bus_bytes;
+        op.dma_bytes += std::uint64_t{l.rows} * l.row_words * t.bus_bytes;
         break;
       }
       case isa::Op::Store: {
         const auto s = isa::StoreCmd::decode(c);
         store.cmds++;
         store.amount += std::uint64_t{s.rows} * s.row_words * t.bus_bytes;
+        op.dma_bytes += std::uint64_t{s.rows} * s.row_words * t.bus_bytes;
         break;
       }
       case isa::Op::Vec: {
         const auto v = isa::VecCmd::decode(c);
         Work& w = vec[isa::name(v.func)];
+        const std::uint64_t passes =
+            std::uint64_t{v.rows} * v.n * isa::vec_func_info(static_cast<unsigned>(v.func)).passes;
         w.cmds++;
-        w.amount += std::uint64_t{v.rows} * v.n * isa::vec_func_info(static_cast<unsigned>(v.func)).passes;
+        w.amount += passes;
+        op.vec_cycles += (passes + lanes - 1) / lanes;
         break;
       }
       default:
@@ -83,6 +99,12 @@ inline void print_breakdown(const std::vector<isa::Command>& cmds, const rt::Cou
     v += fmt::format("{}{} {} ({} element-passes, {} cycles)", v.empty() ? "" : "; ", name, w.cmds, w.amount,
                      (w.amount + lanes - 1) / lanes);
   fmt::print("  VEC: {}\n", v);
+  fmt::print("  per op (work, not measured time): commands, GEMM cycles at one tile row per cycle, VEC cycles, DMA "
+             "bytes\n");
+  for (std::size_t i = 0; i < ops.size(); ++i)
+    if (ops[i].cmds)
+      fmt::print("    {:<26} {:>5} {:>9} {:>9} {:>10}\n", i < cl.op_names.size() ? cl.op_names[i] : "other",
+                 ops[i].cmds, ops[i].gemm_cycles, ops[i].vec_cycles, ops[i].dma_bytes);
   fmt::print("  busy: GEMM {:.1f} %, VEC {:.1f} %, LOAD {:.1f} %, STORE {:.1f} % of {} cycles; stalled (started, "
              "waiting for data or a port): GEMM {:.1f} %, VEC {:.1f} %, LOAD {:.1f} %, STORE {:.1f} %; DMA read {} "
              "bytes ({:.1f} per cycle), written {} bytes\n",
@@ -160,7 +182,7 @@ inline LayerFigures run_encoder_bf16(TopBench& bench, const std::string& name, c
   if (auto bad = ref::first_mismatch(got, ref::encoder_layer_bf16(x, s, w), "y"))
     throw std::runtime_error(what + ": mismatch: " + *bad);
   detail::print_utilization(what, cl, res.cycles, ideal, macs, static_cast<unsigned>(peak), sparsity > 0);
-  print_breakdown(cl.cmds, k, t, bench.dev().hw().vec_lanes);
+  print_breakdown(cl, k, t, bench.dev().hw().vec_lanes);
   return {res.cycles, ideal};
 }
 
@@ -188,7 +210,7 @@ inline LayerFigures run_encoder_int8(TopBench& bench, const std::string& name, c
   if (auto bad = ref::first_mismatch(got, ref::encoder_layer_int8(xq, s, ql), "y"))
     throw std::runtime_error(what + ": mismatch: " + *bad);
   detail::print_utilization(what, cl, res.cycles, ideal, macs, static_cast<unsigned>(peak));
-  print_breakdown(cl.cmds, k, t, bench.dev().hw().vec_lanes);
+  print_breakdown(cl, k, t, bench.dev().hw().vec_lanes);
   return {res.cycles, ideal};
 }
 
@@ -225,7 +247,7 @@ inline LayerFigures run_decode_step(TopBench& bench, const std::string& name, co
              "cycle): {:.2f} x the roofline, bit-exact\n",
              what, cl.cmds.size(), res.cycles, roofline, weight_bytes, kv_bytes, t.bus_bytes,
              double(res.cycles) / double(roofline));
-  print_breakdown(cl.cmds, k, t, bench.dev().hw().vec_lanes);
+  print_breakdown(cl, k, t, bench.dev().hw().vec_lanes);
   return {res.cycles, roofline};
 }
 

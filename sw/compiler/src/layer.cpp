@@ -151,19 +151,50 @@ class LifetimeAlloc {
 // Commands in program order; take() sets their tokens from what each one
 // reads and writes (schedule.hpp), so queues overlap wherever the placement
 // lets them, and no token is left behind.
+// Each command is labelled with the op it was emitted for (set_op, or an
+// OpScope), for the per-op breakdown of CompiledLayer::op_names / op_of.
 class CmdStream {
  public:
   explicit CmdStream(const ref::AccelConfig& cfg) : cfg_(cfg) {}
-  void add(isa::Command c) { cmds_.push_back(c); }
-  std::vector<isa::Command> take() {
+  void add(isa::Command c) {
+    cmds_.push_back(c);
+    op_of_.push_back(static_cast<std::uint16_t>(op_));
+  }
+  // Sets tokens (assign_tokens) and moves the commands and their labels into `out`.
+  void take_into(CompiledLayer& out) {
     assign_tokens(cmds_, cfg_);
-    return std::move(cmds_);
+    out.cmds = std::move(cmds_);
+    out.op_names = std::move(names_);
+    out.op_of = std::move(op_of_);
   }
   std::size_t size() const { return cmds_.size(); }
+  std::size_t op() const { return op_; }
+  void set_op(std::size_t i) { op_ = i; }
+  void set_op(const std::string& name) {
+    const auto it = std::find(names_.begin(), names_.end(), name);
+    op_ = static_cast<std::size_t>(it - names_.begin());
+    if (it == names_.end()) names_.push_back(name);
+  }
 
  private:
   const ref::AccelConfig& cfg_;
   std::vector<isa::Command> cmds_;
+  std::vector<std::string> names_{"other"};
+  std::vector<std::uint16_t> op_of_;
+  std::size_t op_ = 0;
+};
+
+// Labels the commands emitted in its scope with `name`, then restores the label before.
+class OpScope {
+ public:
+  OpScope(CmdStream& c, const std::string& name) : c_(c), prev_(c.op()) { c_.set_op(name); }
+  ~OpScope() { c_.set_op(prev_); }
+  OpScope(const OpScope&) = delete;
+  OpScope& operator=(const OpScope&) = delete;
+
+ private:
+  CmdStream& c_;
+  std::size_t prev_;
 };
 
 // ---- placements ---------------------------------------------------------------
@@ -841,12 +872,14 @@ void emit_attention_head(Ctx& x, const HeadPlaces& hp, unsigned hd, Window acc,
   const auto p_row = [&](unsigned b) { return p_block ? (b % p_blocks) * m_blk : b * m_blk; };
   // S of block b into ACC and (INT8) its REQUANT into L; then the softmax into P.
   const auto logits = [&](unsigned b) {
+    const OpScope op(x.cmds, "attention: Q.K^T");
     const unsigned m0 = b * m_blk, mr = rows_of(b);
     acc_at[b] = ping_pong ? full.addr + (x.acc_turns[full.addr]++ & 1u) * acc.size : acc.addr;
     x.cmds.add(isa::gemm(scores_gemm(hp.q, m0, mr, hp.kt.addr, hp.kt.group_stride, nt_s, acc_at[b], t, i8)));
     if (i8) emit_vec_rowwise(x, requant_op(*i8->score_ps, 0), acc_layout(acc_at[b], mr, N, t), i8->l.sub(p_row(b), 0, mr, N));
   };
   const auto softmax = [&](unsigned b) {
+    const OpScope op(x.cmds, "attention: softmax");
     const unsigned m0 = b * m_blk, mr = rows_of(b);
     const Placement p = hp.p.sub(p_row(b), 0, mr, N);
     if (i8) {
@@ -862,6 +895,7 @@ void emit_attention_head(Ctx& x, const HeadPlaces& hp, unsigned hd, Window acc,
   };
   const auto scores = [&](unsigned b) { logits(b), softmax(b); };
   const auto output = [&](unsigned b) {
+    const OpScope op(x.cmds, "attention: P.V");
     const unsigned m0 = b * m_blk, mr = rows_of(b);
     x.cmds.add(isa::gemm(pv_gemm(hp.p, p_row(b), 0, mr, ceil_div(N, kd), hp.v.addr, hp.v.group_stride, nt_o,
                                  acc_at[b], false, t, i8)));
@@ -1159,7 +1193,7 @@ static void finish_encoder(CompiledLayer& out, CmdStream& cmds, DramImage& img, 
   out.input = {img.end(), input_bytes};
   out.output = {out.input.addr + out.input.bytes, T * out.out_row_words * t.bus_bytes};
   out.dram_bytes = out.output.addr + out.output.bytes + tap_bytes - dram_base;
-  out.cmds = cmds.take();
+  cmds.take_into(out);
   out.cmds.front().w[1] = out.input.addr;
   out.cmds.back().w[1] = out.output.addr;
   out.weights_image = std::move(img.bytes());
@@ -1355,6 +1389,7 @@ void emit_attention_bf16(Ctx& x, const ref::LayerShape& s, const PackedEncoderBf
   const auto d = static_cast<unsigned>(s.d_model), hd = static_cast<unsigned>(s.head_dim);
   const auto H = static_cast<unsigned>(s.heads), G = static_cast<unsigned>(s.kv_heads), group = H / G;
   const auto project = [&](unsigned h) {  // K_g^T and V_g at the group's first head, then Q_h
+    const OpScope op(x.cmds, "K, V, Q projections");
     const unsigned g = h / group;
     if (h % group == 0) {
       emit_matmul(x, {{pl.x, pk.wk[g], d, &pk.mk[g]}}, hd, wsp, acc, into(x, cvt_op(pk.bk[g]), pl.kt[g % 2]));
@@ -1388,6 +1423,7 @@ void emit_post_attention_bf16(Ctx& x, const ref::LayerShape& s, const PackedEnco
   const auto F = static_cast<unsigned>(s.ffn);
   std::vector<MatmulPart> o_parts;  // the heads are consecutive K segments of one GEMM chain
   for (std::size_t h = 0; h < pl.o.size(); ++h) o_parts.push_back({pl.o[h], pk.wo[h], hd, &pk.mo[h]});
+  x.cmds.set_op("output projection + R1");
   emit_matmul(x, o_parts, d, wsp, acc, cvt_add_into(x, pl.r1, pl.x, pk.bo, pl.a));
 
   std::uint32_t eps = 0;
@@ -1397,18 +1433,23 @@ void emit_post_attention_bf16(Ctx& x, const ref::LayerShape& s, const PackedEnco
   norm.cfg = {eps, 0, 0, 0};
   norm.whole_row = true;
   norm.params = &pk.ln1;
+  x.cmds.set_op("LayerNorm 1");
   emit_vec_rowwise(x, norm, pl.r1, pl.h1);
 
   VecOp gelu;
   gelu.func = VecFunc::GeluBf16;  // the FFN bias is fused: add(acc, P1), then GELU
   gelu.cfg = {0, pk.b1.p1.empty() ? 0u : 1u, 0, 0};
   if (!pk.b1.p1.empty()) gelu.params = &pk.b1;
+  x.cmds.set_op("FFN up");
   emit_matmul(x, {{pl.h1, pk.w1, d, &pk.m1}}, F, wsp, acc, into(x, gelu, pl.f));
   // In place: each word of H1 is read before it is written.
+  x.cmds.set_op("FFN down + R2");
   emit_matmul(x, {{pl.f, pk.w2, F, &pk.m2}}, d, wsp, acc, cvt_add_into(x, pl.h1, pl.h1, pk.b2, pl.f2));
 
   norm.params = &pk.ln2;
+  x.cmds.set_op("LayerNorm 2");
   emit_vec_rowwise(x, norm, pl.h1, pl.dst);
+  x.cmds.set_op("store Y");
 }
 
 // One layer's commands, from x (A layout) to `dst` (the next layer's x, or Y).
@@ -1561,7 +1602,7 @@ void finish_late(CompiledLayer& out, CmdStream& cmds, DramImage& img, std::uint3
   for (std::size_t l = 0; l + 1 < L; ++l)
     out.layer_outputs.push_back({out.output.addr + y_bytes + static_cast<std::uint32_t>(l) * x_bytes, x_bytes});
   out.dram_bytes = img.end() + late_bytes - dram_base;
-  out.cmds = cmds.take();
+  cmds.take_into(out);
   relocate(out.cmds, img.end());
   out.weights_image = std::move(img.bytes());
   out.layers = static_cast<unsigned>(L);
@@ -1700,6 +1741,7 @@ CompiledLayer stack_blocked(const ref::LayerShape& s, const std::vector<ref::Lay
     const bool last = l + 1 == L;
     const std::uint32_t x_dram = l == 0 ? in_at : inner_at + static_cast<std::uint32_t>(l - 1) * x_bytes;
     const std::uint32_t y_dram = last ? out_at : inner_at + static_cast<std::uint32_t>(l) * x_bytes;
+    cmds.set_op("load x");
     cmds.add(isa::load(transfer(x_dram, 0, 1, a_words(T, d, t), Space::Aspad, x_pl.addr, 0)));
     emit_v_zero_pad(cmds, kv);  // the row blocks of the layer before used all of WSPAD
     // ---- K, V, Q projections and attention over all T rows; O to DRAM ----
@@ -1707,6 +1749,7 @@ CompiledLayer stack_blocked(const ref::LayerShape& s, const std::vector<ref::Lay
     const std::array<Placement, 2> p{at(lay->p[0], p_rows, T), at(lay->p[1], p_rows, T)};
     const auto o_of = [&](unsigned h) { return at(lay->os[h % 2], T, hd); };
     const auto store_o = [&](unsigned h, const Placement& o) {
+      cmds.set_op("spill O");
       cmds.add(isa::store(transfer(o_at + h * kt_hd * T * bus, 0, 1, kt_hd * T, Space::Aspad, o.addr, 0)));
     };
     emit_attention_bf16(x, s, pk, {x_pl, kv.kt, kv.v, q, p, o_of, store_o}, att_wsp, acc_win);
@@ -1715,6 +1758,7 @@ CompiledLayer stack_blocked(const ref::LayerShape& s, const std::vector<ref::Lay
       const unsigned rb = std::min(R, T - m0);
       const std::uint32_t ob = lay->life.offset(lay->ob);
       const Placement xb = at(lay->xb, rb, d);
+      cmds.set_op("load row blocks");
       cmds.add(isa::load(transfer(o_at + m0 * bus, T * bus, H * kt_hd, rb, Space::Aspad, ob, rb)));
       cmds.add(isa::load(transfer(x_dram + m0 * bus, T * bus, kt_d, rb, Space::Aspad, xb.addr, rb)));
       std::vector<Placement> o_blk;
@@ -1725,6 +1769,7 @@ CompiledLayer stack_blocked(const ref::LayerShape& s, const std::vector<ref::Lay
                                {o_blk, xb, at(lay->a, rb, d), at(lay->r1, rb, d), at(lay->h1, rb, d),
                                 at(lay->f, rb, F), at(lay->f2, rb, d), y_pl},
                                blk_wsp, acc_win);
+      cmds.set_op("store Y");
       cmds.add(isa::store(last ? transfer(y_dram + m0 * out.out_row_words * bus, 0, 1, rb * out.out_row_words,
                                           Space::Aspad, y, 0)
                                : transfer(y_dram + m0 * bus, T * bus, kt_d, rb, Space::Aspad, y, rb)));
@@ -1936,6 +1981,7 @@ CompiledLayer compile_encoder_stack_int8(const ref::LayerShape& s, const std::ve
     const bool last = l + 1 == L;
     const std::uint32_t x_dram = l == 0 ? in_at : inner_at + static_cast<std::uint32_t>(l - 1) * x_bytes;
     const std::uint32_t y_dram = last ? out_at : inner_at + static_cast<std::uint32_t>(l) * x_bytes;
+    cmds.set_op("load x");
     cmds.add(isa::load(transfer(x_dram, 0, 1, a_words_i8(T, d, t), Space::Aspad, x_pl.addr, 0)));
     cmds.add(isa::load(transfer(pk.lut, 0, 1, lut_words, Space::Aspad, lut_stage, 0)));
     {
@@ -1948,6 +1994,7 @@ CompiledLayer compile_encoder_stack_int8(const ref::LayerShape& s, const std::ve
     }
     // ---- K, V, Q projections and attention over all T rows; O to DRAM ----
     const auto project = [&](unsigned h) {
+      const OpScope op(cmds, "K, V, Q projections");
       const unsigned g = h / group;
       if (h % group == 0) {
         emit_matmul(x, {{x_pl, pk.wk[g], d}}, hd, att_wsp, proj_acc, into(x, requant_op(pk.rq_k[g], 0), kv.kt[g % 2]));
@@ -1962,6 +2009,7 @@ CompiledLayer compile_encoder_stack_int8(const ref::LayerShape& s, const std::ve
       const HeadI8 i8{at(lay->l[h % 2], p_rows, T), &pk.score, &pk.pv, qp.softmax_scale_q20};
       emit_attention_head(x, {q, kv.kt[g % 2], kv.v[g % 2], at(lay->p[h % 2], p_rows, T), o}, hd, att_acc, std::nullopt,
                           &i8, next);
+      cmds.set_op("spill O");
       cmds.add(isa::store(transfer(o_at + h * kt_hd * T * bus, 0, 1, kt_hd * T, Space::Aspad, o.addr, 0)));
     });
     // ---- row blocks ----
@@ -1972,18 +2020,25 @@ CompiledLayer compile_encoder_stack_int8(const ref::LayerShape& s, const std::ve
       const Placement f = at(lay->f, rb, F), f2 = at(lay->f2, rb, d);
       // The output in rows of out_row_words words; an inner layer's in the A layout (the next x).
       const Placement y_pl = last ? Placement{Space::Aspad, y, out.out_row_words, 1, bus, rb, d} : a_layout_i8(y, rb, d, t);
+      cmds.set_op("load row blocks");
       cmds.add(isa::load(transfer(o_at + m0 * bus, T * bus, H * kt_hd, rb, Space::Aspad, ob, rb)));
       cmds.add(isa::load(transfer(x_dram + m0 * bus, T * bus, kt_d, rb, Space::Aspad, xb.addr, rb)));
       std::vector<MatmulPart> o_parts;
       for (unsigned h = 0; h < H; ++h) o_parts.push_back({a_layout_i8(ob + h * kt_hd * rb, rb, hd, t), pk.wo[h], hd});
+      cmds.set_op("output projection + R1");
       emit_matmul(x, o_parts, d, blk_wsp, acc_win, then_add_into(x, requant_op(pk.rq_o, 0), add1, r1, xb, a));
+      cmds.set_op("LayerNorm 1");
       emit_matmul(x, {{r1, pk.wid, d, &pk.mid}}, d, blk_wsp, acc_win,
                   into(x, layernorm_i32_op(pk.ln1, ql.w.norm1.p), h1), {}, true);
+      cmds.set_op("FFN up");
       emit_matmul(x, {{h1, pk.w1, d}}, F, blk_wsp, acc_win, into(x, requant_op(pk.rq_1, 0, true), f));
+      cmds.set_op("FFN down + R2");
       // In place: each word of H1 is read before it is written.
       emit_matmul(x, {{f, pk.w2, F}}, d, blk_wsp, acc_win, then_add_into(x, requant_op(pk.rq_2, 0), add2, h1, h1, f2));
+      cmds.set_op("LayerNorm 2");
       emit_matmul(x, {{h1, pk.wid, d, &pk.mid}}, d, blk_wsp, acc_win,
                   into(x, layernorm_i32_op(pk.ln2, ql.w.norm2.p), y_pl), {}, true);
+      cmds.set_op("store Y");
       cmds.add(isa::store(last ? transfer(y_dram + m0 * out.out_row_words * bus, 0, 1, rb * out.out_row_words,
                                           Space::Aspad, y, 0)
                                : transfer(y_dram + m0 * bus, T * bus, kt_d, rb, Space::Aspad, y, rb)));
@@ -2422,7 +2477,7 @@ CompiledLayer CompiledDecoder::step(unsigned L, unsigned T) const {
   cmds.add(isa::store(transfer(p.output.addr, 0, 1, a_words(T, d, t), Space::Aspad, y_pl.addr, 0)));
 
   CompiledLayer out;
-  out.cmds = cmds.take();
+  cmds.take_into(out);
   out.dram_base = dram_base;
   out.dram_bytes = dram_bytes;
   out.weights = weights;

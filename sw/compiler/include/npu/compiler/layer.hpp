@@ -72,6 +72,10 @@ struct DramRegion {
 
 struct CompiledLayer {
   std::vector<isa::Command> cmds;
+  // The op each command was emitted for (an index into op_names: "K, V, Q projections",
+  // "attention: softmax", "FFN up", ...; "other" for what no op claims), for per-op figures.
+  std::vector<std::string> op_names;
+  std::vector<std::uint16_t> op_of;
   // Every byte the stream reads or writes: [dram_base, dram_base + dram_bytes).
   std::uint32_t dram_base = 0, dram_bytes = 0;
   DramRegion weights, input, output;
