@@ -4,6 +4,7 @@
 #                 models/> [TOKENS=T]: one compiled layer of that model)
 #   make test     lint, synthesis and the default (fast) test suite
 #   make test-nightly   the exhaustive `nightly` suite
+#   make coverage line/toggle coverage per unit from the npu_top tests (lcov HTML)
 #   make bench    throughput figures (GEMM utilization, vector elements/cycle, DMA efficiency)
 #   make accuracy regenerate the accuracy table in docs/numerics.md
 #   make regress  the regression list regress/$(LIST).yaml (LIST=smoke|nightly|full)
@@ -20,7 +21,7 @@ REGRESS_ARGS ?=
 SETUP_STAMP := $(BUILD)/.setup-stamp
 CMAKE_STAMP := $(BUILD)/CMakeCache.txt
 
-.PHONY: all setup build sim bench accuracy test test-nightly regress lint synth waves clean
+.PHONY: all setup build sim bench accuracy test test-nightly regress lint synth waves coverage clean
 
 all: build
 
@@ -78,6 +79,11 @@ waves:
 	  test -f $(FST) || { echo "no $(FST): run 'make sim WAVES=1' first (or make waves TEST=...)"; exit 1; }; \
 	  gtkwave $(FST) sim/waves/npu_top.gtkw; \
 	fi
+
+# Coverage of every unit inside npu_top from the `top:` tests, on a model Verilated
+# with --coverage in $(BUILD)-cov: lcov HTML and a per-unit table in $(BUILD)-cov/coverage/.
+coverage: $(SETUP_STAMP)
+	JOBS=$(JOBS) bash scripts/coverage.sh $(BUILD)-cov
 
 lint: $(SETUP_STAMP)
 	bash scripts/lint.sh

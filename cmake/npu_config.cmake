@@ -52,21 +52,25 @@ set(NPU_VERILATOR_OPT OPT_SLOW -O0 OPT_FAST -O2)
 # set of VM_* definitions fits all; call after verilate().
 function(npu_shared_verilator_runtime target)
   if(NOT TARGET npu_verilated_rt)
+    set(cov_src "")
+    if(NPU_COVERAGE)
+      set(cov_src "${VERILATOR_ROOT}/include/verilated_cov.cpp")
+    endif()
     add_library(npu_verilated_rt STATIC
       "${VERILATOR_ROOT}/include/verilated.cpp"
       "${VERILATOR_ROOT}/include/verilated_fst_c.cpp"
-      "${VERILATOR_ROOT}/include/verilated_threads.cpp")
+      "${VERILATOR_ROOT}/include/verilated_threads.cpp" ${cov_src})
     target_include_directories(npu_verilated_rt PUBLIC
       "${VERILATOR_ROOT}/include" "${VERILATOR_ROOT}/include/vltstd")
     target_compile_definitions(npu_verilated_rt PRIVATE
-      VM_COVERAGE=0 VM_SC=0 VM_TRACE=1 VM_TRACE_VCD=0 VM_TRACE_FST=1)
+      VM_COVERAGE=$<BOOL:${NPU_COVERAGE}> VM_SC=0 VM_TRACE=1 VM_TRACE_VCD=0 VM_TRACE_FST=1)
     find_package(Threads REQUIRED)
     target_link_libraries(npu_verilated_rt PUBLIC Threads::Threads z)
   endif()
   get_target_property(fst ${target} VERILATOR_TRACE_FST)
   get_target_property(cov ${target} VERILATOR_COVERAGE)
-  if(NOT fst OR cov)
-    message(FATAL_ERROR "${target}: the shared Verilator runtime is built for TRACE_FST without COVERAGE")
+  if(NOT fst OR (cov AND NOT NPU_COVERAGE))
+    message(FATAL_ERROR "${target}: the shared Verilator runtime is built for TRACE_FST (COVERAGE only with NPU_COVERAGE)")
   endif()
   get_target_property(srcs ${target} SOURCES)
   list(FILTER srcs EXCLUDE REGEX "/include/verilated(_[a-z_]+)?\\.cpp$")
@@ -105,12 +109,19 @@ function(npu_verilate target)
   if(A_EXCLUDE_FROM_ALL)
     set(exclude EXCLUDE_FROM_ALL)
   endif()
+  # NPU_COVERAGE (make coverage, its own build directory): the `small` models with line,
+  # toggle and `cover` points, written by SimControl at the end of each simulation (the
+  # `base` model with coverage would take gigabytes and many minutes to Verilate).
+  set(cov "")
+  if(NPU_COVERAGE AND A_CONFIG STREQUAL "small")
+    set(cov COVERAGE)
+  endif()
   add_library(${target} STATIC ${exclude} "${PROJECT_SOURCE_DIR}/tb/common/empty.cpp")
   verilate(${target}
     SOURCES ${srcs}
     TOP_MODULE ${A_TOP}
     PREFIX ${A_PREFIX}
-    TRACE_FST
+    TRACE_FST ${cov}
     VERILATOR_ARGS -O3 --assert ${xargs}
       -Wno-fatal "${PROJECT_SOURCE_DIR}/rtl/lint/waivers.vlt"
       -GRows=${NPU_${up}_ROWS} -GCols=${NPU_${up}_COLS} ${accel_args} ${A_PARAMS}
@@ -119,6 +130,9 @@ function(npu_verilate target)
   target_compile_definitions(${target} PUBLIC
     NPU_ROWS=${NPU_${up}_ROWS} NPU_COLS=${NPU_${up}_COLS}
     NPU_CONFIG_NAME="${A_CONFIG}")
+  if(cov)
+    target_compile_definitions(${target} PUBLIC NPU_COVERAGE=1)
+  endif()
   if(A_ACCEL)
     target_compile_definitions(${target} PUBLIC NPU_BUS_BYTES=${NPU_${up}_BUS_BYTES})
   endif()

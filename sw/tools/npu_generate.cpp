@@ -83,12 +83,13 @@ int main(int argc, char** argv) {
 
     const auto t_gen = Clock::now();
     Clock::time_point t_first;
-    std::uint64_t prefill_cmds = 0;
+    std::uint64_t prefill_cmds = 0, c_first = 0;
     std::vector<std::int32_t> out;
     out = model.generate(prompt_ids, tokens, true, [&](std::int32_t id) {
       if (t_first == Clock::time_point{}) {  // the first token comes right after the prefill
         t_first = Clock::now();
         prefill_cmds = model.stats().commands;
+        c_first = dev.transport().cycles();
       }
       std::fputs(tok.token_bytes(id).c_str(), stdout);
       std::fflush(stdout);
@@ -101,13 +102,19 @@ int main(int argc, char** argv) {
     if (ids) fmt::print(stderr, "generated ids: {}\n", out);
     fmt::print(stderr, "prefill: {} tokens in {:.2f} s, {} commands\n", prompt_ids.size(), prefill_s, prefill_cmds);
     if (decodes > 0)
-      fmt::print(stderr, "decode: {} tokens in {:.2f} s = {:.2f} tokens/s on the functional model, {} commands per "
+      fmt::print(stderr, "decode: {} tokens in {:.2f} s = {:.2f} tokens/s on {}, {} commands per "
                  "token ({} runs, compile {:.2f} s, device {:.2f} s in all)\n",
-                 decodes, total_s - prefill_s, decodes / (total_s - prefill_s), (st.commands - prefill_cmds) / decodes,
-                 st.runs, st.compile_s, st.device_s);
-    if (td.rtl())
-      fmt::print(stderr, "RTL: {} simulated cycles in all ({:.0f} cycles/s)\n", dev.transport().cycles() - c_start,
-                 total_s > 0 ? double(dev.transport().cycles() - c_start) / total_s : 0.0);
+                 decodes, total_s - prefill_s, decodes / (total_s - prefill_s), td.name(),
+                 (st.commands - prefill_cmds) / decodes, st.runs, st.compile_s, st.device_s);
+    if (td.rtl()) {
+      const std::uint64_t all = dev.transport().cycles() - c_start, prefill = c_first - c_start;
+      fmt::print(stderr, "RTL: {} simulated cycles in all ({:.0f} cycles/s): prefill {} cycles", all,
+                 total_s > 0 ? double(all) / total_s : 0.0, prefill);
+      if (decodes > 0)
+        fmt::print(stderr, ", {} cycles per decoded token (at 100 MHz: {:.1f} tokens/s)", (all - prefill) / decodes,
+                   1e8 * double(decodes) / double(all - prefill));
+      fmt::print(stderr, "\n");
+    }
     return 0;
   } catch (const std::exception& e) {
     fmt::print(stderr, "npu_generate: {}\n", e.what());

@@ -8,6 +8,10 @@
 
 #include <verilated.h>
 #include <verilated_fst_c.h>
+#ifdef NPU_COVERAGE
+#include <unistd.h>
+#include <verilated_cov.h>
+#endif
 
 #include <cstdint>
 #include <cstdlib>
@@ -97,6 +101,14 @@ class SimControl {
   ~SimControl() {
     model_->final();
     if (trace_) trace_->close();
+#ifdef NPU_COVERAGE
+    // make coverage: every simulation writes its points to a file of its own.
+    if (const char* dir = std::getenv("NPU_COVERAGE_DIR")) {
+      static unsigned n = 0;
+      const std::string path = std::string(dir) + "/cov-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".dat";
+      ctx_->coveragep()->write(path.c_str());
+    }
+#endif
   }
 
   Model& dut() { return *model_; }
