@@ -71,14 +71,11 @@ inline GemmRun run_gemm(TopBench& tb, const compiler::GemmShape& s, std::uint64_
   const auto cmds = compiler::emit_gemm(s, t, b, &run.plan);
   run.commands = cmds.size();
   for (const auto& c : cmds) {
-    const std::uint64_t bytes = std::uint64_t{c.w[3] & 0xFFFF} * (c.w[3] >> 16) * t.bus_bytes;
-    if (c.op() == isa::Op::Load) run.expect_rd_bytes += bytes;
-    if (c.op() == isa::Op::Store) run.expect_wr_bytes += bytes;
-    if (c.op() == isa::Op::Gemm) {
-      // Rows*Cols MACs per A row and tile, twice that in INT8 (two per PE)
-      const auto g = isa::GemmCmd::decode(c);
-      run.expect_macs += std::uint64_t{g.m} * g.k_tiles * g.n_tiles * t.rows * t.cols * (g.bf16 ? 1 : 2);
-    }
+    const isa::Work w = isa::work_of(c);
+    if (c.op() == isa::Op::Load) run.expect_rd_bytes += w.dma_words * t.bus_bytes;
+    if (c.op() == isa::Op::Store) run.expect_wr_bytes += w.dma_words * t.bus_bytes;
+    // Rows*Cols MACs per A row and tile, twice that in INT8 (two per PE)
+    run.expect_macs += w.gemm_rows * t.rows * t.cols * (w.int8 ? 2 : 1);
   }
   dev.clear_counters();
   run.result = dev.run(cmds, timeout_cycles);

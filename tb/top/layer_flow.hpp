@@ -53,38 +53,29 @@ inline void print_breakdown(const compiler::CompiledLayer& cl, const rt::Counter
   std::vector<OpWork> ops(std::max<std::size_t>(cl.op_names.size(), 1));
   for (std::size_t i = 0; i < cl.cmds.size(); ++i) {
     const isa::Command& c = cl.cmds[i];
+    const isa::Work w = isa::work_of(c);
     OpWork& op = ops.at(i < cl.op_of.size() ? cl.op_of[i] : 0);
     op.cmds++;
+    op.gemm_cycles += w.gemm_rows;
+    op.vec_cycles += (w.vec_passes + lanes - 1) / lanes;
+    op.dma_bytes += w.dma_words * t.bus_bytes;
     switch (c.op()) {
-      case isa::Op::Gemm: {
-        const auto g = isa::GemmCmd::decode(c);
+      case isa::Op::Gemm:
         gemm.cmds++;
-        gemm.amount += std::uint64_t{g.m} * g.k_tiles * g.n_tiles * t.rows * t.cols * (g.bf16 ? 1 : 2);
-        op.gemm_cycles += std::uint64_t{g.m} * g.k_tiles * g.n_tiles;
+        gemm.amount += w.gemm_rows * t.rows * t.cols * (w.int8 ? 2 : 1);
         break;
-      }
-      case isa::Op::Load: {
-        const auto l = isa::LoadCmd::decode(c);
+      case isa::Op::Load:
         load.cmds++;
-        load.amount += std::uint64_t{l.rows} * l.row_words * t.bus_bytes;
-        op.dma_bytes += std::uint64_t{l.rows} * l.row_words * t.bus_bytes;
+        load.amount += w.dma_words * t.bus_bytes;
         break;
-      }
-      case isa::Op::Store: {
-        const auto s = isa::StoreCmd::decode(c);
+      case isa::Op::Store:
         store.cmds++;
-        store.amount += std::uint64_t{s.rows} * s.row_words * t.bus_bytes;
-        op.dma_bytes += std::uint64_t{s.rows} * s.row_words * t.bus_bytes;
+        store.amount += w.dma_words * t.bus_bytes;
         break;
-      }
       case isa::Op::Vec: {
-        const auto v = isa::VecCmd::decode(c);
-        Work& w = vec[isa::name(v.func)];
-        const std::uint64_t passes =
-            std::uint64_t{v.rows} * v.n * isa::vec_func_info(static_cast<unsigned>(v.func)).passes;
-        w.cmds++;
-        w.amount += passes;
-        op.vec_cycles += (passes + lanes - 1) / lanes;
+        Work& v = vec[isa::name(isa::VecCmd::decode(c).func)];
+        v.cmds++;
+        v.amount += w.vec_passes;
         break;
       }
       default:

@@ -32,13 +32,10 @@ struct StreamWork {
 StreamWork work(const compiler::CompiledLayer& cl) {
   StreamWork w;
   for (const auto& c : cl.cmds) {
-    if (c.op() == isa::Op::Load) {
-      const auto t = isa::LoadCmd::decode(c);
-      if (t.space == isa::Space::Wspad) w.load_bytes += std::uint64_t{t.rows} * t.row_words * cl.bus_bytes;
-    } else if (c.op() == isa::Op::Gemm) {
-      const auto g = isa::GemmCmd::decode(c);
-      w.gemm_k_tiles += std::uint64_t{g.k_tiles} * g.n_tiles * g.m;
-    }
+    const isa::Work k = isa::work_of(c);
+    if (c.op() == isa::Op::Load && isa::LoadCmd::decode(c).space == isa::Space::Wspad)
+      w.load_bytes += k.dma_words * cl.bus_bytes;
+    w.gemm_k_tiles += k.gemm_rows;
   }
   return w;
 }

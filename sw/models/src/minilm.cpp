@@ -155,13 +155,10 @@ void stream_figures(const compiler::CompiledLayer& cl, MiniLmRun& fig) {
   fig.commands = cl.cmds.size();
   fig.issued_macs = fig.dma_read_bytes = fig.dma_write_bytes = 0;
   for (const auto& c : cl.cmds) {
-    const std::uint64_t bytes = std::uint64_t{c.w[3] & 0xFFFF} * (c.w[3] >> 16) * t.bus_bytes;
-    if (c.op() == isa::Op::Load) fig.dma_read_bytes += bytes;
-    if (c.op() == isa::Op::Store) fig.dma_write_bytes += bytes;
-    if (c.op() == isa::Op::Gemm) {
-      const auto g = isa::GemmCmd::decode(c);
-      fig.issued_macs += std::uint64_t{g.m} * g.k_tiles * g.n_tiles * t.rows * t.cols * (g.bf16 ? 1 : 2);
-    }
+    const isa::Work w = isa::work_of(c);
+    if (c.op() == isa::Op::Load) fig.dma_read_bytes += w.dma_words * t.bus_bytes;
+    if (c.op() == isa::Op::Store) fig.dma_write_bytes += w.dma_words * t.bus_bytes;
+    fig.issued_macs += w.gemm_rows * t.rows * t.cols * (w.int8 ? 2 : 1);
   }
 }
 

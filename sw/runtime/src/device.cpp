@@ -168,32 +168,9 @@ void Device::check_stream(const std::vector<isa::Command>& cmds) {
 std::uint64_t run_timeout(const std::vector<isa::Command>& cmds, const HwConfig& hw) {
   std::uint64_t work = 0;
   for (const auto& c : cmds) {
-    work += 2000;
-    switch (c.op()) {
-      case isa::Op::Load: {
-        const auto l = isa::LoadCmd::decode(c);
-        work += std::uint64_t{l.rows} * l.row_words;
-        break;
-      }
-      case isa::Op::Store: {
-        const auto s = isa::StoreCmd::decode(c);
-        work += std::uint64_t{s.rows} * s.row_words;
-        break;
-      }
-      case isa::Op::Gemm: {
-        const auto g = isa::GemmCmd::decode(c);
-        work += std::uint64_t{g.m} * g.k_tiles * g.n_tiles;
-        break;
-      }
-      case isa::Op::Vec: {
-        const auto v = isa::VecCmd::decode(c);
-        const unsigned passes = std::max(1u, isa::vec_func_info(static_cast<unsigned>(v.func)).passes);
-        work += std::uint64_t{v.rows} * v.n * passes / std::max(1u, hw.vec_lanes) + v.rows;
-        break;
-      }
-      default:
-        break;
-    }
+    const isa::Work w = isa::work_of(c);
+    work += 2000 + w.dma_words + w.gemm_rows + w.vec_passes / std::max(1u, hw.vec_lanes);
+    if (c.op() == isa::Op::Vec) work += isa::VecCmd::decode(c).rows;  // a row's own latency
   }
   return 2 * work;
 }

@@ -147,4 +147,41 @@ inline Command nop(Queue q, Deps d) {
 inline Command fence() { Command c; c.w[0] = word0(Op::Fence, 0, {}); return c; }
 inline Command irq() { Command c; c.w[0] = word0(Op::Irq, 0, {}); return c; }
 
+// What one command asks of its engine: GEMM tile rows (m x k_tiles x n_tiles: the array
+// takes one a cycle; MACs = tile rows x Rows x Cols, twice that in INT8), bus words a
+// LOAD/STORE moves, VEC element-passes (rows x n x passes of the func).
+struct Work {
+  std::uint64_t gemm_rows = 0, dma_words = 0, vec_passes = 0;
+  bool int8 = false;  // an INT8 GEMM
+};
+inline Work work_of(const Command& c) {
+  Work w;
+  switch (c.op()) {
+    case Op::Gemm: {
+      const auto g = GemmCmd::decode(c);
+      w.gemm_rows = std::uint64_t{g.m} * g.k_tiles * g.n_tiles;
+      w.int8 = !g.bf16;
+      break;
+    }
+    case Op::Load: {
+      const auto l = LoadCmd::decode(c);
+      w.dma_words = std::uint64_t{l.rows} * l.row_words;
+      break;
+    }
+    case Op::Store: {
+      const auto s = StoreCmd::decode(c);
+      w.dma_words = std::uint64_t{s.rows} * s.row_words;
+      break;
+    }
+    case Op::Vec: {
+      const auto v = VecCmd::decode(c);
+      w.vec_passes = std::uint64_t{v.rows} * v.n * vec_func_info(static_cast<unsigned>(v.func)).passes;
+      break;
+    }
+    default:
+      break;
+  }
+  return w;
+}
+
 }  // namespace npu::isa
