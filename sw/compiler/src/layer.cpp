@@ -148,7 +148,7 @@ class LifetimeAlloc {
   std::vector<Buf> bufs_;
 };
 
-// Commands in program order; take() sets their tokens from what each one
+// Commands in program order; take_into() sets their tokens from what each one
 // reads and writes (schedule.hpp), so queues overlap wherever the placement
 // lets them, and no token is left behind.
 // Each command is labelled with the op it was emitted for (set_op, or an
