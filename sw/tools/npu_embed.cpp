@@ -3,8 +3,12 @@
 // accelerator"), on the functional model (rt::ModelTransport) or, in
 // build/sim/npu_embed_rtl, on the Verilated RTL (--backend rtl).
 //
-//   npu_embed [--backend model|rtl] [--model-dir D] [--text T]... [--file F] [--cosine] [--check] [--show N]
+//   npu_embed [--backend model|rtl] [--dtype bf16|int8] [--model-dir D] [--text T]... [--file F] [--cosine]
+//             [--check] [--show N]
 //
+// --dtype int8: the INT8 (I-BERT) path (npu::models::MiniLmInt8, calibrated on
+// models/text/calibration.txt; six device runs a sentence); bf16 (default): the
+// six layers in one stream.
 // --file: one sentence a line ('#' lines and blank lines skipped; "A | B"
 // lines as in models/text/eval.txt give two sentences). --check also runs the
 // host bit-exact reference (ref::encoder_layer_bf16) and compares the last
@@ -12,6 +16,7 @@
 // count is the driver's polling only, so there the figures printed are the
 // stream's commands, MACs and DMA bytes; the RTL adds cycles and utilization.
 #include "npu/models/minilm.hpp"
+#include "npu/models/minilm_int8.hpp"
 #include "npu/runtime/device.hpp"
 #include "npu/runtime/model_transport.hpp"
 #include "tool_device.hpp"
@@ -23,6 +28,7 @@
 #include <cstdlib>
 #include <exception>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,8 +69,8 @@ double cosine(const std::vector<float>& a, const std::vector<float>& b) {
 
 int usage(const char* argv0) {
   fmt::print(stderr,
-             "usage: {} [--backend model|rtl] [--model-dir D] [--text T]... [--file F] [--cosine] [--check] "
-             "[--show N]\n",
+             "usage: {} [--backend model|rtl] [--dtype bf16|int8] [--model-dir D] [--text T]... [--file F] "
+             "[--cosine] [--check] [--show N]\n",
              argv0);
   return 2;
 }
@@ -74,7 +80,7 @@ int usage(const char* argv0) {
 int main(int argc, char** argv) {
   std::string dir = NPU_MINILM_DIR;
   std::vector<std::string> texts;
-  std::string backend = "model";
+  std::string backend = "model", dtype = "bf16";
   bool cos = false, check = false;
   unsigned show = 8;
   try {
@@ -83,6 +89,7 @@ int main(int argc, char** argv) {
       const bool has_value = i + 1 < argc;
       if (a == "--model-dir" && has_value) dir = argv[++i];
       else if (a == "--backend" && has_value) backend = argv[++i];
+      else if (a == "--dtype" && has_value) dtype = argv[++i];
       else if (a == "--text" && has_value) texts.emplace_back(argv[++i]);
       else if (a == "--file" && has_value) read_file(argv[++i], texts);
       else if (a == "--show" && has_value) show = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
@@ -95,9 +102,13 @@ int main(int argc, char** argv) {
 
     npu::tools::ToolDevice td(backend, 0x1000'0000, 64);
     npu::rt::Device& dev = td.dev();
+    if (dtype != "bf16" && dtype != "int8") throw std::runtime_error("--dtype must be bf16 or int8, not '" + dtype + "'");
     npu::models::MiniLm m(dir, dev);
-    fmt::print("all-MiniLM-L6-v2, BF16, on {}, base ({}x{} PEs, ASPAD {} words)\n", td.name(), m.accel().rows,
-               m.accel().cols, m.accel().aspad_words);
+    std::optional<npu::models::MiniLmInt8> q;
+    if (dtype == "int8")
+      q.emplace(m, dev, npu::models::read_sentences(std::string(NPU_MODELS_DIR) + "/text/calibration.txt"));
+    fmt::print("all-MiniLM-L6-v2, {}, on {}, base ({}x{} PEs, ASPAD {} words)\n", q ? "INT8 (I-BERT)" : "BF16",
+               td.name(), m.accel().rows, m.accel().cols, m.accel().aspad_words);
     std::vector<std::vector<float>> emb;
     std::vector<std::size_t> which;  // sentence index of each embedding
     int status = 0;
@@ -108,14 +119,16 @@ int main(int argc, char** argv) {
       fmt::print("\n");
       std::fflush(stdout);
       npu::models::Bf16Matrix h;
+      std::vector<npu::models::Int8Matrix> outs;  // INT8: every layer's output
       try {
-        h = m.hidden(ids);
+        if (q) outs = q->layer_outputs(ids);
+        else h = m.hidden(ids);
       } catch (const npu::models::SequenceLengthError& e) {
         fmt::print("    {}\n", e.what());  // the other sentences still run
         status = 1;
         continue;
       }
-      const auto& r = m.last_run();
+      const auto& r = q ? q->last_run() : m.last_run();
       fmt::print("    {} commands, {} MACs issued ({} in the layer math), DMA {} B read / {} B written; "
                  "{}compile {:.2f} s, run {:.2f} s",
                  r.commands, r.issued_macs, r.model_macs, r.dma_read_bytes, r.dma_write_bytes,
@@ -126,14 +139,15 @@ int main(int argc, char** argv) {
                    r.run_seconds > 0 ? double(r.device_cycles) / r.run_seconds : 0.0);
       else
         fmt::print(" on the model ({} polling cycles)\n", r.device_cycles);
-      emb.push_back(npu::models::MiniLm::pool(h));
+      emb.push_back(q ? q->pool(outs.back()) : npu::models::MiniLm::pool(h));
       which.push_back(i);
       fmt::print("    e[:{}] =", show);
       for (unsigned k = 0; k < show && k < emb.back().size(); ++k) fmt::print(" {:+.5f}", emb.back()[k]);
       fmt::print("\n");
       if (check) {
-        const auto want = m.hidden_reference(ids);
-        const auto bad = npu::ref::first_mismatch(h, want, "last hidden state");
+        const auto bad = q ? npu::ref::first_mismatch(outs.back(), q->layer_outputs_reference(ids).back(),
+                                                      "last layer's int8 output")
+                           : npu::ref::first_mismatch(h, m.hidden_reference(ids), "last hidden state");
         fmt::print("    bit-exact reference: {}\n", bad ? *bad : "equal");
         if (bad) status = 1;
       }

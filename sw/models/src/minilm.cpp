@@ -332,9 +332,7 @@ Bf16Matrix MiniLm::hidden(const std::vector<std::int32_t>& ids) {
   Stream& s = stream(T);
   make_resident(T, s);
   stream_figures(s.cl, last_);
-  const std::uint64_t t = T, d = shape_.d_model, q = shape_.q_dim(), kv = shape_.kv_dim(), F = shape_.ffn;
-  last_.model_macs = cfg_.layers * (t * d * (q + 2 * kv) + shape_.heads * 2 * t * t * shape_.head_dim + t * q * d +
-                                    2 * t * d * F);
+  last_.model_macs = cfg_.layers * shape_.macs(T);
   return run(s, x, last_);
 }
 

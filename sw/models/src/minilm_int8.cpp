@@ -141,6 +141,7 @@ std::vector<Int8Matrix> MiniLmInt8::layer_outputs(const std::vector<std::int32_t
   const auto T = static_cast<unsigned>(ids.size());
   last_ = MiniLmRun{};
   last_.tokens = T;
+  last_.model_macs = layers_.size() * base_.shape().macs(T);
   const auto t0 = Clock::now();
   Streams& s = streams(T);
   if (resident_ != T) {
@@ -162,7 +163,8 @@ std::vector<Int8Matrix> MiniLmInt8::layer_outputs(const std::vector<std::int32_t
     last_.dma_read_bytes += fig.dma_read_bytes;
     last_.dma_write_bytes += fig.dma_write_bytes;
     dev_.upload(*buf_, cl.pack_input_i8(x), cl.input.addr - buf_->addr);
-    const rt::RunResult r = dev_.run(cl.cmds, opt_.timeout_cycles);
+    const rt::RunResult r =
+        dev_.run(cl.cmds, opt_.timeout_cycles ? opt_.timeout_cycles : rt::run_timeout(cl.cmds, dev_.hw()));
     if (!r.ok()) {
       dev_.soft_reset();
       throw std::runtime_error(

@@ -37,7 +37,7 @@ class MiniLmInt8 {
  public:
   struct Options {
     bool pow2_weight_scales = false;  // ref::quantize_encoder_layer's option
-    std::uint64_t timeout_cycles = 20'000'000'000ull;
+    std::uint64_t timeout_cycles = 0;  // 0: sized to each stream's work (rt::run_timeout)
   };
 
   // Calibrates on `calibration` (sentences) and quantizes base's weights.
