@@ -7,8 +7,7 @@
 //             [--check] [--show N]
 //
 // --dtype int8: the INT8 (I-BERT) path (npu::models::MiniLmInt8, calibrated on
-// models/text/calibration.txt; six device runs a sentence); bf16 (default): the
-// six layers in one stream.
+// models/text/calibration.txt); both run the six layers as one stream.
 // --file: one sentence a line ('#' lines and blank lines skipped; "A | B"
 // lines as in models/text/eval.txt give two sentences). --check also runs the
 // host bit-exact reference (ref::encoder_layer_bf16) and compares the last

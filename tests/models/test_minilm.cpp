@@ -456,7 +456,7 @@ std::pair<double, double> row_cosines(const ref::Matrix<double>& a, const ref::M
 
 }  // namespace
 
-TEST_CASE("MiniLM INT8: six INT8 layer streams on the device equal ref::encoder_layer_int8 (T = 3)",
+TEST_CASE("MiniLM INT8: the six INT8 layers in one stream on the device equal ref::encoder_layer_int8 (T = 3)",
           "[minilm][int8]") {
   ModelDevice md;
   models::MiniLm m(kMiniLmDir, md.dev);

@@ -1886,6 +1886,17 @@ ref::Matrix<std::int8_t> CompiledLayer::unpack_output_i8(const std::vector<std::
   return y;
 }
 
+ref::Matrix<std::int8_t> CompiledLayer::unpack_a_i8(const std::vector<std::uint8_t>& b) const {
+  const unsigned kd = 2 * target.rows;
+  if (b.size() < std::size_t{ceil_div(d_model, kd)} * seq_len * bus_bytes)
+    throw std::invalid_argument("unpack_a_i8: buffer too small");
+  ref::Matrix<std::int8_t> y(seq_len, d_model);
+  for (unsigned r = 0; r < seq_len; ++r)
+    for (unsigned c = 0; c < d_model; ++c)
+      y(r, c) = static_cast<std::int8_t>(b[(std::size_t{c / kd} * seq_len + r) * bus_bytes + c % kd]);
+  return y;
+}
+
 ref::Matrix<std::int32_t> read_i8(const ref::LocalMemories& mem, const Placement& p, const ref::AccelConfig& cfg,
                                   bool is_unsigned) {
   if (p.space == Space::Acc) throw std::invalid_argument("read_i8: ACC holds int32, not int8");

@@ -111,69 +111,58 @@ MiniLmInt8::Streams& MiniLmInt8::streams(unsigned T) {
   if (auto it = streams_.find(T); it != streams_.end()) return it->second;
   const ref::AccelConfig& cfg = base_.accel();
   const std::size_t align = 4096;
-  // Layer l at base + its offset; a buffer too small for this T is replaced (and the cache dropped).
-  const auto compile_all = [&](std::uint32_t base) {
-    Streams s;
-    for (std::size_t l = 0; l < layers_.size(); ++l) {
-      try {
-        s.layers.push_back(compiler::compile_encoder_layer_int8(base_.shape(), layers_[l], static_cast<int>(T),
-                                                                cfg, static_cast<std::uint32_t>(base + s.bytes)));
-      } catch (const std::invalid_argument& e) {
-        throw std::invalid_argument(
-            fmt::format("all-MiniLM-L6-v2 INT8: layer {} does not compile for T = {} tokens: {}", l, T, e.what()));
-      }
-      s.bytes = align_up(s.bytes + s.layers.back().dram_bytes, align);
+  // The six layers as one stream at `base`; a buffer too small for this T is replaced (and the cache dropped).
+  const auto compile = [&](std::uint32_t base) {
+    try {
+      Streams s{compiler::compile_encoder_stack_int8(base_.shape(), layers_, static_cast<int>(T), cfg, {}, base), 0};
+      s.bytes = align_up(s.stack.dram_bytes, align);
+      return s;
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(
+          fmt::format("all-MiniLM-L6-v2 INT8: the layers do not compile for T = {} tokens: {}", T, e.what()));
     }
-    return s;
   };
-  Streams s = compile_all(buf_ ? buf_->addr : 0x10000);
+  Streams s = compile(buf_ ? buf_->addr : 0x10000);
   if (!buf_ || s.bytes > buf_->bytes) {
     buf_ = dev_.alloc(s.bytes + s.bytes / 4, align);  // slack for longer sentences
     streams_.clear();
     resident_.reset();
-    s = compile_all(buf_->addr);
+    s = compile(buf_->addr);
   }
   return streams_.emplace(T, std::move(s)).first->second;
 }
 
 std::vector<Int8Matrix> MiniLmInt8::layer_outputs(const std::vector<std::int32_t>& ids) {
-  Int8Matrix x = input(ids);
+  const Int8Matrix x = input(ids);
   const auto T = static_cast<unsigned>(ids.size());
   last_ = MiniLmRun{};
   last_.tokens = T;
-  last_.model_macs = layers_.size() * base_.shape().macs(T);
   const auto t0 = Clock::now();
   Streams& s = streams(T);
+  const compiler::CompiledLayer& cl = s.stack;
   if (resident_ != T) {
-    for (const auto& cl : s.layers) {
-      dev_.upload(*buf_, cl.weights_image, cl.weights.addr - buf_->addr);
-      last_.image_bytes_uploaded += cl.weights_image.size();
-    }
+    dev_.upload(*buf_, cl.weights_image, cl.weights.addr - buf_->addr);
+    last_.image_bytes_uploaded += cl.weights_image.size();
     resident_ = T;
   }
   const auto t1 = Clock::now();
   last_.compile_seconds = std::chrono::duration<double>(t1 - t0).count();
-  std::vector<Int8Matrix> out;
-  for (std::size_t l = 0; l < s.layers.size(); ++l) {
-    const auto& cl = s.layers[l];
-    MiniLmRun fig;
-    stream_figures(cl, fig);
-    last_.commands += fig.commands;
-    last_.issued_macs += fig.issued_macs;
-    last_.dma_read_bytes += fig.dma_read_bytes;
-    last_.dma_write_bytes += fig.dma_write_bytes;
-    dev_.upload(*buf_, cl.pack_input_i8(x), cl.input.addr - buf_->addr);
-    const rt::RunResult r =
-        dev_.run(cl.cmds, opt_.timeout_cycles ? opt_.timeout_cycles : rt::run_timeout(cl.cmds, dev_.hw()));
-    if (!r.ok()) {
-      dev_.soft_reset();
-      throw std::runtime_error(
-          fmt::format("all-MiniLM-L6-v2 INT8 (T = {}): layer {}: the accelerator run failed: {}", T, l, r.describe()));
-    }
-    last_.device_cycles += r.cycles;
-    x = cl.unpack_output_i8(dev_.download(*buf_, cl.output.addr - buf_->addr, cl.output.bytes));
-    out.push_back(x);
+  stream_figures(cl, last_);
+  last_.model_macs = layers_.size() * base_.shape().macs(T);
+  dev_.upload(*buf_, cl.pack_input_i8(x), cl.input.addr - buf_->addr);
+  const rt::RunResult r =
+      dev_.run(cl.cmds, opt_.timeout_cycles ? opt_.timeout_cycles : rt::run_timeout(cl.cmds, dev_.hw()));
+  if (!r.ok()) {
+    dev_.soft_reset();
+    throw std::runtime_error(fmt::format("all-MiniLM-L6-v2 INT8 (T = {}): the accelerator run of the {} layers "
+                                         "failed: {}", T, layers_.size(), r.describe()));
   }
+  last_.device_cycles = r.cycles;
+  // Inner layers' outputs from their DRAM regions (INT8 A layout), the last from the output.
+  std::vector<Int8Matrix> out;
+  for (const compiler::DramRegion& reg : cl.layer_outputs)
+    out.push_back(cl.unpack_a_i8(dev_.download(*buf_, reg.addr - buf_->addr, reg.bytes)));
+  out.push_back(cl.unpack_output_i8(dev_.download(*buf_, cl.output.addr - buf_->addr, cl.output.bytes)));
   last_.run_seconds = std::chrono::duration<double>(Clock::now() - t1).count();
   return out;
 }

@@ -108,6 +108,8 @@ struct CompiledLayer {
   // region as T x d int8, row r at r*out_row_words bus words, element e at byte e.
   std::vector<std::uint8_t> pack_input_i8(const ref::Matrix<std::int8_t>& x) const;
   ref::Matrix<std::int8_t> unpack_output_i8(const std::vector<std::uint8_t>& bytes) const;
+  // An inner INT8 layer's output (a layer_outputs region: the INT8 A layout) as T x d int8.
+  ref::Matrix<std::int8_t> unpack_a_i8(const std::vector<std::uint8_t>& bytes) const;
 };
 
 // A BF16 tensor read back from local memory (ASPAD or WSPAD) by its placement.

@@ -12,10 +12,10 @@
 // Host: the embedding layer (MiniLm::input, BF16) quantized with layer 0's
 // input scale; the last layer's int8 output dequantized, mean-pooled and
 // L2-normalised in float64.
-// Accelerator: compiler::compile_encoder_layer_int8, one stream per layer, six
-// device runs per sentence (the output downloaded and repacked as the next
-// layer's input: the INT8 output region is not in the A layout). Every tensor
-// of every layer runs in INT8 (the softmax output uint8).
+// Accelerator: compiler::compile_encoder_stack_int8, the six layers in one
+// stream and one device run per sentence (each inner layer's output in DRAM in
+// the INT8 A layout, read back for layer_outputs). Every tensor of every layer
+// runs in INT8 (the softmax output uint8).
 #pragma once
 
 #include "npu/compiler/layer.hpp"
@@ -50,7 +50,7 @@ class MiniLmInt8 {
 
   // The embedding layer's output quantized with layer 0's input scale.
   Int8Matrix input(const std::vector<std::int32_t>& ids) const;
-  // Every layer's int8 output (layer 0 first): six device runs / ref::encoder_layer_int8 six times.
+  // Every layer's int8 output (layer 0 first): one device run / ref::encoder_layer_int8 six times.
   std::vector<Int8Matrix> layer_outputs(const std::vector<std::int32_t>& ids);
   std::vector<Int8Matrix> layer_outputs_reference(const std::vector<std::int32_t>& ids) const;
   // Layer `l`'s output in real values (its output scale).
@@ -63,13 +63,13 @@ class MiniLmInt8 {
     return pool(layer_outputs_reference(base_.tokens(text)).back());
   }
 
-  // The six runs of the last layer_outputs() added up (commands, MACs issued, DMA bytes, wall clock).
+  // The run of the last layer_outputs() (commands, MACs issued, DMA bytes, wall clock).
   const MiniLmRun& last_run() const { return last_; }
 
  private:
   struct Streams {
-    std::vector<compiler::CompiledLayer> layers;  // images kept for re-upload
-    std::size_t bytes = 0;                        // device bytes of all six
+    compiler::CompiledLayer stack;  // the six layers in one stream; its image kept for re-upload
+    std::size_t bytes = 0;          // device bytes
   };
   Streams& streams(unsigned T);
 
