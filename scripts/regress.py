@@ -704,7 +704,35 @@ td,th{border:1px solid #bbb;padding:3px 8px;font-size:90%}th{background:#eee}
 pre{background:#f6f6f6;padding:6px;white-space:pre-wrap}a{color:inherit}"""
 
 
-def write_html(path: Path, name, jobs, elapsed, launcher, out: Path):
+def coverage_html(cov: Path, out: Path):
+    """The per-unit table of `make coverage` (cov/units.md, a Markdown table) as HTML, with a
+    link to its lcov report; nothing when there is no table."""
+    e = html.escape
+    units = cov / "units.md"
+    if not units.is_file():
+        return []
+    h = ["<h2>Coverage (<code>make coverage</code>)</h2>",
+         f"<p>From <code>{e(str(units))}</code>; lcov report: "
+         f"<a href='{e(os.path.relpath(cov / 'html' / 'index.html', out))}'>html/index.html</a>.</p>"]
+    rows, rest = [], []
+    for line in units.read_text().splitlines():
+        if line.startswith("|"):
+            cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+            if not all(set(c) <= set("-: ") for c in cells):  # not the separator row
+                rows.append(cells)
+        elif line.strip():
+            rest.append(line)
+    if rows:
+        h.append("<table><tr>" + "".join(f"<th>{e(c)}</th>" for c in rows[0]) + "</tr>")
+        for r in rows[1:]:
+            h.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>")
+        h.append("</table>")
+    if rest:
+        h.append("<pre>" + e("\n".join(rest)) + "</pre>")
+    return h
+
+
+def write_html(path: Path, name, jobs, elapsed, launcher, out: Path, cov: Path = None):
     e = html.escape
     failed = [j for j in jobs if j.status in ("fail", "timeout", "error")]
     seeds = []
@@ -749,6 +777,8 @@ def write_html(path: Path, name, jobs, elapsed, launcher, out: Path):
             h.append("<p>Rerun with waves:</p><pre>" + e("\n".join(j.rerun)) + "</pre>")
             h.append(f"<p>Log: <a href='{e(os.path.relpath(j.log, out))}'>{e(str(j.log))}</a>; last lines:</p>"
                      f"<pre>{e(tail(j.log, 20))}</pre>")
+    if cov is not None:
+        h += coverage_html(cov, out)
     h.append("</body></html>")
     path.write_text("\n".join(h))
 
@@ -764,6 +794,9 @@ def main(argv=None):
     ap.add_argument("-j", "--jobs", type=int, default=None,
                     help="parallel jobs (default: cores; Slurm: array throttle, default none)")
     ap.add_argument("--build", default=str(ROOT / "build"), help="CMake build directory (default build/)")
+    ap.add_argument("--coverage", default=None,
+                    help="make coverage's output directory, whose per-unit table goes into the HTML summary "
+                         "(default <build>-cov/coverage, when it exists)")
     ap.add_argument("--out", default=None, help="output directory (default <build>/regress/<list>)")
     ap.add_argument("--launcher", choices=("local", "slurm"), default="local")
     ap.add_argument("--sbatch-arg", action="append", default=[],
@@ -842,7 +875,8 @@ def main(argv=None):
         if j.status in ("fail", "timeout", "error"):
             j.rerun = rerun_commands(j, build, out)
     write_junit(out / "junit.xml", name, jobs, elapsed)
-    write_html(out / "summary.html", name, jobs, elapsed, launcher, out)
+    cov = Path(args.coverage) if args.coverage else Path(str(build) + "-cov") / "coverage"
+    write_html(out / "summary.html", name, jobs, elapsed, launcher, out, cov)
     (out / "results.json").write_text(json.dumps([
         {"test": j.entry.name, "config": j.config, "seed": j.seed, "status": j.status, "rc": j.rc,
          "duration": round(j.duration, 3), "message": j.message, "log": str(j.log), "rerun": j.rerun}

@@ -69,8 +69,12 @@ tests:
     waves_arg: "--waves {{waves}}"
 """)
         out = tmp / "out"
+        cov = tmp / "cov"  # a make coverage output: its table goes into the summary
+        cov.mkdir()
+        (cov / "units.md").write_text("| unit | line | toggle | cover points |\n|---|---|---|---|\n"
+                                      "| `rtl/x/u.sv` | 87.5 % (7/8) | 50.0 % (1/2) | - |\n\nbelow: u.sv 12\n")
         t0 = time.monotonic()
-        p = run(lst, "--out", out, "-j", "4")
+        p = run(lst, "--out", out, "-j", "4", "--coverage", cov)
         took = time.monotonic() - t0
         print(p.stdout[-3000:], p.stderr[-2000:], sep="\n")
         check(p.returncode == 1, f"exit code 1 on failures (got {p.returncode})")
@@ -111,6 +115,8 @@ tests:
               "HTML has the rerun commands and log tails of the other failures")
         check(html.count("class='pass'") == 5 and html.count("class='fail'") == 2
               and html.count("class='timeout'") == 1, "HTML matrix: 5 pass, 2 fail, 1 timeout cells")
+        check("<td>rtl/x/u.sv</td><td>87.5 % (7/8)</td><td>50.0 % (1/2)</td>" in html and "below: u.sv 12" in html,
+              "HTML has make coverage's per-unit table")
         check((out / "logs" / "per_config-base-s7.log").read_text().strip().endswith("config base seed 7"),
               "configurations x seeds expanded into the command")
 
