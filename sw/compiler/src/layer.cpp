@@ -258,17 +258,10 @@ struct Ctx {
   // Ping-pong halves of the WSPAD and ACC windows: consecutive W loads and
   // ACC blocks alternate, so a LOAD fills one half while the GEMM reads the
   // other and a GEMM fills one ACC half while VEC drains the other.
-  // The ACC turn is kept per window (by its first row): windows used side by side
-  // (projections next to attention) each alternate their own halves.
-  unsigned wsp_turn = 0;
-  std::map<std::uint32_t, unsigned> acc_turns = {};
+  unsigned wsp_turn = 0, acc_turn = 0;
   // What the VEC parameter buffer holds after the last PARAMS so far (in VEC
   // order, which is program order): a PARAMS of the same channels is not repeated.
   std::optional<std::tuple<const ParamSet*, unsigned, unsigned>> params_loaded = std::nullopt;
-  // With params_words > 0 the staging area is a ring of that many words: each
-  // PARAMS row takes the next words, so its LOAD waits only for the VEC PARAMS
-  // that last read them, not for the one before (the LOAD queue runs in order).
-  std::uint32_t params_words = 0, params_head = 0;
 };
 
 // The PARAMS blob of channels [c0, c0+n) of `ps`, appended to the image once.
@@ -321,12 +314,7 @@ void emit_params(Ctx& x, const ParamSet& ps, unsigned c0, unsigned n) {
                      ? params_blob_words(x.dram, x.blobs, x.cfg.bus_bytes, ps, x.frozen) + c0 * x.cfg.bus_bytes
                      : params_blob(x.dram, x.blobs, x.cfg.bus_bytes, ps, c0, n, x.frozen);
   check_u16(words, "PARAMS LOAD words");
-  std::uint32_t stage = x.params_stage;
-  if (x.params_words) {
-    if (x.params_head + words > x.params_words) x.params_head = 0;
-    stage += x.params_head;
-    x.params_head += words;
-  }
+  const std::uint32_t stage = x.params_stage;
   tr.row_words = words;
   tr.space = Space::Aspad;
   tr.local_addr = stage;
@@ -541,7 +529,7 @@ void emit_matmul(Ctx& x, const std::vector<MatmulPart>& parts, unsigned n, Windo
     const unsigned mr = std::min(m_blk, rows - m0);
     for (unsigned nt0 = 0; nt0 < nt_n; nt0 += n_blk) {
       const unsigned nc = std::min(n_blk, nt_n - nt0);
-      const Window accb = next(acc, x.acc_turns[acc.addr]);
+      const Window accb = next(acc, x.acc_turn);
       const unsigned chain_rows = accb.size / static_cast<unsigned>(chains.size());
       for (std::size_t ci = 0; ci < chains.size(); ++ci) {
         const std::uint32_t acc_addr = accb.addr + static_cast<std::uint32_t>(ci) * chain_rows;
@@ -762,16 +750,6 @@ unsigned attention_rows(unsigned T, unsigned N, unsigned hd, Window acc, const T
   return std::min(T, size / per_row);
 }
 
-// The ACC of an encoder's attention phase: the projections in the lower half,
-// the attention blocks in the upper, so the next head's projections need not
-// wait for this head's scores and outputs to leave ACC; one shared window when
-// a half holds too few attention rows.
-std::pair<Window, Window> attention_acc(Window acc, unsigned T, unsigned hd, const Target& t) {
-  const Window lo{acc.addr, acc.size / 2}, hi{acc.addr + acc.size / 2, acc.size - acc.size / 2};
-  if (attention_rows(T, T, hd, hi, t) >= std::min(T, t.rows + t.cols)) return {lo, hi};
-  return {acc, acc};
-}
-
 // The attention GEMMs: S[rows] = Q[r0 ..] K^T (K^T tiles at kt, kt_stride words
 // between K tiles, n_tiles N tiles of Cols keys) and O[rows] (+)= P[r0 .., c0 ..] V
 // (k_tiles K tiles of Rows keys, V's N tiles v_nstride words apart), into ACC at acc.
@@ -874,7 +852,7 @@ void emit_attention_head(Ctx& x, const HeadPlaces& hp, unsigned hd, Window acc,
   const auto logits = [&](unsigned b) {
     const OpScope op(x.cmds, "attention: Q.K^T");
     const unsigned m0 = b * m_blk, mr = rows_of(b);
-    acc_at[b] = ping_pong ? full.addr + (x.acc_turns[full.addr]++ & 1u) * acc.size : acc.addr;
+    acc_at[b] = ping_pong ? full.addr + (x.acc_turn++ & 1u) * acc.size : acc.addr;
     x.cmds.add(isa::gemm(scores_gemm(hp.q, m0, mr, hp.kt.addr, hp.kt.group_stride, nt_s, acc_at[b], t, i8)));
     if (i8) emit_vec_rowwise(x, requant_op(*i8->score_ps, 0), acc_layout(acc_at[b], mr, N, t), i8->l.sub(p_row(b), 0, mr, N));
   };
@@ -1951,14 +1929,10 @@ CompiledLayer compile_encoder_stack_int8(const ref::LayerShape& s, const std::ve
   SpadAlloc aspad("ASPAD", t.aspad_words), wspad("WSPAD", t.wspad_words);
   const KvBuffers kv = place_kv(wspad, img, T, hd, t, true);
   const Window att_wsp{0, wspad.free()}, blk_wsp{0, t.wspad_words}, acc_win{0, t.acc_rows};
-  // PARAMS staging: a ring of two rows where it takes at most an eighth of ASPAD.
-  const std::uint32_t params_row = ceil_div(3 * cfg.vec_maxlen, bus / 4);
-  const std::uint32_t params_ring = 16 * params_row <= t.aspad_words ? 2 * params_row : 0;
-  const std::uint32_t params_stage = aspad.take(params_ring ? params_ring : params_row, "PARAMS staging");
+  const std::uint32_t params_stage = aspad.take(ceil_div(3 * cfg.vec_maxlen, bus / 4), "PARAMS staging");
   const unsigned lut_words = ceil_div(256, bus);
   const std::uint32_t lut_stage = aspad.take(lut_words, "LUT staging");
-  const auto [proj_acc, att_acc] = attention_acc(acc_win, T, hd, t);
-  const unsigned m_att = attention_rows(T, T, hd, att_acc, t);
+  const unsigned m_att = attention_rows(T, T, hd, acc_win, t);
   if (m_att == 0) fail("ACC too small for one attention row");
 
   // L and P of all rows (the logits of every block go first), else of two blocks, else one.
@@ -1981,7 +1955,6 @@ CompiledLayer compile_encoder_stack_int8(const ref::LayerShape& s, const std::ve
   BlobMap blobs;
   Ctx x{cfg, t, img, cmds, params_stage, blobs};
   x.int8 = true;
-  x.params_words = params_ring;
 
   const Placement x_pl = at(lay->x, T, d);
   const std::uint32_t ob = lay->life.offset(lay->ob), y = lay->life.offset(lay->y);
@@ -2008,17 +1981,17 @@ CompiledLayer compile_encoder_stack_int8(const ref::LayerShape& s, const std::ve
       const OpScope op(cmds, "K, V, Q projections");
       const unsigned g = h / group;
       if (h % group == 0) {
-        emit_matmul(x, {{x_pl, pk.wk[g], d}}, hd, att_wsp, proj_acc, into(x, requant_op(pk.rq_k[g], 0), kv.kt[g % 2]));
-        emit_matmul(x, {{x_pl, pk.wv[g], d}}, hd, att_wsp, proj_acc, into(x, requant_op(pk.rq_v[g], 0), kv.v[g % 2]));
+        emit_matmul(x, {{x_pl, pk.wk[g], d}}, hd, att_wsp, acc_win, into(x, requant_op(pk.rq_k[g], 0), kv.kt[g % 2]));
+        emit_matmul(x, {{x_pl, pk.wv[g], d}}, hd, att_wsp, acc_win, into(x, requant_op(pk.rq_v[g], 0), kv.v[g % 2]));
       }
-      emit_matmul(x, {{x_pl, pk.wq[h], d}}, hd, att_wsp, proj_acc,
+      emit_matmul(x, {{x_pl, pk.wq[h], d}}, hd, att_wsp, acc_win,
                   into(x, requant_op(pk.rq_q[h], 0), at(lay->q[h % 2], T, hd)));
     };
     emit_heads(H, group, kv.sets == 2, project, [&](unsigned h, const std::function<void()>& next) {
       const unsigned g = h / group;
       const Placement q = at(lay->q[h % 2], T, hd), o = at(lay->os[h % 2], T, hd);
       const HeadI8 i8{at(lay->l[h % 2], p_rows, T), &pk.score, &pk.pv, qp.softmax_scale_q20};
-      emit_attention_head(x, {q, kv.kt[g % 2], kv.v[g % 2], at(lay->p[h % 2], p_rows, T), o}, hd, att_acc, std::nullopt,
+      emit_attention_head(x, {q, kv.kt[g % 2], kv.v[g % 2], at(lay->p[h % 2], p_rows, T), o}, hd, acc_win, std::nullopt,
                           &i8, next);
       cmds.set_op("spill O");
       cmds.add(isa::store(transfer(o_at + h * kt_hd * T * bus, 0, 1, kt_hd * T, Space::Aspad, o.addr, 0)));
