@@ -3,6 +3,7 @@
 #                 embedding on `base`; WORKLOAD=gemm: the 256^3 GEMMs; MODEL=<name in
 #                 models/> [TOKENS=T]: one compiled layer of that model)
 #   make test     lint, synthesis and the default (fast) test suite
+#   make formal   bounded proofs of the AXI4 bus rules (SymbiYosys; NPU_FORMAL_DEPTH=n)
 #   make test-nightly   the exhaustive `nightly` suite
 #   make coverage line/toggle coverage per unit from the npu_top tests (lcov HTML)
 #   make bench    throughput figures (GEMM utilization, vector elements/cycle, DMA efficiency)
@@ -21,7 +22,7 @@ REGRESS_ARGS ?=
 SETUP_STAMP := $(BUILD)/.setup-stamp
 CMAKE_STAMP := $(BUILD)/CMakeCache.txt
 
-.PHONY: all setup build sim bench accuracy test test-nightly regress lint synth waves coverage clean
+.PHONY: all setup build sim bench accuracy test test-nightly regress lint synth formal waves coverage clean
 
 all: build
 
@@ -90,6 +91,9 @@ lint: $(SETUP_STAMP)
 
 synth: $(SETUP_STAMP)
 	bash scripts/synth.sh $(BUILD)/synth
+
+formal: $(SETUP_STAMP)
+	bash scripts/formal.sh $(BUILD)/formal
 
 test: build lint synth
 	ctest --test-dir $(BUILD) -LE nightly -j $(JOBS) --output-on-failure

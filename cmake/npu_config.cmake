@@ -28,6 +28,8 @@ endfunction()
 
 # RTL file list: rtl/rtl.f is the single source of truth (lint, synth, verilate).
 function(npu_rtl_sources out)
+  # a file added to rtl.f re-runs the configure step
+  set_property(DIRECTORY "${PROJECT_SOURCE_DIR}" APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/rtl/rtl.f")
   file(STRINGS "${PROJECT_SOURCE_DIR}/rtl/rtl.f" lines REGEX "^[^#].*\\.sv$")
   set(srcs "")
   foreach(l ${lines})

@@ -36,6 +36,7 @@ rtl/vec/npu_vec_engine.sv
 # DMA engines and AXI read mux
 rtl/dma/npu_dma_burst_gen.sv
 rtl/dma/npu_dma_addr_chan.sv
+rtl/dma/npu_axi_rules.sv
 rtl/dma/npu_axi_rd_check.sv
 rtl/dma/npu_axi_watchdog.sv
 rtl/dma/npu_dma_rd.sv
@@ -49,6 +50,7 @@ rtl/csr/npu_csr.sv
 # command processor, counters and the accelerator top
 rtl/ctrl/npu_cmd_fetch.sv
 rtl/ctrl/npu_cmd_check.sv
+rtl/ctrl/npu_cmd_decode.sv
 rtl/ctrl/npu_queue.sv
 rtl/ctrl/npu_cmdproc.sv
 rtl/ctrl/npu_perf.sv

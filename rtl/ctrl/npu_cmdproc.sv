@@ -101,40 +101,16 @@ module npu_cmdproc #(
     .m_axi_rresp_i, .m_axi_rlast_i, .m_axi_rid_i);
 
   // ---------------------------------------------------------------- decode
-  logic       chk_fault, chk_vec, chk_barrier, vchk_fault;
-  logic [7:0] chk_code, vchk_code;
+  logic       dec_fault, chk_barrier;
+  logic [7:0] dec_code;
   logic [1:0] chk_queue;
 
-  npu_cmd_check #(
-    .BusBytes(BusBytes), .AspadWords(AspadWords), .WspadWords(WspadWords),
-    .AccRows(AccRows), .AccWpr(AccWpr), .Rows(Rows), .Cols(Cols)
-  ) u_check (
-    .cmd_i(f_cmd), .window_base_i, .window_size_i,
-    .fault_o(chk_fault), .code_o(chk_code), .queue_o(chk_queue),
-    .is_vec_o(chk_vec), .is_barrier_o(chk_barrier));
-
-  npu_vec_check #(
-    .Cols(Cols), .BusBytes(BusBytes), .AspadWords(AspadWords), .WspadWords(WspadWords),
-    .AccRows(AccRows), .MaxLen(VecMaxLen)
-  ) u_vcheck (.cmd_i(f_cmd), .fault_o(vchk_fault), .code_o(vchk_code));
-
-  // Fault order: the fetch entry's own fault (AXI response, ring or window
-  // check), then the command checkers.
-  logic       dec_fault;
-  logic [7:0] dec_code;
-  always_comb begin
-    dec_fault = 1'b1;
-    dec_code  = f_err;
-    if (f_err != npu_isa_pkg::ErrNone) begin
-      dec_code = f_err;
-    end else if (chk_fault) begin
-      dec_code = chk_code;
-    end else if (chk_vec && vchk_fault) begin
-      dec_code = vchk_code;
-    end else begin
-      dec_fault = 1'b0;
-    end
-  end
+  npu_cmd_decode #(
+    .Rows(Rows), .Cols(Cols), .BusBytes(BusBytes), .AspadWords(AspadWords),
+    .WspadWords(WspadWords), .AccRows(AccRows), .AccWpr(AccWpr), .VecMaxLen(VecMaxLen)
+  ) u_decode (
+    .cmd_i(f_cmd), .fetch_err_i(f_err), .window_base_i, .window_size_i,
+    .fault_o(dec_fault), .code_o(dec_code), .queue_o(chk_queue), .is_barrier_o(chk_barrier));
 
   // ---------------------------------------------------------------- queues
   logic [NQ-1:0]        q_in_valid, q_in_ready, q_exec_valid, q_exec_ready, q_exec_nop, q_empty;

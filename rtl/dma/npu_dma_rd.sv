@@ -250,4 +250,14 @@ module npu_dma_rd #(
     else $error("npu_dma_rd: a command taken into a busy slot");
 `endif
 
+  // AXI4 rules of the AR/R port (assertions only)
+  npu_axi_rules #(
+    .AddrW(AddrW), .DataW(DataW), .IdW(IdW), .MaxOut(MaxOutstanding), .MaxBurst(MaxBurst), .Write(1'b0)
+  ) u_rules (
+    .clk_i, .rst_ni, .dead_i(port_dead_i), .pending_i(axi_pending_o),
+    .ax_valid_i(m_axi_arvalid_o), .ax_ready_i(m_axi_arready_i), .ax_addr_i(m_axi_araddr_o),
+    .ax_len_i(m_axi_arlen_o), .ax_size_i(m_axi_arsize_o), .ax_burst_i(m_axi_arburst_o),
+    .ax_id_i(m_axi_arid_o), .w_valid_i(1'b0), .w_ready_i(1'b0), .w_data_i('0), .w_strb_i('0),
+    .w_last_i(1'b0), .rsp_valid_i(m_axi_rvalid_i), .rsp_ready_i(m_axi_rready_o));
+
 endmodule

@@ -293,4 +293,15 @@ module npu_dma_wr #(
   logic unused_misc;
   assign unused_misc = ^{len_full, d_full, unused_len_cnt};
 
+  // AXI4 rules of the AW/W/B port (assertions only)
+  npu_axi_rules #(
+    .AddrW(AddrW), .DataW(DataW), .IdW(IdW), .MaxOut(MaxOutstanding), .MaxBurst(MaxBurst), .Write(1'b1)
+  ) u_rules (
+    .clk_i, .rst_ni, .dead_i(port_dead_i), .pending_i(axi_pending_o),
+    .ax_valid_i(m_axi_awvalid_o), .ax_ready_i(m_axi_awready_i), .ax_addr_i(m_axi_awaddr_o),
+    .ax_len_i(m_axi_awlen_o), .ax_size_i(m_axi_awsize_o), .ax_burst_i(m_axi_awburst_o),
+    .ax_id_i(m_axi_awid_o), .w_valid_i(m_axi_wvalid_o), .w_ready_i(m_axi_wready_i),
+    .w_data_i(m_axi_wdata_o), .w_strb_i(m_axi_wstrb_o), .w_last_i(m_axi_wlast_o),
+    .rsp_valid_i(m_axi_bvalid_i), .rsp_ready_i(m_axi_bready_o));
+
 endmodule

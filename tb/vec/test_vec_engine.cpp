@@ -19,7 +19,7 @@
 #include "test_env.hpp"
 #include "vec_cmd_gen.hpp"
 #include "vec_engine_harness.hpp"
-#include "vec_replay_catch.hpp"
+#include "replay_catch.hpp"
 
 #include <cstdint>
 #include <optional>

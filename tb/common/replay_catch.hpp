@@ -1,4 +1,4 @@
-// vec_replay.hpp for the running Catch2 test case (test_vec_engine.cpp).
+// replay.hpp for the running Catch2 test case.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "vec_replay.hpp"
+#include "replay.hpp"
 
 namespace npu::tb {
 

@@ -1,6 +1,6 @@
-// Seed announcement and replay commands of the vector-engine tests: each
+// Seed announcement and replay commands of the block tests: each
 // random test prints its seed, and each failure message carries the command
-// that reruns it with waves. No Catch2 dependency; vec_replay_catch.hpp adds
+// that reruns it with waves. No Catch2 dependency; replay_catch.hpp adds
 // the current-test forms.
 #pragma once
 
