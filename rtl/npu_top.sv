@@ -95,6 +95,7 @@ module npu_top #(
   // dead is isolated, so its clients (fetch and LOAD, or STORE) are not
   // waited for: nothing of theirs can still reach or come from the bus.
   logic srst_pend_q, srst_q, core_rst_n, core_quiet;
+  logic ctrl_scrub, scrub_busy, scrub_we;  // CTRL.SCRUB: zero the memories after a soft reset
   logic rd_dead, wr_dead;  // AXI ports isolated by their watchdogs (until rst_ni)
   assign core_rst_n = rst_ni && !srst_q;
 
@@ -120,9 +121,10 @@ module npu_top #(
     .hw_aspad_words_i(32'(AspadWords)), .hw_wspad_words_i(32'(WspadWords)),
     .hw_acc_rows_i(32'(AccRows)), .hw_vec_maxlen_i(32'(VecMaxLen)),
     .ctrl_enable_o(ctrl_enable), .ctrl_soft_reset_o(ctrl_soft_reset),
-    .ctrl_cnt_clear_o(ctrl_cnt_clear),
-    .status_busy_i(cp_busy || srst_pend_q), .status_fault_i(cp_fault),
-    .status_idle_i(!cp_busy && !srst_pend_q), .soft_reset_pending_i(srst_pend_q),
+    .ctrl_cnt_clear_o(ctrl_cnt_clear), .ctrl_scrub_o(ctrl_scrub),
+    .status_busy_i(cp_busy || srst_pend_q || scrub_busy), .status_fault_i(cp_fault),
+    .status_idle_i(!cp_busy && !srst_pend_q && !scrub_busy),
+    .soft_reset_pending_i(srst_pend_q || scrub_busy),
     .ring_base_o(ring_base), .ring_size_o(ring_size), .ring_head_i(ring_head),
     .ring_tail_o(ring_tail), .ring_tail_clear_i(srst_q),
     .irq_done_set_i(cp_irq_done), .irq_fault_set_i(cp_fault_set), .irq_o,
@@ -158,7 +160,7 @@ module npu_top #(
     .IdW(1)
   ) u_cmdproc (
     .clk_i, .rst_ni(core_rst_n),
-    .enable_i(ctrl_enable), .stop_i(srst_pend_q),
+    .enable_i(ctrl_enable), .stop_i(srst_pend_q || scrub_busy),
     .ring_base_i(ring_base), .ring_size_i(ring_size), .ring_tail_i(ring_tail),
     .ring_head_o(ring_head), .window_base_i(window_base), .window_size_i(window_size),
     .irq_done_o(cp_irq_done), .fault_o(cp_fault), .fault_set_o(cp_fault_set),
@@ -185,6 +187,20 @@ module npu_top #(
   // ASPAD: read port 0 GEMM A (dedicated: the array never waits), read port 1
   // VEC and DMA store (round-robin); writers DMA load and VEC (round-robin).
   logic                 as_rd0_en, as_rd0_rsp_q;
+  // Scrub (CTRL.SCRUB): after the soft reset, one word of every memory per
+  // cycle is written zero while the engines are held idle.
+  localparam int unsigned ScrubWords = (AspadWords > WspadWords ? AspadWords : WspadWords) > AccRows ?
+                                       (AspadWords > WspadWords ? AspadWords : WspadWords) : AccRows;
+  localparam int unsigned ScrubAW    = ScrubWords > 1 ? $clog2(ScrubWords) : 1;
+  logic [ScrubAW-1:0] scrub_addr;
+  npu_scrub #(.Words(ScrubWords)) u_scrub (
+    .clk_i, .rst_ni, .start_i(srst_q && ctrl_scrub), .busy_o(scrub_busy), .we_o(scrub_we),
+    .addr_o(scrub_addr));
+  logic scrub_as, scrub_ws, scrub_acc;
+  assign scrub_as  = scrub_we && 32'(scrub_addr) < AspadWords;
+  assign scrub_ws  = scrub_we && 32'(scrub_addr) < WspadWords;
+  assign scrub_acc = scrub_we && 32'(scrub_addr) < AccRows;
+
   logic [AspadAW-1:0]   as_rd0_a;
   logic [1:0]           as_rd_valid, as_rd_ready, as_rd_rsp;
   logic [2*AspadAW-1:0] as_rd_addr;
@@ -216,7 +232,8 @@ module npu_top #(
   npu_mem #(.Words(AspadWords), .DW(DW), .NumRd(2)) u_aspad (
     .clk_i, .rd_en_i({as_rd1_en, as_rd0_en}), .rd_addr_i({as_rd1_a, as_rd0_a}),
     .rd_data_o(as_rdata),
-    .wr_en_i(as_wr_en), .wr_addr_i(as_wr_a), .wr_data_i(as_wdata), .wr_strb_i(as_wstrb));
+    .wr_en_i(as_wr_en || scrub_as), .wr_addr_i(scrub_we ? AspadAW'(scrub_addr) : as_wr_a),
+    .wr_data_i(scrub_we ? '0 : as_wdata), .wr_strb_i(scrub_we ? '1 : as_wstrb));
   always_ff @(posedge clk_i or negedge core_rst_n) begin
     if (!core_rst_n) as_rd0_rsp_q <= 1'b0;
     else             as_rd0_rsp_q <= as_rd0_en;
@@ -259,7 +276,8 @@ module npu_top #(
     .mem_en_o(ws_wr_en), .mem_addr_o(ws_wr_a), .mem_wdata_o(ws_wdata), .mem_wstrb_o(ws_wstrb));
   npu_mem #(.Words(WspadWords), .DW(DW), .NumRd(1)) u_wspad (
     .clk_i, .rd_en_i(ws_rd_mem_en), .rd_addr_i(ws_rd_mem_a), .rd_data_o(ws_rdata),
-    .wr_en_i(ws_wr_en), .wr_addr_i(ws_wr_a), .wr_data_i(ws_wdata), .wr_strb_i(ws_wstrb));
+    .wr_en_i(ws_wr_en || scrub_ws), .wr_addr_i(scrub_we ? WspadAW'(scrub_addr) : ws_wr_a),
+    .wr_data_i(scrub_we ? '0 : ws_wdata), .wr_strb_i(scrub_we ? '1 : ws_wstrb));
 
   // ACC: read port 0 gemm (dedicated), read port 1 vec / DMA store; writer gemm.
   logic               acc_rd0_en, acc_rd1_en, acc_wr_en;
@@ -278,8 +296,9 @@ module npu_top #(
     .mem_wstrb_o(acc_rd_ws_unused));
   npu_mem #(.Words(AccRows), .DW(AccDW), .NumRd(2)) u_acc (
     .clk_i, .rd_en_i({acc_rd1_en, acc_rd0_en}), .rd_addr_i({acc_rd1_a, acc_rd0_a}),
-    .rd_data_o(acc_rdata), .wr_en_i(acc_wr_en), .wr_addr_i(acc_wr_a),
-    .wr_data_i(acc_wdata), .wr_strb_i('1));
+    .rd_data_o(acc_rdata), .wr_en_i(acc_wr_en || scrub_acc),
+    .wr_addr_i(scrub_we ? AccAW'(scrub_addr) : acc_wr_a), .wr_data_i(scrub_we ? '0 : acc_wdata),
+    .wr_strb_i('1));
 
   // ------------------------------------------------------------ GEMM engine
   logic gemm_busy, gemm_stall, gemm_row_fire, gemm_row_int8;

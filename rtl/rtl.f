@@ -12,6 +12,7 @@ rtl/gemm/npu_gemm_engine.sv
 # local memories
 rtl/mem/npu_mem.sv
 rtl/mem/npu_mem_arb.sv
+rtl/mem/npu_scrub.sv
 # vector engine: arithmetic, the lane, streams, the scalar unit, checker and engine
 rtl/vec/vec_pkg.sv
 rtl/vec/vec_tables_pkg.sv

@@ -55,6 +55,7 @@ module npu_csr (
   output logic        ctrl_enable_o,
   output logic        ctrl_soft_reset_o,  // one-cycle pulse per write of 1
   output logic        ctrl_cnt_clear_o,   // one-cycle pulse per write of 1
+  output logic        ctrl_scrub_o,       // zero the memories on soft reset
   // STATUS
   input  logic        status_busy_i,
   input  logic        status_fault_i,
@@ -210,6 +211,7 @@ module npu_csr (
   assign ctrl_enable_o     = hwif_out.CTRL.ENABLE.value;
   assign ctrl_soft_reset_o = hwif_out.CTRL.SOFT_RESET.value;
   assign ctrl_cnt_clear_o  = hwif_out.CTRL.CNT_CLEAR.value;
+  assign ctrl_scrub_o      = hwif_out.CTRL.SCRUB.value;
   assign ring_base_o       = hwif_out.RING_BASE.ADDR.value;
   assign ring_size_o       = hwif_out.RING_SIZE.ENTRIES.value;
   assign ring_tail_o       = hwif_out.RING_TAIL.INDEX.value;

@@ -446,6 +446,10 @@ module npu_csr_reg (
                 logic next;
                 logic load_next;
             } CNT_CLEAR;
+            struct packed {
+                logic next;
+                logic load_next;
+            } SCRUB;
         } CTRL;
         struct packed {
             struct packed {
@@ -517,6 +521,9 @@ module npu_csr_reg (
             struct packed {
                 logic value;
             } CNT_CLEAR;
+            struct packed {
+                logic value;
+            } SCRUB;
         } CTRL;
         struct packed {
             struct packed {
@@ -642,6 +649,29 @@ module npu_csr_reg (
         end
     end
     assign hwif_out.CTRL.CNT_CLEAR.value = field_storage.CTRL.CNT_CLEAR.value;
+    // Field: npu_csr.CTRL.SCRUB
+    always_comb begin
+        automatic logic [0:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.CTRL.SCRUB.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.CTRL && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.CTRL.SCRUB.value & ~decoded_wr_biten[3:3]) | (decoded_wr_data[3:3] & decoded_wr_biten[3:3]);
+            load_next_c = '1;
+        end
+        field_combo.CTRL.SCRUB.next = next_c;
+        field_combo.CTRL.SCRUB.load_next = load_next_c;
+    end
+    always_ff @(posedge clk or negedge arst_n) begin
+        if(~arst_n) begin
+            field_storage.CTRL.SCRUB.value <= 1'h0;
+        end else begin
+            if(field_combo.CTRL.SCRUB.load_next) begin
+                field_storage.CTRL.SCRUB.value <= field_combo.CTRL.SCRUB.next;
+            end
+        end
+    end
+    assign hwif_out.CTRL.SCRUB.value = field_storage.CTRL.SCRUB.value;
     // Field: npu_csr.RING_BASE.ADDR
     always_comb begin
         automatic logic [31:0] next_c;
@@ -1074,6 +1104,7 @@ module npu_csr_reg (
             readback_data_var[0] = field_storage.CTRL.ENABLE.value;
             readback_data_var[1] = field_storage.CTRL.SOFT_RESET.value;
             readback_data_var[2] = field_storage.CTRL.CNT_CLEAR.value;
+            readback_data_var[3] = field_storage.CTRL.SCRUB.value;
         end
         if(rd_mux_addr == 12'h24) begin
             readback_data_var[0] = hwif_in.STATUS.BUSY.next;

@@ -393,9 +393,14 @@ package npu_csr_reg_pkg;
     } npu_csr__CTRL__CNT_CLEAR__out_t;
 
     typedef struct packed {
+        logic value;
+    } npu_csr__CTRL__SCRUB__out_t;
+
+    typedef struct packed {
         npu_csr__CTRL__ENABLE__out_t ENABLE;
         npu_csr__CTRL__SOFT_RESET__out_t SOFT_RESET;
         npu_csr__CTRL__CNT_CLEAR__out_t CNT_CLEAR;
+        npu_csr__CTRL__SCRUB__out_t SCRUB;
     } npu_csr__CTRL__out_t;
 
     typedef struct packed {

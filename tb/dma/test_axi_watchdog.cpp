@@ -64,7 +64,7 @@ TEST_CASE("watchdog: AXI_TIMEOUT cycles with work and no handshake isolate the p
   CHECK(w.dead());
 }
 
-TEST_CASE("watchdog: a VALID waiting for READY counts; any handshake restarts the count") {
+TEST_CASE("watchdog: a VALID waiting for READY counts and any handshake restarts the count") {
   Watchdog w(10);
   auto& d = w.dut();
   // a live port passes everything through

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <random>
 
 using namespace npu;
@@ -259,6 +260,63 @@ TEST_CASE("GEMM with transposed weight tiles, unsigned A and several N tiles per
       const auto got = compiler::unpack_c(dev.download(cb, 0, cb.bytes), s, t);
       if (auto mm = tb::first_mismatch("C = Q x K^T", want, got, bench.cycle())) FAIL(*mm);
       CHECK(dev.download(kback, 0, k_d.size()) == k_d);
+    }
+  }
+}
+
+TEST_CASE("A soft reset with CTRL.SCRUB zeroes the scratchpads and ACC and without it the next stream reads what the last one left") {
+  for (const bool scrub : {false, true}) {
+    INFO("CTRL.SCRUB " << scrub);
+    tb::TopBenchOptions o;
+    o.scrub_on_reset = scrub;
+    TopBench bench(16, o);
+    auto& dev = bench.dev();
+    const auto c = bench.accel_config();
+    const unsigned bb = c.bus_bytes, wpr = c.acc_words_per_row();
+    std::mt19937_64 rng(77);
+    std::vector<std::uint8_t> a(std::size_t{c.aspad_words} * bb), w(std::size_t{c.wspad_words} * bb);
+    for (auto& b : a) b = static_cast<std::uint8_t>(rng() | 1);  // no zero byte
+    for (auto& b : w) b = static_cast<std::uint8_t>(rng() | 1);
+    const rt::Buffer ab = dev.alloc(a.size()), wb = dev.alloc(w.size());
+    const rt::Buffer acc_out = dev.alloc(std::size_t{c.acc_rows} * wpr * bb);
+    const rt::Buffer a_out = dev.alloc(a.size()), w_out = dev.alloc(w.size());
+    dev.upload(ab, a);
+    dev.upload(wb, w);
+    // stream 1: fill both scratchpads, then a GEMM writes every ACC row
+    isa::GemmArgs g;
+    g.m = c.acc_rows;
+    const auto r1 = dev.run({tb::load_buffer(ab, isa::Space::Aspad, 0, bb),
+                             tb::load_buffer(wb, isa::Space::Wspad, 0, bb), isa::fence(), isa::gemm(g)},
+                            kTimeout);
+    INFO(r1.describe());
+    REQUIRE(r1.ok());
+    const std::uint64_t before = bench.cycle();
+    dev.soft_reset();
+    const std::uint64_t reset_cycles = bench.cycle() - before;
+    // stream 2 only stores what the memories hold
+    const auto r2 = dev.run({tb::store_buffer(a_out, isa::Space::Aspad, 0, bb),
+                             tb::store_buffer(w_out, isa::Space::Wspad, 0, bb),
+                             tb::store_buffer(acc_out, isa::Space::Acc, 0, bb)},
+                            kTimeout);
+    INFO(r2.describe());
+    REQUIRE(r2.ok());
+    const auto a_got = dev.download(a_out, 0, a.size()), w_got = dev.download(w_out, 0, w.size());
+    const auto acc_got = dev.download(acc_out, 0, acc_out.bytes);
+    const auto nonzero = [](const std::vector<std::uint8_t>& v) {
+      return static_cast<std::size_t>(std::count_if(v.begin(), v.end(), [](std::uint8_t x) { return x != 0; }));
+    };
+    fmt::print("[scrub {}] soft reset {} cycles; nonzero bytes after it: ASPAD {}, WSPAD {}, ACC {}\n", scrub,
+               reset_cycles, nonzero(a_got), nonzero(w_got), nonzero(acc_got));
+    if (scrub) {
+      CHECK(nonzero(a_got) == 0);
+      CHECK(nonzero(w_got) == 0);
+      CHECK(nonzero(acc_got) == 0);
+      // one word of every memory per cycle: at least the largest memory's words
+      CHECK(reset_cycles >= std::max({c.aspad_words, c.wspad_words, c.acc_rows}));
+    } else {
+      CHECK(a_got == a);
+      CHECK(w_got == w);
+      CHECK(nonzero(acc_got) > 0);
     }
   }
 }

@@ -28,6 +28,7 @@ struct TopBenchOptions {
   unsigned ring_entries = 64;
   std::uint64_t x_seed = 0;     // != 0: random initial state (x-initial unique models)
   std::uint32_t window_size = 0x0100'0000;  // the device memory the driver allocates from
+  bool scrub_on_reset = false;              // rt::Device::Options::scrub_on_reset (CTRL.SCRUB)
 };
 
 class TopBench {
@@ -40,6 +41,7 @@ class TopBench {
     dev_opt_.window_base = kWindowBase;
     dev_opt_.window_size = o.window_size;
     dev_opt_.ring_entries = o.ring_entries;
+    dev_opt_.scrub_on_reset = o.scrub_on_reset;
     device_ = std::make_unique<rt::Device>(transport_, dev_opt_);
   }
 

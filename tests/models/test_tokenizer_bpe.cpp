@@ -85,7 +85,7 @@ TEST_CASE("BPE: special tokens are matched whole in the text unless disabled", "
   CHECK(t.decode({256, 'h', 'i', 257}, true) == "hi");
 }
 
-TEST_CASE("BPE: decode reverses the byte map; a cut character becomes U+FFFD", "[bpe]") {
+TEST_CASE("BPE: decode reverses the byte map and a cut character becomes U+FFFD", "[bpe]") {
   const auto t = plain();
   const std::string text = "Zürich 😀 \t\n x";
   CHECK(t.decode(t.encode(text)) == text);

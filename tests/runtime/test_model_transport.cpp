@@ -98,6 +98,26 @@ TEST_CASE("ModelTransport: a fault stops the ring with its code and command addr
   CHECK(again.ok());
 }
 
+TEST_CASE("ModelTransport: a soft reset zeroes the local memories only with CTRL.SCRUB") {
+  for (const bool scrub : {false, true}) {
+    INFO("scrub_on_reset " << scrub);
+    rt::ModelTransport tr(small_config());
+    rt::Device::Options o;
+    o.scrub_on_reset = scrub;
+    rt::Device dev(tr, o);
+    const rt::Buffer in = dev.alloc(16), out = dev.alloc(16);
+    dev.upload(in, std::vector<std::uint8_t>(16, 0x5A));
+    REQUIRE(dev.run({load_from(in.addr)}, 10'000).ok());
+    CHECK((tr.read_reg(static_cast<std::uint32_t>(offsetof(npu_csr_t, CTRL))) & NPU_CSR__CTRL__SCRUB_bm) == (scrub ? NPU_CSR__CTRL__SCRUB_bm : 0u));
+    dev.soft_reset();
+    isa::Transfer t;
+    t.dram_addr = out.addr;
+    t.row_words = 1;
+    REQUIRE(dev.run({isa::store(t)}, 10'000).ok());
+    CHECK(dev.download(out, 0, 16) == std::vector<std::uint8_t>(16, scrub ? 0x00 : 0x5A));
+  }
+}
+
 TEST_CASE("ModelTransport: unmapped and read-only registers are errors") {
   rt::ModelTransport tr(small_config());
   CHECK_THROWS_AS(tr.read_reg(0x1000), std::out_of_range);

@@ -17,6 +17,7 @@ constexpr std::uint32_t off(std::size_t o) { return static_cast<std::uint32_t>(o
 constexpr std::uint32_t kCtrlEnable = NPU_CSR__CTRL__ENABLE_bm;
 constexpr std::uint32_t kCtrlSoftReset = NPU_CSR__CTRL__SOFT_RESET_bm;
 constexpr std::uint32_t kCtrlCntClear = NPU_CSR__CTRL__CNT_CLEAR_bm;
+constexpr std::uint32_t kCtrlScrub = NPU_CSR__CTRL__SCRUB_bm;
 constexpr std::uint32_t kIrqDone = NPU_CSR__IRQ_STATUS__DONE_bm;
 constexpr std::uint32_t kIrqFault = NPU_CSR__IRQ_STATUS__FAULT_bm;
 constexpr std::uint32_t kStatusBusy = NPU_CSR__STATUS__BUSY_bm;
@@ -87,14 +88,18 @@ Device::Device(Transport& t, Options o) : t_(t), opt_(o) {
   program_ring();
 }
 
+std::uint32_t Device::ctrl_bits(std::uint32_t bits) const {
+  return bits | (opt_.scrub_on_reset ? kCtrlScrub : 0u);
+}
+
 void Device::program_ring() {
-  set_reg(NPU_REG(CTRL), 0);
+  set_reg(NPU_REG(CTRL), ctrl_bits(0));
   set_reg(NPU_REG(RING_BASE), ring_.addr);
   set_reg(NPU_REG(RING_SIZE), opt_.ring_entries);
   tail_ = ring_head();
   set_reg(NPU_REG(RING_TAIL), tail_);
   set_reg(NPU_REG(IRQ_STATUS), kIrqDone | kIrqFault);
-  set_reg(NPU_REG(CTRL), kCtrlEnable);
+  set_reg(NPU_REG(CTRL), ctrl_bits(kCtrlEnable));
 }
 
 Buffer Device::alloc(std::size_t bytes, std::size_t align) {
@@ -236,7 +241,7 @@ RunResult Device::run(const std::vector<isa::Command>& cmds, std::uint64_t timeo
 }
 
 void Device::soft_reset(std::uint64_t timeout_cycles) {
-  set_reg(NPU_REG(CTRL), kCtrlSoftReset);
+  set_reg(NPU_REG(CTRL), ctrl_bits(kCtrlSoftReset));
   const std::uint64_t start = t_.cycles();
   while (reg(NPU_REG(STATUS)) & kStatusBusy) {
     if (t_.cycles() - start > timeout_cycles)
@@ -302,7 +307,7 @@ Counters Device::counters() {
 }
 
 void Device::clear_counters() {
-  set_reg(NPU_REG(CTRL), kCtrlEnable | kCtrlCntClear);
+  set_reg(NPU_REG(CTRL), ctrl_bits(kCtrlEnable | kCtrlCntClear));
 }
 
 }  // namespace npu::rt

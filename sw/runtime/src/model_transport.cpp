@@ -3,6 +3,7 @@
 #include "npu/ref/vec_model.hpp"
 #include "npu/regs.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 #include <cstddef>
@@ -49,7 +50,7 @@ std::uint32_t ModelTransport::read_reg(std::uint32_t offset) {
   if (offset == NPU_REG(HW_WSPAD_WORDS)) return c.wspad_words;
   if (offset == NPU_REG(HW_ACC_ROWS)) return c.acc_rows;
   if (offset == NPU_REG(HW_VEC_MAXLEN)) return c.vec_maxlen;
-  if (offset == NPU_REG(CTRL)) return ctrl_ & NPU_CSR__CTRL__ENABLE_bm;
+  if (offset == NPU_REG(CTRL)) return ctrl_ & (NPU_CSR__CTRL__ENABLE_bm | NPU_CSR__CTRL__SCRUB_bm);
   if (offset == NPU_REG(STATUS))
     return (faulted_ ? NPU_CSR__STATUS__FAULT_bm : 0u) | (head_ == tail_ ? NPU_CSR__STATUS__IDLE_bm : 0u);
   if (offset == NPU_REG(RING_BASE)) return ring_base_;
@@ -71,9 +72,9 @@ std::uint32_t ModelTransport::read_reg(std::uint32_t offset) {
 
 void ModelTransport::write_reg(std::uint32_t offset, std::uint32_t v) {
   if (offset == NPU_REG(CTRL)) {
+    ctrl_ = v & (NPU_CSR__CTRL__ENABLE_bm | NPU_CSR__CTRL__SCRUB_bm);
     if (v & NPU_CSR__CTRL__SOFT_RESET_bm) soft_reset();
     if (v & NPU_CSR__CTRL__CNT_CLEAR_bm) cycles_cleared_ = cycles_;
-    ctrl_ = v & NPU_CSR__CTRL__ENABLE_bm;
     execute();
   } else if (offset == NPU_REG(RING_BASE)) {
     ring_base_ = v;
@@ -101,6 +102,12 @@ void ModelTransport::write_reg(std::uint32_t offset, std::uint32_t v) {
 }
 
 void ModelTransport::soft_reset() {
+  if (ctrl_ & NPU_CSR__CTRL__SCRUB_bm) {  // CTRL.SCRUB: every local memory word to zero
+    auto& m = model_.mem();
+    std::fill(m.aspad.begin(), m.aspad.end(), 0);
+    std::fill(m.wspad.begin(), m.wspad.end(), 0);
+    std::fill(m.acc.begin(), m.acc.end(), 0);
+  }
   head_ = tail_ = 0;
   faulted_ = false;
   err_code_ = 0;

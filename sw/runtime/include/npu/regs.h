@@ -70,6 +70,10 @@ extern "C" {
 #define NPU_CSR__CTRL__CNT_CLEAR_bp 2
 #define NPU_CSR__CTRL__CNT_CLEAR_bw 1
 #define NPU_CSR__CTRL__CNT_CLEAR_reset 0x0
+#define NPU_CSR__CTRL__SCRUB_bm 0x8
+#define NPU_CSR__CTRL__SCRUB_bp 3
+#define NPU_CSR__CTRL__SCRUB_bw 1
+#define NPU_CSR__CTRL__SCRUB_reset 0x0
 
 // reg - npu_csr.STATUS
 #define NPU_CSR__STATUS__BUSY_bm 0x1

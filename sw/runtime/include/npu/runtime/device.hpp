@@ -66,6 +66,10 @@ class Device {
     // wait with a transaction outstanding and no handshake before the device
     // faults AXI_TIMEOUT and isolates the port until hard reset; 0 disables.
     std::uint32_t axi_timeout = 65536;
+    // CTRL.SCRUB: a soft reset also zeroes ASPAD, WSPAD and ACC, so a stream
+    // cannot read what an earlier one left (costs the largest memory's words
+    // in cycles per soft reset).
+    bool scrub_on_reset = false;
   };
 
   // Reads ID and the HW_* registers; throws std::runtime_error naming the
@@ -117,6 +121,7 @@ class Device {
   std::uint64_t reg64(std::uint32_t lo_off);  // throws std::runtime_error if HI never settles
   unsigned ring_head();                        // RING_HEAD; throws std::runtime_error if outside the ring
   void program_ring();
+  std::uint32_t ctrl_bits(std::uint32_t bits) const;  // CTRL with the options' bits (SCRUB)
   static void check_stream(const std::vector<isa::Command>& cmds);
 
   Transport& t_;
