@@ -1,5 +1,5 @@
 // Constrained-random command streams for npu_top (LOAD, STORE, GEMM, VEC of every
-// func, NOP) over
+// func, NOP; transfers with DRAM stride 0, overlapping rows and 256-beat bursts) over
 // the four queues (0 LOAD, 1 GEMM, 2 VEC, 3 STORE),
 // with the FENCEs a race-free stream needs and, optionally, a final illegal
 // command. DRAM: a random input region and a patterned output region, set up
@@ -35,10 +35,12 @@ class RandomStream {
   struct Result {
     std::vector<isa::Command> cmds;
     unsigned fences = 0;
+    unsigned full_bursts = 0;  // 4 KiB single-row transfers (256 beats at 16 bytes)
   };
 
   Result generate(unsigned n, bool end_with_fault) {
     Result r;
+    full_bursts_ = 0;
     for (unsigned i = 0; i < n; ++i) {
       Access acc;
       isa::Command c = random_command(acc);
@@ -52,6 +54,7 @@ class RandomStream {
     }
     dump_locals(r);
     if (end_with_fault) r.cmds.push_back(illegal_command());
+    r.full_bursts = full_bursts_;
     return r;
   }
 
@@ -97,9 +100,25 @@ class RandomStream {
     const unsigned bb = cfg_.bus_bytes;
     isa::Transfer t;
     t.space = space;
+    // One ASPAD transfer in ten is a single 4 KiB-aligned row of 4096 bytes: one burst of
+    // the full AXI4 length where the bus word allows (256 beats at 16 bytes).
+    const unsigned long_words = 4096 / bb;
+    if (space == isa::Space::Aspad && cfg_.aspad_words >= long_words && long_words <= 256 &&
+        rng_() % 10 == 0) {
+      t.rows = 1;
+      t.row_words = long_words;
+      t.dram_addr = (dram_base + 4095) / 4096 * 4096;  // the region holds a whole page
+      t.local_addr = pick(0, cfg_.aspad_words - long_words);
+      ++full_bursts_;
+      return t;
+    }
     t.rows = pick(1, 4);
     t.row_words = pick(1, 8);
-    t.dram_stride = bb * (t.row_words + pick(0, 4));
+    // DRAM rows apart, overlapping (stride below the row) or all the same row (stride 0)
+    const unsigned kind = pick(0, 7);
+    t.dram_stride = kind == 0   ? 0
+                    : kind == 1 ? bb * pick(1, std::max(1u, t.row_words - 1))
+                                : bb * (t.row_words + pick(0, 4));
     const std::uint64_t span = std::uint64_t{t.rows - 1} * t.dram_stride + t.row_words * bb;
     t.dram_addr = dram_base + bb * pick(0, static_cast<unsigned>((kRegionBytes - span) / bb));
     t.local_stride = pick(0, t.row_words + 3);
@@ -247,6 +266,7 @@ class RandomStream {
 
   TopBench& tb_;
   std::mt19937_64 rng_;
+  unsigned full_bursts_ = 0;
   ref::AccelConfig cfg_;
   rt::Buffer in_, out_;
   std::vector<std::uint8_t> in_data_;
