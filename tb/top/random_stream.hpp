@@ -44,7 +44,8 @@ class RandomStream {
     for (unsigned i = 0; i < n; ++i) {
       Access acc;
       isa::Command c = random_command(acc);
-      if (conflicts(acc)) {
+      // a FENCE where a race needs one, and one in twenty anywhere else
+      if (conflicts(acc) || pick(0, 19) == 0) {
         r.cmds.push_back(isa::fence());
         ++r.fences;
         pending_.clear();
