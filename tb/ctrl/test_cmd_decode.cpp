@@ -54,9 +54,8 @@ Fields fields_of(std::uint8_t opcode) {
     case Op::Gemm: return {isa::GemmCmd::kFields.data(), isa::GemmCmd::kFields.size()};
     case Op::Vec: return {isa::VecCmd::kFields.data(), isa::VecCmd::kFields.size()};
     case Op::Nop: return {isa::NopCmd::kFields.data(), isa::NopCmd::kFields.size()};
-    case Op::Fence: return {isa::FenceCmd::kFields.data(), isa::FenceCmd::kFields.size()};
     case Op::Irq: return {isa::IrqCmd::kFields.data(), isa::IrqCmd::kFields.size()};
-    default: return {isa::FenceCmd::kFields.data(), 4};  // the header only
+    default: return {isa::FenceCmd::kFields.data(), isa::FenceCmd::kFields.size()};  // FENCE: the header only
   }
 }
 

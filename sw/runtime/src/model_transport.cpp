@@ -3,9 +3,9 @@
 #include "npu/ref/vec_model.hpp"
 #include "npu/regs.h"
 
-#include <algorithm>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <stdexcept>
 #include <vector>
