@@ -320,3 +320,37 @@ TEST_CASE("A soft reset with CTRL.SCRUB zeroes the scratchpads and ACC and witho
     }
   }
 }
+
+TEST_CASE("An IRQ inside a stream sets DONE early but run() returns only when the whole stream has run") {
+  tb::TopBenchOptions o;
+  o.mem.read_latency = 40;  // the work after the IRQ takes thousands of cycles
+  o.mem.write_latency = 40;
+  TopBench bench(16, o);
+  auto& dev = bench.dev();
+  const unsigned bb = bench.accel_config().bus_bytes;
+  const std::size_t bytes = 128 * bb;
+  std::vector<std::uint8_t> src(bytes);
+  std::mt19937_64 rng(5);
+  for (auto& b : src) b = static_cast<std::uint8_t>(rng());
+  const rt::Buffer in = dev.alloc(bytes), mid = dev.alloc(bytes), out = dev.alloc(bytes);
+  dev.upload(in, src);
+  dev.upload(out, std::vector<std::uint8_t>(bytes, 0));
+  // copy in -> mid, IRQ (a FENCE that sets DONE), then mid -> out four times over
+  std::vector<isa::Command> cmds{tb::load_buffer(in, isa::Space::Aspad, 0, bb), isa::fence(),
+                                 tb::store_buffer(mid, isa::Space::Aspad, 0, bb), isa::irq()};
+  for (int i = 0; i < 4; ++i) {
+    cmds.push_back(tb::load_buffer(mid, isa::Space::Wspad, 0, bb));
+    cmds.push_back(isa::fence());
+    cmds.push_back(tb::store_buffer(out, isa::Space::Wspad, 0, bb));
+    cmds.push_back(isa::fence());
+  }
+  const auto r = dev.run(cmds, kTimeout);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK((dev.status() & 4u) != 0);  // STATUS.IDLE
+  const auto got = dev.download(out, 0, bytes);
+  for (std::size_t i = 0; i < bytes; ++i)
+    if (got[i] != src[i])
+      FAIL(fmt::format("out byte {}: expected 0x{:02x}, got 0x{:02x} (run returned at cycle {})", i, src[i],
+                       got[i], bench.cycle()));
+}

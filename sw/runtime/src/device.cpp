@@ -22,6 +22,7 @@ constexpr std::uint32_t kIrqDone = NPU_CSR__IRQ_STATUS__DONE_bm;
 constexpr std::uint32_t kIrqFault = NPU_CSR__IRQ_STATUS__FAULT_bm;
 constexpr std::uint32_t kStatusBusy = NPU_CSR__STATUS__BUSY_bm;
 constexpr std::uint32_t kStatusFault = NPU_CSR__STATUS__FAULT_bm;
+constexpr std::uint32_t kStatusIdle = NPU_CSR__STATUS__IDLE_bm;
 constexpr std::uint32_t kDeviceId = 0x4E505531;
 
 }  // namespace
@@ -144,10 +145,8 @@ void Device::check_stream(const std::vector<isa::Command>& cmds) {
   const auto qname = [](unsigned q) { return isa::name(static_cast<isa::Queue>(q)); };
   for (std::size_t i = 0; i < cmds.size(); ++i) {
     const isa::Command& c = cmds[i];
-    if (c.op() == isa::Op::Irq)
-      throw std::invalid_argument(fmt::format("run: command {} is an IRQ; run() appends the IRQ that ends the run, "
-                                              "and one inside the stream would report it done early", i));
-    if (c.op() == isa::Op::Fence) continue;  // token bits on FENCE are the device's BAD_FIELD
+    // token bits on FENCE and IRQ are the device's BAD_FIELD
+    if (c.op() == isa::Op::Fence || c.op() == isa::Op::Irq) continue;
     const unsigned q = c.op() == isa::Op::Nop ? static_cast<unsigned>(isa::NopCmd::decode(c).target)
                                               : static_cast<unsigned>(isa::queue_of(c.op()));
     // Bits from or to the command's own queue are the device's BAD_FIELD, not counted.
@@ -224,10 +223,17 @@ RunResult Device::run(const std::vector<isa::Command>& cmds, std::uint64_t timeo
       res.fault_addr = reg(NPU_REG(ERR_CMD_ADDR));
       return res;
     }
+    // DONE may come from an IRQ inside the stream: the run is over only when,
+    // with every command submitted, STATUS also says the ring is drained and
+    // every engine idle (the appended IRQ is the ring's last entry). DONE
+    // stays set until then, so the final IRQ's cannot be cleared unseen.
     if ((irq & kIrqDone) && next == all.size()) {
-      set_reg(NPU_REG(IRQ_STATUS), kIrqDone);
-      res.status = RunResult::Status::Done;
-      return res;
+      const std::uint32_t st = reg(NPU_REG(STATUS));
+      if ((st & kStatusIdle) && !(st & kStatusFault)) {
+        set_reg(NPU_REG(IRQ_STATUS), kIrqDone);
+        res.status = RunResult::Status::Done;
+        return res;
+      }
     }
     if (res.cycles >= timeout_cycles) {
       res.status = RunResult::Status::Timeout;
