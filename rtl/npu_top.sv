@@ -188,9 +188,13 @@ module npu_top #(
   // VEC and DMA store (round-robin); writers DMA load and VEC (round-robin).
   logic                 as_rd0_en, as_rd0_rsp_q;
   // Scrub (CTRL.SCRUB): after the soft reset, one word of every memory per
-  // cycle is written zero while the engines are held idle.
-  localparam int unsigned ScrubWords = (AspadWords > WspadWords ? AspadWords : WspadWords) > AccRows ?
+  // cycle is written zero while the engines are held idle: ASPAD, WSPAD, ACC
+  // and the vector engine's parameter buffer and LUT.
+  localparam int unsigned VecParamWords = (VecMaxLen + VecLanes - 1) / VecLanes;
+  localparam int unsigned VecStateWords = VecParamWords > 256 ? VecParamWords : 256;
+  localparam int unsigned SpadWords  = (AspadWords > WspadWords ? AspadWords : WspadWords) > AccRows ?
                                        (AspadWords > WspadWords ? AspadWords : WspadWords) : AccRows;
+  localparam int unsigned ScrubWords = SpadWords > VecStateWords ? SpadWords : VecStateWords;
   localparam int unsigned ScrubAW    = ScrubWords > 1 ? $clog2(ScrubWords) : 1;
   logic [ScrubAW-1:0] scrub_addr;
   npu_scrub #(.Words(ScrubWords)) u_scrub (
@@ -332,7 +336,7 @@ module npu_top #(
   logic vec_stall;
   npu_vec_engine #(
     .Cols(Cols), .BusBytes(BusBytes), .AspadAW(AspadAW), .WspadAW(WspadAW), .AccAW(AccAW),
-    .MaxLen(VecMaxLen), .Lanes(VecLanes)
+    .MaxLen(VecMaxLen), .Lanes(VecLanes), .ScrubAW(ScrubAW)
   ) u_vec (
     .clk_i, .rst_ni(core_rst_n),
     .cmd_valid_i(vec_valid), .cmd_ready_o(vec_ready), .cmd_i(vc_cmd),
@@ -348,7 +352,8 @@ module npu_top #(
     .aspad_wr_strb_o(as_wr_strb[DW/8 +: DW/8]),
     .wspad_wr_valid_o(ws_wr_valid[1]), .wspad_wr_ready_i(ws_wr_ready[1]),
     .wspad_wr_addr_o(ws_wr_addr[WspadAW +: WspadAW]), .wspad_wr_data_o(ws_wr_data[DW +: DW]),
-    .wspad_wr_strb_o(ws_wr_strb[DW/8 +: DW/8]));
+    .wspad_wr_strb_o(ws_wr_strb[DW/8 +: DW/8]),
+    .scrub_we_i(scrub_we), .scrub_addr_i(scrub_addr));
 
   // ------------------------------------------------------------ DMA
   // read channel: port 0 command fetch, port 1 DMA load

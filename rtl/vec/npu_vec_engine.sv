@@ -13,6 +13,7 @@ module npu_vec_engine #(
   parameter int unsigned AccAW    = 10,
   parameter int unsigned MaxLen   = 1024,
   parameter int unsigned Lanes    = 16,
+  parameter int unsigned ScrubAW  = 10,   // scrub address: >= 8 bits and the parameter words
   localparam int unsigned DW      = BusBytes * 8,
   localparam int unsigned AccDW   = Cols * 32
 ) (
@@ -47,7 +48,11 @@ module npu_vec_engine #(
   input  logic                  wspad_wr_ready_i,
   output logic [WspadAW-1:0]    wspad_wr_addr_o,
   output logic [DW-1:0]         wspad_wr_data_o,
-  output logic [BusBytes-1:0]   wspad_wr_strb_o
+  output logic [BusBytes-1:0]   wspad_wr_strb_o,
+  // CTRL.SCRUB, while the engine is idle: zero parameter-buffer word and LUT
+  // entry scrub_addr_i (where it is below their sizes)
+  input  logic                  scrub_we_i,
+  input  logic [ScrubAW-1:0]    scrub_addr_i
 );
   import vec_pkg::*;
   import npu_isa_pkg::*;
@@ -349,10 +354,13 @@ module npu_vec_engine #(
   assign xe   = x_q[l0];
   assign ch   = cp_beat[0].job_first ? 16'd0 : ch_q;
   assign comp = cp_beat[0].job_first ? 2'd0 : comp_q;
+  logic pm_cmd_we, pm_scrub;
+  assign pm_cmd_we = en && cp_valid[0] && (c.func == VfParams);
+  assign pm_scrub  = scrub_we_i && 32'(scrub_addr_i) < PWords;
   always_comb begin
     logic [LW-1:0] cl;
     cl    = (Lanes > 1) ? LW'(ch) : '0;
-    pm_we = en && cp_valid[0] && (c.func == VfParams);
+    pm_we = pm_cmd_we;
     pm_wa = PAW'(ch >> LS);
     pm_wd = '0;
     pm_ws = '0;
@@ -366,11 +374,17 @@ module npu_vec_engine #(
         endcase
       end
     end
+    if (pm_scrub) begin
+      pm_we = 1'b1;
+      pm_wa = PAW'(scrub_addr_i);
+      pm_wd = '0;
+      pm_ws = '1;
+    end
   end
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       ch_q <= '0; comp_q <= '0;
-    end else if (pm_we) begin
+    end else if (pm_cmd_we) begin
       comp_q <= (comp == 2'd2) ? 2'd0 : comp + 2'd1;
       ch_q   <= (comp == 2'd2) ? ch + 16'd1 : ch;
     end
@@ -383,8 +397,12 @@ module npu_vec_engine #(
   end
 
   // LUT_LOAD: entry e0 of every lane's LUT
-  logic lut_we;
-  assign lut_we = en && cp_valid[0] && (c.func == VfLutLoad);
+  logic lut_we, lut_scrub;
+  logic [7:0] lut_wa, lut_wd;
+  assign lut_scrub = scrub_we_i && 32'(scrub_addr_i) < 256;
+  assign lut_we    = (en && cp_valid[0] && (c.func == VfLutLoad)) || lut_scrub;
+  assign lut_wa    = lut_scrub ? scrub_addr_i[7:0] : cp_beat[0].e0[7:0];
+  assign lut_wd    = lut_scrub ? 8'd0 : xe[7:0];
 
   // ================================================================ lanes
   logic [SW-1:0]       rd_slot;
@@ -402,7 +420,7 @@ module npu_vec_engine #(
       .tap_slot_i(cp_beat[6].slot[SW-1:0]), .tap_q_i(QW'(cp_beat[6].q)),
       .rd_slot_i(rd_slot), .rd_q_i(rd_q), .rd_val_o(rd_val[64*l +: 64]),
       .rd_seen_o(rd_seen[l]), .rd_nan_o(rd_nan[l]),
-      .lut_we_i(lut_we), .lut_addr_i(cp_beat[0].e0[7:0]), .lut_data_i(xe[7:0]),
+      .lut_we_i(lut_we), .lut_addr_i(lut_wa), .lut_data_i(lut_wd),
       .y_o(y[16*l +: 16]));
   end
 
@@ -475,11 +493,14 @@ module npu_vec_engine #(
     if (Lanes < 1 || Lanes > MaxLanes || (16 % Lanes) != 0)
       $error("npu_vec_engine: Lanes (%0d) must divide 16", Lanes);
     if (MaxLen > 4096) $error("npu_vec_engine: MaxLen (%0d) above 4096", MaxLen);
+    if (ScrubAW < 8 || (64'(1) << ScrubAW) < 64'(PWords))
+      $error("npu_vec_engine: ScrubAW (%0d) cannot address the 256 LUT entries and %0d parameter words", ScrubAW, PWords);
   end
   always_ff @(posedge clk_i) begin
     if (rst_ni) begin
       assert (!(res_valid && sc_done_q[res_slot] == 2'd3))
         else $error("npu_vec_engine: slot %0d got a fourth reduction", res_slot);
+      assert (!(scrub_we_i && busy_o)) else $error("npu_vec_engine: scrub while a command runs");
     end
   end
 `endif

@@ -22,6 +22,13 @@ std::vector<std::uint64_t> test_seeds(std::initializer_list<std::uint64_t> defau
   return defaults;
 }
 
+std::vector<std::uint64_t> test_seeds(std::uint64_t first, unsigned count) {
+  if (auto s = env_seed()) return {*s};
+  std::vector<std::uint64_t> v(count);
+  for (unsigned i = 0; i < count; ++i) v[i] = first + i;
+  return v;
+}
+
 std::string env_waves() {
   const char* s = std::getenv("NPU_WAVES");
   return s == nullptr ? std::string{} : std::string(s);

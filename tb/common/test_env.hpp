@@ -19,6 +19,8 @@ std::optional<std::uint64_t> env_seed();
 
 // The seeds a randomised test runs: NPU_SEED alone if set, else `defaults`.
 std::vector<std::uint64_t> test_seeds(std::initializer_list<std::uint64_t> defaults);
+// The same with the defaults first, first + 1, ..., first + count - 1.
+std::vector<std::uint64_t> test_seeds(std::uint64_t first, unsigned count);
 
 // NPU_WAVES, or empty when tracing is not requested.
 std::string env_waves();

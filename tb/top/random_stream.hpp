@@ -1,9 +1,14 @@
 // Constrained-random command streams for npu_top (LOAD, STORE, GEMM, VEC of every
 // func, NOP; transfers with DRAM stride 0, overlapping rows and 256-beat bursts) over
-// the four queues (0 LOAD, 1 GEMM, 2 VEC, 3 STORE),
-// with the FENCEs a race-free stream needs and, optionally, a final illegal
-// command. DRAM: a random input region and a patterned output region, set up
-// identically in the device and in the functional model.
+// the four queues (0 LOAD, 1 GEMM, 2 VEC, 3 STORE). Where a command would race one
+// of another queue on the same memory it waits for it, half the time through a
+// FENCE and half through a dependency token (the earlier command pushes, NOPs drain
+// older tokens, the later command pops); besides, token pushes and pops, FENCEs
+// and IRQs land anywhere, and each segment (one run) ends with every token popped.
+// A segment can carry a fault in its middle: an illegal command, or a LOAD or
+// STORE on a page that answers SLVERR or DECERR. DRAM: a random input region, a
+// patterned output region and that error page, set up identically in the device
+// and in the functional model.
 #pragma once
 
 #include "top_bench.hpp"
@@ -12,11 +17,44 @@
 #include "npu/ref/vec_model.hpp"
 #include "vec_cmd_gen.hpp"
 
+#include <array>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <vector>
 
 namespace npu::tb {
+
+// Appends NOPs that pop every token `cmds` pushes and does not pop (a stream
+// must not leave tokens for the next run: rt::Device::check_stream); returns
+// how many.
+inline unsigned balance_tokens(std::vector<isa::Command>& cmds) {
+  constexpr unsigned kQ = 4;
+  unsigned count[kQ][kQ] = {};  // [from][to]
+  for (const auto& c : cmds) {
+    if (c.op() == isa::Op::Fence || c.op() == isa::Op::Irq) continue;
+    const unsigned q = c.op() == isa::Op::Nop ? static_cast<unsigned>(isa::NopCmd::decode(c).target)
+                                              : static_cast<unsigned>(isa::queue_of(c.op()));
+    for (unsigned p = 0; p < kQ; ++p) {
+      if (p != q && (c.pop() >> p & 1u) && count[p][q] > 0) --count[p][q];
+      if (p != q && (c.push() >> p & 1u)) ++count[q][p];
+    }
+  }
+  unsigned nops = 0;
+  for (unsigned q = 0; q < kQ; ++q)
+    for (;;) {
+      isa::Deps d;
+      for (unsigned p = 0; p < kQ; ++p)
+        if (p != q && count[p][q] > 0) {
+          d.pop_from(static_cast<isa::Queue>(p));
+          --count[p][q];
+        }
+      if (d.pop == 0) break;
+      cmds.push_back(isa::nop(static_cast<isa::Queue>(q), d));
+      ++nops;
+    }
+  return nops;
+}
 
 class RandomStream {
  public:
@@ -30,34 +68,109 @@ class RandomStream {
     for (auto& b : in_data_) b = static_cast<std::uint8_t>(rng_());
     tb.dev().upload(in_, in_data_);
     tb.dev().upload(out_, std::vector<std::uint8_t>(kRegionBytes, 0xEE));
+    poison_ = tb.dev().alloc(kPoisonBytes, 4096);
+    auto& mem = tb.transport().memory();
+    mem.add_error_range(poison_.addr, poison_.addr + kPoisonBytes / 2, axi::Resp::SlvErr);
+    mem.add_error_range(poison_.addr + kPoisonBytes / 2, poison_.addr + kPoisonBytes, axi::Resp::DecErr);
   }
 
-  struct Result {
+  enum class Inject { None, Illegal, ReadError, WriteError };
+
+  // One run's commands, token-balanced. fault_at: the injected command's index.
+  struct Segment {
     std::vector<isa::Command> cmds;
-    unsigned fences = 0;
+    unsigned fences = 0, irqs = 0, pushes = 0, pops = 0, drains = 0;
+    unsigned token_waits = 0;  // races ordered by a token instead of a FENCE
     unsigned full_bursts = 0;  // 4 KiB single-row transfers (256 beats at 16 bytes)
+    std::optional<std::size_t> fault_at;
+    isa::Fault fault = isa::Fault::None;  // the AXI error the injected command meets
   };
 
-  Result generate(unsigned n, bool end_with_fault) {
-    Result r;
-    full_bursts_ = 0;
+  // n random commands (plus the FENCEs, token NOPs and IRQs they bring), with
+  // `inject` replacing the command at a random index in the middle.
+  Segment body(unsigned n, Inject inject = Inject::None) {
+    Segment s;
+    begin_segment();
+    seg_full_bursts_ = 0;
+    const std::size_t at = inject == Inject::None ? n : pick(n / 4, 3 * n / 4);
     for (unsigned i = 0; i < n; ++i) {
+      if (i == at) {
+        s.fault_at = s.cmds.size();
+        s.cmds.push_back(faulting_command(inject, s.fault));
+        clock_.push_back({});
+        continue;
+      }
+      if (pick(0, 24) == 0) barrier(s, isa::irq());
       Access acc;
       isa::Command c = random_command(acc);
-      // a FENCE where a race needs one, and one in twenty anywhere else
-      if (conflicts(acc) || pick(0, 19) == 0) {
-        r.cmds.push_back(isa::fence());
-        ++r.fences;
-        pending_.clear();
+      const unsigned q = queue_of(c);
+      // a FENCE or a token where a race needs one, a FENCE in one place in twenty
+      const auto waits = conflicts(q, acc);
+      if (pick(0, 19) == 0 || (any(waits) && rng_() % 2)) {
+        barrier(s, isa::fence());
+      } else {
+        for (unsigned p = 0; p < kQ; ++p)
+          if (waits[p] >= 0) {
+            wait_for(s, c, p, q, waits[p]);
+            ++s.token_waits;
+          }
       }
+      random_tokens(s, c, q);
+      const long pos = emit(s, c, q);
+      for (auto& r : acc.list) r.cmd = pos;
       pending_.insert(pending_.end(), acc.list.begin(), acc.list.end());
-      r.cmds.push_back(c);
     }
-    dump_locals(r);
-    if (end_with_fault) r.cmds.push_back(illegal_command());
-    r.full_bursts = full_bursts_;
-    return r;
+    drain(s);
+    s.full_bursts = seg_full_bursts_;
+    return s;
   }
+
+  // FENCE, then ASPAD [0, 128), WSPAD [0, 96) and ACC [0, 32) into the output
+  // region, so every result a stream leaves on chip is compared.
+  void dump_locals(Segment& s) {
+    const unsigned bb = cfg_.bus_bytes;
+    s.cmds.push_back(isa::fence());
+    isa::Transfer a;
+    a.dram_addr = out_.addr;
+    a.row_words = std::min(cfg_.aspad_words, 128u);
+    s.cmds.push_back(isa::store(a));
+    isa::Transfer ws;
+    ws.space = isa::Space::Wspad;
+    ws.dram_addr = out_.addr + 128 * bb;
+    ws.row_words = std::min(cfg_.wspad_words, 96u);  // VEC writes up to word 95
+    s.cmds.push_back(isa::store(ws));
+    isa::Transfer c;
+    c.space = isa::Space::Acc;
+    c.dram_addr = out_.addr + 224 * bb;
+    c.row_words = std::min(cfg_.acc_rows, 32u) * cfg_.acc_words_per_row();
+    s.cmds.push_back(isa::store(c));
+    s.cmds.push_back(isa::fence());  // done before a final illegal command stops the stream
+  }
+
+  isa::Command illegal_command() {
+    switch (pick(0, 3)) {
+      case 0: return isa::Command{};  // opcode 0
+      case 1: {
+        isa::Transfer t;
+        t.dram_addr = in_.addr + 4;  // misaligned
+        return isa::load(t);
+      }
+      case 2: {
+        isa::GemmArgs g;
+        g.m = 4;
+        g.acc_addr = cfg_.acc_rows - 2;
+        return isa::gemm(g);
+      }
+      default: {
+        isa::Transfer t;
+        t.dram_addr = TopBench::kWindowBase + TopBench::kWindowSize;
+        return isa::store(t);
+      }
+    }
+  }
+
+  // The output region as the constructor left it (before a run after a fault).
+  void restore_output() { tb_.dev().upload(out_, std::vector<std::uint8_t>(kRegionBytes, 0xEE)); }
 
   // A model whose DRAM and window match the device at construction.
   ref::AccelModel model() const {
@@ -74,26 +187,138 @@ class RandomStream {
   const rt::Buffer& out_buffer() const { return out_; }
 
  private:
+  static constexpr unsigned kQ = 4;
+  static constexpr unsigned kMaxOutstanding = 32;  // unpopped tokens per pair (the counters hold 255)
   enum Res { kDram, kAspad, kWspad, kAcc };
   struct Range {
     int queue;
     bool write;
     Res res;
     std::uint64_t lo, hi;  // inclusive
+    long cmd = -1;         // index of its command in the segment
   };
   struct Access {
     std::vector<Range> list;
   };
+  using Clock = std::array<long, kQ>;  // per queue: the last command known to have finished
 
   unsigned pick(unsigned lo, unsigned hi) { return lo + static_cast<unsigned>(rng_() % (hi - lo + 1)); }
+  static bool any(const std::array<long, kQ>& w) {
+    for (long x : w)
+      if (x >= 0) return true;
+    return false;
+  }
+  static unsigned queue_of(const isa::Command& c) {
+    return c.op() == isa::Op::Nop ? static_cast<unsigned>(isa::NopCmd::decode(c).target)
+                                  : static_cast<unsigned>(isa::queue_of(c.op()));
+  }
 
-  bool conflicts(const Access& a) const {
+  void begin_segment() {
+    pending_.clear();
+    clock_.clear();
+    for (auto& k : known_) k.fill(-1);
+    for (auto& row : pushers_)
+      for (auto& v : row) v.clear();
+    for (auto& row : popped_) row.fill(0);
+  }
+
+  // Appends a command of queue q; its clock is what q knew plus itself.
+  long emit(Segment& s, const isa::Command& c, unsigned q) {
+    const long pos = static_cast<long>(s.cmds.size());
+    s.cmds.push_back(c);
+    known_[q][q] = pos;
+    clock_.push_back(known_[q]);
+    return pos;
+  }
+  void barrier(Segment& s, const isa::Command& c) {
+    s.cmds.push_back(c);
+    clock_.push_back({});
+    ++(c.op() == isa::Op::Irq ? s.irqs : s.fences);
+    pending_.clear();
+  }
+
+  // Per other queue p: the last command of p that `acc` races (not yet known to
+  // have finished before queue q's next command), or -1.
+  std::array<long, kQ> conflicts(unsigned q, const Access& a) const {
+    std::array<long, kQ> w;
+    w.fill(-1);
     for (const auto& x : a.list)
       for (const auto& p : pending_)
-        if (p.queue != x.queue && p.res == x.res && (p.write || x.write) && x.lo <= p.hi &&
-            p.lo <= x.hi)
-          return true;
-    return false;
+        if (static_cast<unsigned>(p.queue) != q && p.cmd > known_[q][p.queue] && p.res == x.res &&
+            (p.write || x.write) && x.lo <= p.hi && p.lo <= x.hi)
+          w[p.queue] = std::max(w[p.queue], p.cmd);
+    return w;
+  }
+
+  // Queue q pops the next token from p: everything its pusher knew is known to q.
+  void consume(unsigned p, unsigned q) {
+    const long pusher = pushers_[p][q].at(popped_[p][q]++);
+    for (unsigned r = 0; r < kQ; ++r) known_[q][r] = std::max(known_[q][r], clock_[pusher][r]);
+  }
+  unsigned outstanding(unsigned p, unsigned q) const {
+    return static_cast<unsigned>(pushers_[p][q].size()) - popped_[p][q];
+  }
+  void add_push(Segment& s, long cmd, unsigned p, unsigned q) {
+    isa::Deps d = isa::deps(s.cmds[cmd]);
+    isa::set_deps(s.cmds[cmd], d.push_to(static_cast<isa::Queue>(q)));
+    pushers_[p][q].push_back(cmd);
+    ++s.pushes;
+  }
+  void add_pop(isa::Command& c, unsigned p, unsigned q, Segment& s) {
+    isa::Deps d = isa::deps(c);
+    isa::set_deps(c, d.pop_from(static_cast<isa::Queue>(p)));
+    consume(p, q);
+    ++s.pops;
+  }
+
+  // Command c of queue q waits for command `after` of queue p through a token:
+  // the first token p sends q at or after `after` (`after` pushes one if none
+  // does), older tokens drained by NOPs of q.
+  void wait_for(Segment& s, isa::Command& c, unsigned p, unsigned q, long after) {
+    auto& list = pushers_[p][q];
+    std::size_t ord = popped_[p][q];
+    while (ord < list.size() && list[ord] < after) ++ord;
+    if (ord == list.size()) add_push(s, after, p, q);
+    while (popped_[p][q] < ord) {
+      isa::Command nop = isa::nop(static_cast<isa::Queue>(q), {});
+      add_pop(nop, p, q, s);
+      emit(s, nop, q);
+      ++s.drains;
+    }
+    add_pop(c, p, q, s);
+  }
+
+  // Token bits with no race behind them: a pop of a token another queue left,
+  // a push to a queue that may pop it later (or a drain NOP at the end).
+  void random_tokens(Segment& s, isa::Command& c, unsigned q) {
+    if (pick(0, 9) == 0) {
+      const unsigned p = pick(0, kQ - 1);
+      if (p != q && !(c.pop() >> p & 1u) && outstanding(p, q) > 0) add_pop(c, p, q, s);
+    }
+    if (pick(0, 9) == 0) {
+      const unsigned r = pick(0, kQ - 1);
+      if (r != q && !(c.push() >> r & 1u) && outstanding(q, r) < kMaxOutstanding) {
+        isa::Deps d = isa::deps(c);
+        isa::set_deps(c, d.push_to(static_cast<isa::Queue>(r)));
+        pushers_[q][r].push_back(static_cast<long>(s.cmds.size()));  // c is emitted next
+        ++s.pushes;
+      }
+    }
+  }
+
+  // NOPs pop every token still outstanding, so the segment can end a run.
+  void drain(Segment& s) { s.drains += balance_tokens(s.cmds); }
+
+  // The command `inject` asks for, and the AXI fault it meets (None: the model knows).
+  isa::Command faulting_command(Inject inject, isa::Fault& fault) {
+    if (inject == Inject::Illegal) return illegal_command();
+    const bool dec = rng_() % 2;
+    fault = dec ? isa::Fault::AxiDecerr : isa::Fault::AxiSlverr;
+    isa::Transfer t;
+    t.dram_addr = poison_.addr + (dec ? kPoisonBytes / 2 : 0u) + cfg_.bus_bytes * pick(0, 8);
+    t.row_words = pick(1, 8);
+    t.local_addr = pick(0, 64);
+    return inject == Inject::ReadError ? isa::load(t) : isa::store(t);
   }
 
   isa::Transfer random_transfer(bool load, std::uint32_t dram_base, unsigned space_words,
@@ -110,7 +335,7 @@ class RandomStream {
       t.row_words = long_words;
       t.dram_addr = (dram_base + 4095) / 4096 * 4096;  // the region holds a whole page
       t.local_addr = pick(0, cfg_.aspad_words - long_words);
-      ++full_bursts_;
+      ++seg_full_bursts_;
       return t;
     }
     t.rows = pick(1, 4);
@@ -221,57 +446,19 @@ class RandomStream {
     return v.encode();
   }
 
-  // FENCE, then ASPAD [0, 128), WSPAD [0, 96) and ACC [0, 32) into the output
-  // region, so every result a stream leaves on chip is compared.
-  void dump_locals(Result& r) {
-    const unsigned bb = cfg_.bus_bytes;
-    r.cmds.push_back(isa::fence());
-    isa::Transfer a;
-    a.dram_addr = out_.addr;
-    a.row_words = std::min(cfg_.aspad_words, 128u);
-    r.cmds.push_back(isa::store(a));
-    isa::Transfer ws;
-    ws.space = isa::Space::Wspad;
-    ws.dram_addr = out_.addr + 128 * bb;
-    ws.row_words = std::min(cfg_.wspad_words, 96u);  // VEC writes up to word 95
-    r.cmds.push_back(isa::store(ws));
-    isa::Transfer c;
-    c.space = isa::Space::Acc;
-    c.dram_addr = out_.addr + 224 * bb;
-    c.row_words = std::min(cfg_.acc_rows, 32u) * cfg_.acc_words_per_row();
-    r.cmds.push_back(isa::store(c));
-    r.cmds.push_back(isa::fence());  // done before a final illegal command stops the stream
-  }
-
-  isa::Command illegal_command() {
-    switch (pick(0, 3)) {
-      case 0: return isa::Command{};  // opcode 0
-      case 1: {
-        isa::Transfer t;
-        t.dram_addr = in_.addr + 4;  // misaligned
-        return isa::load(t);
-      }
-      case 2: {
-        isa::GemmArgs g;
-        g.m = 4;
-        g.acc_addr = cfg_.acc_rows - 2;
-        return isa::gemm(g);
-      }
-      default: {
-        isa::Transfer t;
-        t.dram_addr = TopBench::kWindowBase + TopBench::kWindowSize;
-        return isa::store(t);
-      }
-    }
-  }
+  static constexpr std::size_t kPoisonBytes = 4096;  // [0, 2048) SLVERR, [2048, 4096) DECERR
 
   TopBench& tb_;
   std::mt19937_64 rng_;
-  unsigned full_bursts_ = 0;
+  unsigned seg_full_bursts_ = 0;
   ref::AccelConfig cfg_;
-  rt::Buffer in_, out_;
+  rt::Buffer in_, out_, poison_;
   std::vector<std::uint8_t> in_data_;
   std::vector<Range> pending_;
+  std::vector<Clock> clock_;                          // per segment command (barriers: unused)
+  std::array<Clock, kQ> known_{};                     // per queue
+  std::array<std::array<std::vector<long>, kQ>, kQ> pushers_;  // [from][to]: commands that push, in order
+  std::array<std::array<unsigned, kQ>, kQ> popped_{};         // [from][to]: tokens popped so far
 };
 
 }  // namespace npu::tb

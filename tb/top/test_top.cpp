@@ -2,6 +2,9 @@
 // `small` configuration), driven by the runtime, checked bit-exactly.
 #include "gemm_flow.hpp"
 #include "top_bench.hpp"
+#include "vec_cmd_gen.hpp"
+
+#include <npu/runtime/model_transport.hpp>
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -353,4 +356,89 @@ TEST_CASE("An IRQ inside a stream sets DONE early but run() returns only when th
     if (got[i] != src[i])
       FAIL(fmt::format("out byte {}: expected 0x{:02x}, got 0x{:02x} (run returned at cycle {})", i, src[i],
                        got[i], bench.cycle()));
+}
+
+TEST_CASE("A soft reset with CTRL.SCRUB also clears the VEC parameter buffer and LUT, as the model does") {
+  // The same runtime calls on the RTL and on rt::ModelTransport: PARAMS and
+  // LUT_LOAD, a soft reset, then REQUANT and LUT_I8 read what is left.
+  std::vector<std::uint8_t> dumps[2];
+  for (const bool scrub : {false, true}) {
+    INFO("CTRL.SCRUB " << scrub);
+    tb::TopBenchOptions o;
+    o.scrub_on_reset = scrub;
+    TopBench bench(16, o);
+    const auto cfg = bench.accel_config();
+    rt::ModelTransport model_tr(cfg, bench.dev().hw().vec_lanes);
+    rt::Device model_dev(model_tr, bench.device_options());
+    tb::VecCmdGen gen(cfg, 31);
+    gen.set_acc_allowed(false);
+    // four ASPAD images, each with the stream of one VEC command
+    std::vector<std::vector<std::uint8_t>> images;
+    std::vector<isa::Command> vecs;
+    const auto add = [&](auto&& make) {
+      ref::LocalMemories m;
+      m.aspad.assign(std::size_t{cfg.aspad_words} * cfg.bus_bytes, 0);
+      m.wspad.assign(std::size_t{cfg.wspad_words} * cfg.bus_bytes, 0);
+      m.acc.assign(std::size_t{cfg.acc_rows} * cfg.cols, 0);
+      vecs.push_back(make(m).encode());
+      images.push_back(m.aspad);
+    };
+    add([&](ref::LocalMemories& m) { return gen.params_for(isa::VecFunc::Requant, cfg.vec_maxlen, m); });
+    add([&](ref::LocalMemories& m) { return gen.lut_load(m); });
+    add([&](ref::LocalMemories& m) {
+      auto c = gen.make(isa::VecFunc::Requant, m, 2);
+      c.cfg1 = 0;  // no LUT: REQUANT shows the parameters alone
+      return c;
+    });
+    add([&](ref::LocalMemories& m) { return gen.make(isa::VecFunc::LutI8, m, 2); });
+    const unsigned bb = cfg.bus_bytes;
+    std::vector<std::vector<std::uint8_t>> outs;
+    for (rt::Device* dev : {&bench.dev(), &model_dev}) {
+      std::vector<rt::Buffer> in;
+      for (const auto& im : images) {
+        in.push_back(dev->alloc(im.size()));
+        dev->upload(in.back(), im);
+      }
+      const std::size_t dump_bytes = std::size_t{cfg.aspad_words + cfg.wspad_words} * bb;
+      const rt::Buffer out = dev->alloc(2 * dump_bytes);
+      const auto step = [&](unsigned k) {
+        return std::vector<isa::Command>{tb::load_buffer(in[k], isa::Space::Aspad, 0, bb), isa::fence(), vecs[k]};
+      };
+      auto first = step(0);
+      const auto second = step(1);
+      first.push_back(isa::fence());
+      first.insert(first.end(), second.begin(), second.end());
+      const auto r1 = dev->run(first, kTimeout);
+      INFO(r1.describe());
+      REQUIRE(r1.ok());
+      dev->soft_reset();
+      std::vector<isa::Command> after;  // each command, then both scratchpads into out
+      for (unsigned k = 2; k < 4; ++k) {
+        const auto s = step(k);
+        after.insert(after.end(), s.begin(), s.end());
+        after.push_back(isa::fence());
+        isa::Transfer a;
+        a.dram_addr = static_cast<std::uint32_t>(out.addr + (k - 2) * dump_bytes);
+        a.row_words = cfg.aspad_words;
+        after.push_back(isa::store(a));
+        isa::Transfer w = a;
+        w.space = isa::Space::Wspad;
+        w.dram_addr += cfg.aspad_words * bb;
+        w.row_words = cfg.wspad_words;
+        after.push_back(isa::store(w));
+        after.push_back(isa::fence());
+      }
+      const auto r2 = dev->run(after, kTimeout);
+      INFO(r2.describe());
+      REQUIRE(r2.ok());
+      outs.push_back(dev->download(out, 0, out.bytes));
+    }
+    for (std::size_t i = 0; i < outs[0].size(); ++i)
+      if (outs[0][i] != outs[1][i])
+        FAIL(fmt::format("local memory dump byte {}: model 0x{:02x}, RTL 0x{:02x}", i, outs[1][i], outs[0][i]));
+    dumps[scrub] = outs[1];
+  }
+  // The two cases must tell apart: without the scrub REQUANT and LUT_I8 see
+  // the old parameters and table.
+  CHECK(dumps[0] != dumps[1]);
 }

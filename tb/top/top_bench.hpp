@@ -54,6 +54,7 @@ class TopBench {
   }
 
   rt::Device& dev() { return *device_; }
+  const rt::Device::Options& device_options() const { return dev_opt_; }
   SimTransport& transport() { return transport_; }
   std::uint64_t cycle() const { return transport_.cycles(); }
 

@@ -28,6 +28,7 @@ class VecEngineHarness {
 
   VecEngineHarness(const ref::AccelConfig& cfg, std::uint64_t seed, double p_ready, const std::string& waves)
       : cfg_(cfg), sim_(waves), rng_(seed), p_ready_(p_ready) {
+    sim_.dut().scrub_we_i = 0;  // the scrub port is npu_top's (test_top)
     sim_.reset();
   }
 

@@ -27,9 +27,8 @@ std::uint32_t check_u32(std::uint64_t addr, std::size_t n, const char* what) {
 
 }  // namespace
 
-ModelTransport::ModelTransport(const ref::AccelConfig& cfg, unsigned vec_lanes) : model_(cfg), vec_lanes_(vec_lanes) {
-  ref::install(model_);
-}
+ModelTransport::ModelTransport(const ref::AccelConfig& cfg, unsigned vec_lanes)
+    : model_(cfg), vec_(ref::install(model_)), vec_lanes_(vec_lanes) {}
 
 void ModelTransport::write_mem(std::uint64_t addr, const std::uint8_t* data, std::size_t n) {
   model_.write_dram(check_u32(addr, n, "write_mem"), std::vector<std::uint8_t>(data, data + n));
@@ -107,6 +106,7 @@ void ModelTransport::soft_reset() {
     std::fill(m.aspad.begin(), m.aspad.end(), 0);
     std::fill(m.wspad.begin(), m.wspad.end(), 0);
     std::fill(m.acc.begin(), m.acc.end(), 0);
+    vec_->reset();  // the parameter buffer and the LUT
   }
   head_ = tail_ = 0;
   faulted_ = false;

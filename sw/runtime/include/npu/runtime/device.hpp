@@ -66,9 +66,9 @@ class Device {
     // wait with a transaction outstanding and no handshake before the device
     // faults AXI_TIMEOUT and isolates the port until hard reset; 0 disables.
     std::uint32_t axi_timeout = 65536;
-    // CTRL.SCRUB: a soft reset also zeroes ASPAD, WSPAD and ACC, so a stream
-    // cannot read what an earlier one left (costs the largest memory's words
-    // in cycles per soft reset).
+    // CTRL.SCRUB: a soft reset also zeroes ASPAD, WSPAD, ACC and the VEC
+    // parameter buffer and LUT, so a stream cannot read what an earlier one
+    // left (costs the largest memory's words in cycles per soft reset).
     bool scrub_on_reset = false;
   };
 

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "npu/ref/accel_model.hpp"
+#include "npu/ref/vec_model.hpp"
 #include "npu/regs.h"
 #include "npu/runtime/transport.hpp"
 
@@ -40,6 +41,7 @@ class ModelTransport : public Transport {
   void soft_reset();
 
   ref::AccelModel model_;
+  std::shared_ptr<ref::VecModel> vec_;  // installed in model_
   unsigned vec_lanes_;
   std::uint64_t cycles_ = 0, cycles_cleared_ = 0, commands_ = 0;
   std::uint32_t ctrl_ = 0, ring_base_ = 0, ring_size_ = 0, head_ = 0, tail_ = 0;
