@@ -197,8 +197,11 @@ module npu_dma_wr #(
   logic b_fire, b_proto, b_bad;
   assign m_axi_bready_o = (state_q == StRun);
   assign b_fire         = m_axi_bvalid_i && m_axi_bready_o;
+  // A B is legal only for a burst whose last W has been handshaken (AXI4
+  // A3.3.1): wdone_q counts those bursts not yet answered.
+  logic [OutW-1:0] wdone_q;
   assign b_proto        = (m_axi_bid_i != AwId) || (m_axi_bresp_i == npu_pkg::RespExokay) ||
-                          (out_q == '0);
+                          (out_q == '0) || (wdone_q == '0);
   assign b_bad          = m_axi_bresp_i[1] || b_proto;
 
   // ---------------- control ----------------
@@ -239,6 +242,7 @@ module npu_dma_wr #(
       fault_q     <= npu_isa_pkg::ErrNone;
       out_q       <= '0;
       wbeat_q     <= '0;
+      wdone_q     <= '0;
     end else begin
       state_q    <= state_d;
       inflight_q <= lr_fire;
@@ -282,6 +286,8 @@ module npu_dma_wr #(
       // a B with nothing awaiting it (a protocol error) is not counted
       if (aw_load && !(b_fire && out_q != '0)) out_q <= out_q + OutW'(1);
       else if (!aw_load && b_fire && out_q != '0) out_q <= out_q - OutW'(1);
+      if (w_last_fire && !(b_fire && wdone_q != '0)) wdone_q <= wdone_q + OutW'(1);
+      else if (!w_last_fire && b_fire && wdone_q != '0) wdone_q <= wdone_q - OutW'(1);
     end
   end
 

@@ -45,6 +45,7 @@ void AxiMemory::corrupt_reads(std::uint64_t lo, std::uint64_t hi, RCorrupt what)
 }
 
 void AxiMemory::corrupt_bids(std::uint64_t lo, std::uint64_t hi) { bcorrupt_.push_back(Range{lo, hi}); }
+void AxiMemory::early_bresps(std::uint64_t lo, std::uint64_t hi) { bearly_.push_back(Range{lo, hi}); }
 
 void AxiMemory::clear_faults() {
   errors_.clear();
@@ -52,6 +53,7 @@ void AxiMemory::clear_faults() {
   wr_kill_.reset();
   rcorrupt_.clear();
   bcorrupt_.clear();
+  bearly_.clear();
 }
 
 unsigned AxiMemory::resp_for(std::uint64_t addr, unsigned nbytes) const {
@@ -100,6 +102,7 @@ void AxiMemory::reset() {
   rd_q_.clear();
   aw_q_.clear();
   b_q_.clear();
+  b_is_early_ = false;
   r_cur_.reset();
   out_ = SlaveSignals{};
   in_ = MasterSignals{};
@@ -152,12 +155,15 @@ void AxiMemory::step() {
     Burst b;
     b.id = in_.awid; b.addr = in_.awaddr; b.len = in_.awlen; b.size = in_.awsize;
     b.ready_cycle = now_ + cfg_.write_latency;
+    for (const auto& c : bearly_)
+      if (c.overlaps(b.addr, 1)) b.early_b = true;
     aw_q_.push_back(b);
     ++stats_.aw;
     if (wr_kill_ && wr_kill_->overlaps(b.addr, std::uint64_t{b.len + 1} << b.size)) wr_dead_ = true;
   }
   if (out_.wready && in_.wvalid) {
-    Burst& b = aw_q_.front();
+    const auto wit = next_w_burst();
+    Burst& b = *wit;
     const std::uint64_t a = beat_addr(b);
     const unsigned bytes = 1u << b.size;
     const unsigned resp = resp_for(a, bytes);
@@ -173,16 +179,22 @@ void AxiMemory::step() {
     next_w_cycle_ = now_ + cfg_.beat_interval;
     if (b.beat > b.len) {
       b.ready_cycle = std::max(b.ready_cycle, now_ + 1);
-      b_q_.push_back(b);
-      aw_q_.pop_front();
+      if (!b.early_b) b_q_.push_back(b);  // an early B has been (or is being) given already
+      if (!b.early_b || b.b_sent) aw_q_.erase(wit);
     }
   }
   if (out_.bvalid && in_.bready) {
-    // The answered burst is the one recorded when bvalid was raised.
-    auto it = std::find_if(b_q_.begin(), b_q_.end(), [&](const Burst& b) {
-      return b.id == b_real_id_ && b.beat == ~0u;
-    });
-    b_q_.erase(it);
+    if (b_is_early_) {
+      auto it = std::find_if(aw_q_.begin(), aw_q_.end(), [](const Burst& b) { return b.early_b && !b.b_sent; });
+      it->b_sent = true;
+      if (it->beat > it->len) aw_q_.erase(it);  // its W beats are all in already
+    } else {
+      // The answered burst is the one recorded when bvalid was raised.
+      auto it = std::find_if(b_q_.begin(), b_q_.end(), [&](const Burst& b) {
+        return b.id == b_real_id_ && b.beat == ~0u;
+      });
+      b_q_.erase(it);
+    }
     out_.bvalid = false;
     ++stats_.b;
   }
@@ -192,7 +204,7 @@ void AxiMemory::step() {
   // ---- next outputs ----
   out_.arready = !rd_dead_ && rd_q_.size() < cfg_.max_reads && !stall();
   out_.awready = !wr_dead_ && aw_q_.size() + b_q_.size() < cfg_.max_writes && !stall();
-  out_.wready = (!wr_dead_ || keep_w_) && !aw_q_.empty() && now_ >= next_w_cycle_ && !stall();
+  out_.wready = (!wr_dead_ || keep_w_) && next_w_burst() != aw_q_.end() && now_ >= next_w_cycle_ && !stall();
 
   if (!out_.rvalid && !rd_dead_) {
     if (!r_cur_) r_cur_ = pick(rd_q_, now_);
@@ -214,6 +226,15 @@ void AxiMemory::step() {
         if (c.what == RCorrupt::WrongId) out_.rid ^= 1u;
         if (c.what == RCorrupt::ExOkay) out_.rresp = static_cast<unsigned>(Resp::ExOkay);
       }
+    }
+  }
+  if (!out_.bvalid && !wr_dead_) {  // early_bresps: B at once, before the W data
+    auto it = std::find_if(aw_q_.begin(), aw_q_.end(), [](const Burst& b) { return b.early_b && !b.b_sent; });
+    b_is_early_ = it != aw_q_.end();
+    if (b_is_early_) {
+      out_.bvalid = true;
+      out_.bid = it->id;
+      out_.bresp = static_cast<unsigned>(Resp::Okay);
     }
   }
   if (!out_.bvalid && !wr_dead_ && !stall()) {

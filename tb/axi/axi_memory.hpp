@@ -6,6 +6,7 @@
 
 #include "axi_port.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -64,6 +65,9 @@ class AxiMemory {
   void corrupt_reads(std::uint64_t lo, std::uint64_t hi, RCorrupt what);
   // BID ^ 1 on the B of every write burst starting in [lo, hi).
   void corrupt_bids(std::uint64_t lo, std::uint64_t hi);
+  // Every write burst starting in [lo, hi) gets its (only) B right after its
+  // AW, before its last W beat: a slave that breaks AXI.
+  void early_bresps(std::uint64_t lo, std::uint64_t hi);
   // Removes error ranges, kills not yet triggered and corruptions (a dead
   // side stays dead).
   void clear_faults();
@@ -91,9 +95,16 @@ class AxiMemory {
     unsigned beat = 0;
     std::uint64_t ready_cycle = 0;
     unsigned resp = 0;  // writes: worst response so far
+    bool early_b = false;  // writes: B before the last W (early_bresps)
+    bool b_sent = false;   // that B has been taken
   };
 
   bool stall();
+  // The oldest accepted write burst still taking W beats (an early-answered
+  // one stays in aw_q_ after its last beat until its B is taken).
+  std::deque<Burst>::iterator next_w_burst() {
+    return std::find_if(aw_q_.begin(), aw_q_.end(), [](const Burst& b) { return b.beat <= b.len; });
+  }
   unsigned resp_for(std::uint64_t addr, unsigned nbytes) const;
   std::uint64_t beat_addr(const Burst& b) const;
   void set_byte(std::uint64_t addr, std::uint8_t v);
@@ -115,8 +126,9 @@ class AxiMemory {
   bool rd_dead_ = false, wr_dead_ = false, keep_w_ = false;
   struct RCorruptRange { Range r; RCorrupt what; };
   std::vector<RCorruptRange> rcorrupt_;
-  std::vector<Range> bcorrupt_;
+  std::vector<Range> bcorrupt_, bearly_;
   std::uint32_t b_real_id_ = 0;  // the ID of the burst whose B is on the bus
+  bool b_is_early_ = false;      // that B is an early one (the burst is still in aw_q_)
 
   SlaveSignals out_;
   MasterSignals in_;

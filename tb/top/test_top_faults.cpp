@@ -399,3 +399,13 @@ TEST_CASE("A write response with the wrong BID faults AXI_PROTOCOL with the STOR
   expect_fault(tb, {isa::load(aspad_load(src.addr, 4)), isa::fence(),
                     isa::store(aspad_load(dst.addr, 4))}, 2, Fault::AxiProtocol);
 }
+
+TEST_CASE("A write response before the burst's last W faults AXI_PROTOCOL with the STORE's address") {
+  TopBench tb(16);
+  RecordingMonitor rec(tb, {"before the W data"});
+  const rt::Buffer src = tb.dev().alloc(4096), dst = tb.dev().alloc(4096);
+  tb.transport().memory().early_bresps(dst.addr, dst.addr + dst.bytes);
+  expect_fault(tb, {isa::load(aspad_load(src.addr, 64)), isa::fence(),
+                    isa::store(aspad_load(dst.addr, 64))}, 2, Fault::AxiProtocol);
+  CHECK(rec.saw("before the W data"));
+}
