@@ -7,7 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 debs=(build-essential cmake verilator catch2 libfmt-dev libyaml-cpp-dev
       gtkwave yosys nlohmann-json3-dev python3 python3-venv python3-pip python3-dev git
-      clang libclang-rt-14-dev slurm-wlm munge lcov)  # lcov: genhtml for make coverage; clang, libclang-rt-14-dev: libFuzzer + sanitizers for fuzz/ (scripts/fuzz.sh); python3-dev: libpython for cocotb; yosys: native synthesis back end; nlohmann-json3-dev: safetensors headers (sw/models); slurm-wlm, munge: the nightly regress.slurm test (make regress --launcher slurm)
+      clang libclang-rt-14-dev slurm-wlm munge lcov xvfb xauth)  # xvfb, xauth: xvfb-run for the GTKWave view tests (waves.*); lcov: genhtml for make coverage; clang, libclang-rt-14-dev: libFuzzer + sanitizers for fuzz/ (scripts/fuzz.sh); python3-dev: libpython for cocotb; yosys: native synthesis back end; nlohmann-json3-dev: safetensors headers (sw/models); slurm-wlm, munge: the nightly regress.slurm test (make regress --launcher slurm)
 
 missing=()
 for p in "${debs[@]}"; do

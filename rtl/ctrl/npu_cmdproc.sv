@@ -125,7 +125,10 @@ module npu_cmdproc #(
   assign f_hdr        = f_cmd;
   assign engines_idle = ld_idle_i && st_idle_i && gemm_idle_i && vec_idle_i;
   assign all_quiet    = engines_idle && (&q_empty);
-  assign is_irq       = (f_hdr.opcode == npu_isa_pkg::OpIrq);
+  // the fetched command's opcode by name in waves (sim/waves/filters/)
+  npu_isa_pkg::opcode_e f_op;
+  assign f_op         = f_hdr.opcode;
+  assign is_irq       = (f_op == npu_isa_pkg::OpIrq);
 
   // The entry is consumed when dispatched (or when it faults).
   always_comb begin

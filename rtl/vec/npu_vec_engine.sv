@@ -79,7 +79,10 @@ module npu_vec_engine #(
   assign cmd_ready_o = (st_q == EIdle);
   assign accept      = cmd_valid_i && cmd_ready_o;
   assign busy_o      = (st_q != EIdle);
-  assign fi          = vec_func_info(c.func);
+  // the running command's func by name in waves (sim/waves/filters/)
+  vec_func_e c_func;
+  assign c_func      = c.func;
+  assign fi          = vec_func_info(c_func);
 
   // stream element types
   elem_e st_t, at_t;
