@@ -39,6 +39,25 @@ function(npu_rtl_sources out)
   set(${out} ${srcs} PARENT_SCOPE)
 endfunction()
 
+# The files of rtl/rtl.f that module TOP elaborates (itself, what it instantiates, the
+# packages it uses), in rtl.f order, then EXTRA sources (test-bench tops), from
+# scripts/rtl_deps.py: each model is given only these, so its Verilator run depends only
+# on them (verilate() tracks the files Verilator read) and an edit re-verilates only the
+# models that elaborate the edited file. Every RTL file is a configure dependency, so an
+# edit that adds an instance or an import rescans (the configure step takes well under a
+# second).
+function(npu_rtl_closure out top)
+  npu_rtl_sources(all)
+  set_property(DIRECTORY "${PROJECT_SOURCE_DIR}" APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${all} ${ARGN})
+  execute_process(COMMAND python3 "${PROJECT_SOURCE_DIR}/scripts/rtl_deps.py" ${top} ${ARGN}
+    OUTPUT_VARIABLE files ERROR_VARIABLE err RESULT_VARIABLE rc OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT rc EQUAL 0 OR files STREQUAL "")
+    message(FATAL_ERROR "scripts/rtl_deps.py ${top}: ${err}")
+  endif()
+  string(REPLACE "\n" ";" files "${files}")
+  set(${out} ${files} PARENT_SCOPE)
+endfunction()
+
 # C++ optimisation of Verilated code, chosen by measurement (g++ 12, one
 # file of the small npu_top model): the __Slow files (constructors, initial
 # and settle code, the first full trace dump: run once) take 18.7 s at -O3
@@ -88,7 +107,7 @@ function(npu_verilate target)
   cmake_parse_arguments(A "ACCEL;XUNIQUE;EXCLUDE_FROM_ALL" "TOP;CONFIG;PREFIX" "PARAMS" ${ARGN})
   npu_read_config(${A_CONFIG})
   string(TOUPPER "${A_CONFIG}" up)
-  npu_rtl_sources(srcs)
+  npu_rtl_closure(srcs ${A_TOP})
   # XUNIQUE: X assignments and initial values random per run seed, so reset
   # bugs that fast (all-zero) initialisation hides show up.
   if(A_XUNIQUE)
