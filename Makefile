@@ -22,7 +22,7 @@ REGRESS_ARGS ?=
 SETUP_STAMP := $(BUILD)/.setup-stamp
 CMAKE_STAMP := $(BUILD)/CMakeCache.txt
 
-.PHONY: all setup build sim bench accuracy test test-nightly regress lint synth formal waves coverage clean
+.PHONY: all setup build sim bench accuracy report test test-nightly regress lint synth formal waves coverage clean
 
 all: build
 
@@ -65,6 +65,12 @@ bench: build
 	cmake --build $(BUILD) -j $(JOBS) --target bench_vec
 	cmake --build $(BUILD) -j $(JOBS) --target bench_dma
 	cmake --build $(BUILD) -j $(JOBS) --target bench_top
+
+# The benchmarks' counters as plots (scripts/report.py): GEMMs of 32..256, a MiniLM layer
+# (BF16, INT8) and a SmolLM2 decode step on `base` -> $(BUILD)/report/ (report.html, PNGs).
+report: build
+	cmake --build $(BUILD) -j $(JOBS) --target bench_top_bin
+	.venv/bin/python scripts/report.py run --build $(BUILD)
 
 # Regenerates the accuracy table in docs/numerics.md.
 accuracy: build

@@ -732,7 +732,20 @@ def coverage_html(cov: Path, out: Path):
     return h
 
 
-def write_html(path: Path, name, jobs, elapsed, launcher, out: Path, cov: Path = None):
+def report_html(rep: Path, out: Path):
+    """The plots of `make report` (rep/report.html and its PNGs), when it has run."""
+    e = html.escape
+    if not (rep / "report.html").is_file():
+        return []
+    h = ["<h2>Benchmark report (<code>make report</code>)</h2>",
+         f"<p>From <a href='{e(os.path.relpath(rep / 'report.html', out))}'>{e(str(rep / 'report.html'))}</a>.</p>"]
+    for png in ("breakdown.png", "utilization.png", "roofline.png"):
+        if (rep / png).is_file():
+            h.append(f"<p><img src='{e(os.path.relpath(rep / png, out))}' alt='{png}' style='max-width:100%'></p>")
+    return h
+
+
+def write_html(path: Path, name, jobs, elapsed, launcher, out: Path, cov: Path = None, rep: Path = None):
     e = html.escape
     failed = [j for j in jobs if j.status in ("fail", "timeout", "error")]
     seeds = []
@@ -779,6 +792,8 @@ def write_html(path: Path, name, jobs, elapsed, launcher, out: Path, cov: Path =
                      f"<pre>{e(tail(j.log, 20))}</pre>")
     if cov is not None:
         h += coverage_html(cov, out)
+    if rep is not None:
+        h += report_html(rep, out)
     h.append("</body></html>")
     path.write_text("\n".join(h))
 
@@ -798,6 +813,9 @@ def main(argv=None):
                     help="make coverage's output directory, whose per-unit table goes into the HTML summary "
                          "(default <build>-cov/coverage, when it exists)")
     ap.add_argument("--out", default=None, help="output directory (default <build>/regress/<list>)")
+    ap.add_argument("--report", default=None,
+                    help="make report's output directory, whose plots go into the HTML summary "
+                         "(default <build>/report, when it exists)")
     ap.add_argument("--launcher", choices=("local", "slurm"), default="local")
     ap.add_argument("--sbatch-arg", action="append", default=[],
                     help="extra sbatch argument (repeatable), e.g. --sbatch-arg=--partition=sim")
@@ -876,7 +894,8 @@ def main(argv=None):
             j.rerun = rerun_commands(j, build, out)
     write_junit(out / "junit.xml", name, jobs, elapsed)
     cov = Path(args.coverage) if args.coverage else Path(str(build) + "-cov") / "coverage"
-    write_html(out / "summary.html", name, jobs, elapsed, launcher, out, cov)
+    rep = Path(args.report) if args.report else build / "report"
+    write_html(out / "summary.html", name, jobs, elapsed, launcher, out, cov, rep)
     (out / "results.json").write_text(json.dumps([
         {"test": j.entry.name, "config": j.config, "seed": j.seed, "status": j.status, "rc": j.rc,
          "duration": round(j.duration, 3), "message": j.message, "log": str(j.log), "rerun": j.rerun}

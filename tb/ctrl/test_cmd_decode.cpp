@@ -279,7 +279,7 @@ std::map<std::string, std::uint64_t> differential(std::uint64_t seed, std::uint6
     const bool barrier = op == Op::Fence || op == Op::Irq;
     unsigned queue = 0;
     if (want == Fault::None && !barrier)
-      queue = static_cast<unsigned>(op == Op::Nop ? isa::NopCmd::decode(c).target : isa::queue_of(op));
+      queue = static_cast<unsigned>(isa::queue_of(c));
     const bool agree = dec.code == want && dec.fault == (want != Fault::None) &&
                        (want != Fault::None || (dec.barrier == barrier && (barrier || dec.queue == queue)));
     if (!agree)

@@ -11,8 +11,10 @@
 // (zero tiles are skipped); (5) the INT8 (I-BERT) MiniLM layer at T 128
 // (row-blocked); (6) one SmolLM2-135M decode step at context 128 and 512
 // against its bandwidth roofline. Run by `make bench`; `bench_top_bin --layer
-// <model> <T> [<pruned tile fraction>]`, `--layer-int8 <model> <T>` or
-// `--decode <context>` runs one case.
+// <model> <T> [<pruned tile fraction>]`, `--layer-int8 <model> <T>`,
+// `--decode <context>` or `--gemm <M> <K> <N> int8|bf16` (one tiled GEMM DRAM to
+// DRAM) runs one case. NPU_BENCH_JSON=<file> appends each case's figures there
+// (make report).
 #include "gemm_flow.hpp"
 #include "layer_flow.hpp"
 #include "top_bench.hpp"
@@ -53,6 +55,27 @@ void bench_layer_int8(tb::TopBench& bench, const std::string& name, unsigned T) 
   const compiler::ModelDesc md = model(name);
   tb::run_encoder_int8(bench, md.name, compiler::layer_shape(md), T, 11);
 }
+// One tiled GEMM DRAM to DRAM, bit-exact, and its MAC utilization.
+void bench_gemm(tb::TopBench& bench, unsigned m, unsigned k, unsigned n, const std::string& type) {
+  if (type != "int8" && type != "bf16") throw std::invalid_argument("--gemm: the type is int8 or bf16, not " + type);
+  compiler::GemmShape s;
+  s.m = m, s.k = k, s.n = n;
+  s.type = type == "int8" ? compiler::DType::Int8 : compiler::DType::Bf16;
+  const compiler::Target t = bench.target();
+  const std::uint64_t macs = std::uint64_t{m} * k * n;
+  const unsigned peak = t.rows * t.cols * (type == "int8" ? 2 : 1);
+  const auto run = tb::run_gemm(bench, s, 7, 20 * (macs / peak) + 2'000'000);  // a few times the ideal
+  if (!run.result.ok()) throw std::runtime_error("bench_top: GEMM " + run.result.describe());
+  if (run.mismatch) throw std::runtime_error("bench_top: GEMM mismatch " + *run.mismatch);
+  const std::string what = fmt::format("GEMM M={} K={} N={} {}", m, k, n, type == "int8" ? "INT8" : "BF16");
+  fmt::print("{}: {} cycles, {} commands, MAC utilization {:.1f} % of {} MACs/cycle, DMA read {} bytes, "
+             "bit-exact\n", what, run.result.cycles, run.commands,
+             100.0 * double(macs) / (double(run.result.cycles) * peak), peak, run.counters.dma_rd_bytes);
+  nlohmann::json j = tb::bench_fields("gemm", what, type, run.result.cycles, macs, peak, run.counters, t.bus_bytes);
+  j.update({{"m", m}, {"k", k}, {"n", n}});
+  tb::bench_record(j);
+}
+
 // One SmolLM2-135M decode step at context L against its bandwidth roofline.
 void bench_decode(tb::TopBench& bench, unsigned L) {
   const compiler::ModelDesc md = model("smollm2-135m");
@@ -80,9 +103,14 @@ int main(int argc, char** argv) try {
     bench_decode(bench, static_cast<unsigned>(std::stoul(argv[2])));
     return 0;
   }
+  if (argc == 6 && std::string(argv[1]) == "--gemm") {
+    bench_gemm(bench, static_cast<unsigned>(std::stoul(argv[2])), static_cast<unsigned>(std::stoul(argv[3])),
+               static_cast<unsigned>(std::stoul(argv[4])), argv[5]);
+    return 0;
+  }
   if (argc != 1) {
     fmt::print(stderr, "usage: bench_top_bin [--layer <model in models/> <tokens> [<pruned tile fraction>] | "
-                       "--layer-int8 <model> <tokens> | --decode <context>]\n");
+                       "--layer-int8 <model> <tokens> | --decode <context> | --gemm <M> <K> <N> int8|bf16]\n");
     return 2;
   }
 

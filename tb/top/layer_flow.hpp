@@ -4,7 +4,8 @@
 // figures printed: cycles against the MAC-bound ideal or the bandwidth
 // roofline, the engines' busy and stall shares, and the stream's work per
 // command kind and VEC function. Used by bench_top (make bench) and npu_sim
-// --model (make sim MODEL=...).
+// --model (make sim MODEL=...). With NPU_BENCH_JSON=<file> each case also
+// appends its figures there as one JSON line (make report plots them).
 #pragma once
 
 #include "random_layer.hpp"
@@ -18,15 +19,35 @@
 #include "npu/ref/layer_int8.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace npu::tb {
+
+// NPU_BENCH_JSON=<file>: appends `record` there as one JSON line (scripts/report.py reads them).
+inline void bench_record(const nlohmann::json& record) {
+  const char* path = std::getenv("NPU_BENCH_JSON");
+  if (path == nullptr || *path == '\0') return;
+  std::ofstream f(path, std::ios::app);
+  if (!(f << record.dump() << '\n')) throw std::runtime_error(std::string("NPU_BENCH_JSON: cannot append to ") + path);
+}
+
+// The fields every record has: what ran, its cycles, MACs and DRAM traffic.
+inline nlohmann::json bench_fields(const std::string& kind, const std::string& what, const std::string& dtype,
+                                   std::uint64_t cycles, std::uint64_t macs, unsigned peak, const rt::Counters& k,
+                                   unsigned bus_bytes) {
+  return {{"kind", kind}, {"what", what}, {"dtype", dtype}, {"cycles", cycles}, {"macs", macs},
+          {"peak_macs_per_cycle", peak}, {"dma_rd_bytes", k.dma_rd_bytes}, {"dma_wr_bytes", k.dma_wr_bytes},
+          {"bus_bytes", bus_bytes}};
+}
 
 struct LayerFigures {
   std::uint64_t cycles = 0;
@@ -38,7 +59,8 @@ struct LayerFigures {
 // `lanes` elements per cycle), and per op of the layer (what the compiler
 // labelled each command with: GEMM cycles at one tile row per cycle, VEC
 // cycles, DMA bytes); then the engines' measured busy and stall shares.
-inline void print_breakdown(const compiler::CompiledLayer& cl, const rt::Counters& k, const compiler::Target& t,
+// Returns the per-op work and the busy shares for bench_record.
+inline nlohmann::json print_breakdown(const compiler::CompiledLayer& cl, const rt::Counters& k, const compiler::Target& t,
                             unsigned lanes) {
   struct Work {
     std::size_t cmds = 0;
@@ -102,6 +124,16 @@ inline void print_breakdown(const compiler::CompiledLayer& cl, const rt::Counter
              pct(k.gemm_busy), pct(k.vec_busy), pct(k.load_busy), pct(k.store_busy), k.cycles, pct(k.gemm_stall),
              pct(k.vec_stall), pct(k.load_stall), pct(k.store_stall), k.dma_rd_bytes,
              double(k.dma_rd_bytes) / double(std::max<std::uint64_t>(k.cycles, 1)), k.dma_wr_bytes);
+  nlohmann::json j;
+  j["ops"] = nlohmann::json::array();
+  for (std::size_t i = 0; i < ops.size(); ++i)
+    if (ops[i].cmds)
+      j["ops"].push_back({{"op", i < cl.op_names.size() ? cl.op_names[i] : "other"}, {"commands", ops[i].cmds},
+                          {"gemm_cycles", ops[i].gemm_cycles}, {"vec_cycles", ops[i].vec_cycles},
+                          {"dma_bytes", ops[i].dma_bytes}});
+  j["busy_pct"] = {{"gemm", pct(k.gemm_busy)}, {"vec", pct(k.vec_busy)}, {"load", pct(k.load_busy)},
+                   {"store", pct(k.store_busy)}};
+  return j;
 }
 
 namespace detail {
@@ -173,7 +205,10 @@ inline LayerFigures run_encoder_bf16(TopBench& bench, const std::string& name, c
   if (auto bad = ref::first_mismatch(got, ref::encoder_layer_bf16(x, s, w), "y"))
     throw std::runtime_error(what + ": mismatch: " + *bad);
   detail::print_utilization(what, cl, res.cycles, ideal, macs, static_cast<unsigned>(peak), sparsity > 0);
-  print_breakdown(cl, k, t, bench.dev().hw().vec_lanes);
+  nlohmann::json j = print_breakdown(cl, k, t, bench.dev().hw().vec_lanes);
+  j.update(bench_fields("encoder", what, "bf16", res.cycles, macs, static_cast<unsigned>(peak), k, t.bus_bytes));
+  j.update({{"model", name}, {"tokens", T}, {"ideal_cycles", ideal}, {"pruned", sparsity}});
+  bench_record(j);
   return {res.cycles, ideal};
 }
 
@@ -201,7 +236,10 @@ inline LayerFigures run_encoder_int8(TopBench& bench, const std::string& name, c
   if (auto bad = ref::first_mismatch(got, ref::encoder_layer_int8(xq, s, ql), "y"))
     throw std::runtime_error(what + ": mismatch: " + *bad);
   detail::print_utilization(what, cl, res.cycles, ideal, macs, static_cast<unsigned>(peak));
-  print_breakdown(cl, k, t, bench.dev().hw().vec_lanes);
+  nlohmann::json j = print_breakdown(cl, k, t, bench.dev().hw().vec_lanes);
+  j.update(bench_fields("encoder", what, "int8", res.cycles, macs, static_cast<unsigned>(peak), k, t.bus_bytes));
+  j.update({{"model", name}, {"tokens", T}, {"ideal_cycles", ideal}, {"pruned", 0.0}});
+  bench_record(j);
   return {res.cycles, ideal};
 }
 
@@ -238,7 +276,11 @@ inline LayerFigures run_decode_step(TopBench& bench, const std::string& name, co
              "cycle): {:.2f} x the roofline, bit-exact\n",
              what, cl.cmds.size(), res.cycles, roofline, weight_bytes, kv_bytes, t.bus_bytes,
              double(res.cycles) / double(roofline));
-  print_breakdown(cl, k, t, bench.dev().hw().vec_lanes);
+  nlohmann::json j = print_breakdown(cl, k, t, bench.dev().hw().vec_lanes);
+  const std::uint64_t step_macs = d * (q + 2 * kv) + q * d + branches * d * f + 2 * std::uint64_t{L + 1} * q;
+  j.update(bench_fields("decode", what, "bf16", res.cycles, step_macs, t.rows * t.cols, k, t.bus_bytes));
+  j.update({{"model", name}, {"context", L}, {"roofline_cycles", roofline}});
+  bench_record(j);
   return {res.cycles, roofline};
 }
 

@@ -33,8 +33,7 @@ inline unsigned balance_tokens(std::vector<isa::Command>& cmds) {
   unsigned count[kQ][kQ] = {};  // [from][to]
   for (const auto& c : cmds) {
     if (c.op() == isa::Op::Fence || c.op() == isa::Op::Irq) continue;
-    const unsigned q = c.op() == isa::Op::Nop ? static_cast<unsigned>(isa::NopCmd::decode(c).target)
-                                              : static_cast<unsigned>(isa::queue_of(c.op()));
+    const unsigned q = static_cast<unsigned>(isa::queue_of(c));
     for (unsigned p = 0; p < kQ; ++p) {
       if (p != q && (c.pop() >> p & 1u) && count[p][q] > 0) --count[p][q];
       if (p != q && (c.push() >> p & 1u)) ++count[q][p];
@@ -103,7 +102,7 @@ class RandomStream {
       if (pick(0, 24) == 0) barrier(s, isa::irq());
       Access acc;
       isa::Command c = random_command(acc);
-      const unsigned q = queue_of(c);
+      const unsigned q = static_cast<unsigned>(isa::queue_of(c));
       // a FENCE or a token where a race needs one, a FENCE in one place in twenty
       const auto waits = conflicts(q, acc);
       if (pick(0, 19) == 0 || (any(waits) && rng_() % 2)) {
@@ -207,10 +206,6 @@ class RandomStream {
     for (long x : w)
       if (x >= 0) return true;
     return false;
-  }
-  static unsigned queue_of(const isa::Command& c) {
-    return c.op() == isa::Op::Nop ? static_cast<unsigned>(isa::NopCmd::decode(c).target)
-                                  : static_cast<unsigned>(isa::queue_of(c.op()));
   }
 
   void begin_segment() {

@@ -112,6 +112,10 @@ TEST_CASE("safetensors: corrupt files are rejected naming the file and tensor",
     REQUIRE_THROWS_WITH(open("bad_json.safetensors", "{\"a\":[", f32x2),
                         Contains("bad_json.safetensors") && Contains("not valid JSON"));
   }
+  SECTION("a number in the header too large for any integer or double (found by fuzz_safetensors)") {
+    REQUIRE_THROWS_WITH(open("overflow.safetensors", "{\"e\": 6E666666666666666}", f32x2),
+                        Contains("overflow.safetensors") && Contains("not valid JSON"));
+  }
   SECTION("header not an object") {
     REQUIRE_THROWS_WITH(open("array.safetensors", "[1,2]", f32x2),
                         Contains("array.safetensors") && Contains("JSON object"));

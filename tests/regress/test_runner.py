@@ -73,8 +73,12 @@ tests:
         cov.mkdir()
         (cov / "units.md").write_text("| unit | line | toggle | cover points |\n|---|---|---|---|\n"
                                       "| `rtl/x/u.sv` | 87.5 % (7/8) | 50.0 % (1/2) | - |\n\nbelow: u.sv 12\n")
+        rep = tmp / "report"  # a make report output: its plots go into the summary
+        rep.mkdir()
+        (rep / "report.html").write_text("<html></html>")
+        (rep / "roofline.png").write_bytes(b"\x89PNG\r\n\x1a\n")
         t0 = time.monotonic()
-        p = run(lst, "--out", out, "-j", "4", "--coverage", cov)
+        p = run(lst, "--out", out, "-j", "4", "--coverage", cov, "--report", rep)
         took = time.monotonic() - t0
         print(p.stdout[-3000:], p.stderr[-2000:], sep="\n")
         check(p.returncode == 1, f"exit code 1 on failures (got {p.returncode})")
@@ -117,6 +121,8 @@ tests:
               and html.count("class='timeout'") == 1, "HTML matrix: 5 pass, 2 fail, 1 timeout cells")
         check("<td>rtl/x/u.sv</td><td>87.5 % (7/8)</td><td>50.0 % (1/2)</td>" in html and "below: u.sv 12" in html,
               "HTML has make coverage's per-unit table")
+        check("<img src='../report/roofline.png'" in html and "breakdown.png" not in html,
+              "HTML shows make report's plots that exist")
         check((out / "logs" / "per_config-base-s7.log").read_text().strip().endswith("config base seed 7"),
               "configurations x seeds expanded into the command")
 

@@ -65,7 +65,7 @@ SafetensorsFile::SafetensorsFile(std::string path) : file_(std::move(path)) {
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(text, text + header_len);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number too large
     throw ModelFileError(fmt::format("{}: header is not valid JSON: {}", p, e.what()));
   }
   if (!header.is_object())

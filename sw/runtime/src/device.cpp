@@ -147,8 +147,7 @@ void Device::check_stream(const std::vector<isa::Command>& cmds) {
     const isa::Command& c = cmds[i];
     // token bits on FENCE and IRQ are the device's BAD_FIELD
     if (c.op() == isa::Op::Fence || c.op() == isa::Op::Irq) continue;
-    const unsigned q = c.op() == isa::Op::Nop ? static_cast<unsigned>(isa::NopCmd::decode(c).target)
-                                              : static_cast<unsigned>(isa::queue_of(c.op()));
+    const unsigned q = static_cast<unsigned>(isa::queue_of(c));
     // Bits from or to the command's own queue are the device's BAD_FIELD, not counted.
     for (unsigned f = 0; f < kQ; ++f)
       if (f != q && (c.pop() >> f & 1u)) {

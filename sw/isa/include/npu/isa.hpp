@@ -23,6 +23,10 @@ inline Queue queue_of(Op op) {
     default: return Queue::Store;
   }
 }
+// The queue a command's tokens belong to: a NOP's target, else its opcode's queue.
+inline Queue queue_of(const Command& c) {
+  return c.op() == Op::Nop ? NopCmd::decode(c).target : queue_of(c.op());
+}
 // Bit of queue q in a token mask.
 constexpr unsigned bit(Queue q) { return 1u << static_cast<unsigned>(q); }
 
