@@ -145,6 +145,28 @@ TEST_CASE("Misaligned DRAM addresses and strides fault ALIGN") {
   expect_fault(tb, {isa::store(t)}, 0, Fault::Align);
 }
 
+TEST_CASE("A 256th unconsumed token faults TOKEN_OVERFLOW with the pushing command's address") {
+  // A long GEMM holds the GEMM queue while 256 LOAD-queue NOPs each push it a token:
+  // the 8-bit counter cannot hold the 256th. The pops that balance the stream
+  // (rt::Device refuses one that would leave tokens) come after.
+  TopBench tb(16);
+  const auto c = tb.accel_config();
+  isa::GemmArgs g;
+  g.m = c.acc_rows;
+  g.k_tiles = 4;
+  g.n_tiles = 1;
+  std::vector<isa::Command> cmds{isa::gemm(g)};
+  for (int i = 0; i < 256; ++i) cmds.push_back(isa::nop(isa::Queue::Load, isa::Deps{}.push_to(isa::Queue::Gemm)));
+  for (int i = 0; i < 256; ++i) cmds.push_back(isa::nop(isa::Queue::Gemm, isa::Deps{}.pop_from(isa::Queue::Load)));
+  expect_fault(tb, cmds, 256, Fault::TokenOverflow);
+  // 255 are held: the same stream with one push fewer runs
+  cmds.erase(cmds.begin() + 256);
+  cmds.pop_back();
+  const auto r = tb.dev().run(cmds, kTimeout);
+  INFO(r.describe());
+  CHECK(r.ok());
+}
+
 TEST_CASE("Zero counts bad spaces and impossible tokens fault BAD_FIELD") {
   TopBench tb(16);
   const rt::Buffer buf = tb.dev().alloc(4096);
