@@ -17,11 +17,13 @@ if [ ${#names[@]} -ne 1 ]; then
 fi
 name=${names[0]}
 mkdir -p "$bdir/waves"
-fst="$bdir/waves/$(echo "$name" | tr -c 'A-Za-z0-9_.-' '_' | cut -c1-80).fst"
+# absolute: ctest runs each test in its own directory
+fst="$(cd "$bdir/waves" && pwd)/$(echo "$name" | tr -c 'A-Za-z0-9_.-' '_' | cut -c1-80).fst"
 rm -f "$fst"
 echo "waves: running '$name'${seed:+ with seed $seed}${from:+ from cycle $from}${to:+ to cycle $to}"
 rc=0
-NPU_WAVES="$fst" ${seed:+NPU_SEED=$seed} ${from:+NPU_TRACE_FROM=$from} ${to:+NPU_TRACE_TO=$to} \
+# env: assignments that come from expansions are not assignments to the shell
+env NPU_WAVES="$fst" ${seed:+NPU_SEED=$seed} ${from:+NPU_TRACE_FROM=$from} ${to:+NPU_TRACE_TO=$to} \
   ctest --test-dir "$bdir" -R "^$(printf '%s' "$name" | sed 's/[][\.*^$+?(){}|/]/\\&/g')\$" --output-on-failure || rc=$?
 [ -f "$fst" ] || { echo "waves: the test wrote no trace ($fst): does it honour NPU_WAVES?" >&2; exit 1; }
 echo "waves: $fst ($(du -h "$fst" | cut -f1)); test exit status $rc"
