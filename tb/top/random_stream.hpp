@@ -30,15 +30,7 @@ namespace npu::tb {
 // how many.
 inline unsigned balance_tokens(std::vector<isa::Command>& cmds) {
   constexpr unsigned kQ = 4;
-  unsigned count[kQ][kQ] = {};  // [from][to]
-  for (const auto& c : cmds) {
-    if (c.op() == isa::Op::Fence || c.op() == isa::Op::Irq) continue;
-    const unsigned q = static_cast<unsigned>(isa::queue_of(c));
-    for (unsigned p = 0; p < kQ; ++p) {
-      if (p != q && (c.pop() >> p & 1u) && count[p][q] > 0) --count[p][q];
-      if (p != q && (c.push() >> p & 1u)) ++count[q][p];
-    }
-  }
+  isa::TokenCounts count = isa::count_tokens(cmds, [](std::size_t, unsigned) {});  // [from][to]
   unsigned nops = 0;
   for (unsigned q = 0; q < kQ; ++q)
     for (;;) {

@@ -141,25 +141,12 @@ void Device::check_stream(const std::vector<isa::Command>& cmds) {
   // same run would be satisfied by a token another run left behind, and a
   // push nobody pops would satisfy a later run's pop too early.
   constexpr unsigned kQ = 4;
-  unsigned count[kQ][kQ] = {};
   const auto qname = [](unsigned q) { return isa::name(static_cast<isa::Queue>(q)); };
-  for (std::size_t i = 0; i < cmds.size(); ++i) {
-    const isa::Command& c = cmds[i];
-    // token bits on FENCE and IRQ are the device's BAD_FIELD
-    if (c.op() == isa::Op::Fence || c.op() == isa::Op::Irq) continue;
-    const unsigned q = static_cast<unsigned>(isa::queue_of(c));
-    // Bits from or to the command's own queue are the device's BAD_FIELD, not counted.
-    for (unsigned f = 0; f < kQ; ++f)
-      if (f != q && (c.pop() >> f & 1u)) {
-        if (count[f][q] == 0)
-          throw std::invalid_argument(fmt::format("run: command {} ({}) pops a token from queue {} that no earlier "
-                                                  "command of this run pushed (tokens must not cross runs)",
-                                                  i, isa::name(c.op()), qname(f)));
-        --count[f][q];
-      }
-    for (unsigned t = 0; t < kQ; ++t)
-      if (t != q && (c.push() >> t & 1u)) ++count[q][t];
-  }
+  const isa::TokenCounts count = isa::count_tokens(cmds, [&](std::size_t i, unsigned f) {
+    throw std::invalid_argument(fmt::format("run: command {} ({}) pops a token from queue {} that no earlier "
+                                            "command of this run pushed (tokens must not cross runs)",
+                                            i, isa::name(cmds[i].op()), qname(f)));
+  });
   for (unsigned f = 0; f < kQ; ++f)
     for (unsigned t = 0; t < kQ; ++t)
       if (count[f][t] != 0)

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "npu/isa_gen.hpp"
 
@@ -29,6 +31,32 @@ inline Queue queue_of(const Command& c) {
 }
 // Bit of queue q in a token mask.
 constexpr unsigned bit(Queue q) { return 1u << static_cast<unsigned>(q); }
+
+// The dependency tokens of a stream in program order: count[from][to] is what was pushed
+// and not yet popped after the last command. A pop with nothing pushed before it calls
+// on_empty_pop(command index, from queue) and is not counted. Bits from or to a command's
+// own queue and any on FENCE or IRQ (the device's BAD_FIELD) do not count.
+using TokenCounts = std::array<std::array<unsigned, 4>, 4>;
+template <class OnEmptyPop>
+TokenCounts count_tokens(const std::vector<Command>& cmds, OnEmptyPop on_empty_pop) {
+  TokenCounts count{};
+  for (std::size_t i = 0; i < cmds.size(); ++i) {
+    const Command& c = cmds[i];
+    if (c.op() == Op::Fence || c.op() == Op::Irq) continue;
+    const unsigned q = static_cast<unsigned>(queue_of(c));
+    for (unsigned p = 0; p < 4; ++p) {
+      if (p == q) continue;
+      if (c.pop() >> p & 1u) {
+        if (count[p][q] == 0)
+          on_empty_pop(i, p);
+        else
+          --count[p][q];
+      }
+      if (c.push() >> p & 1u) ++count[q][p];
+    }
+  }
+  return count;
+}
 
 // Dependency tokens: pop = queues whose token the command waits for and
 // consumes before it runs, push = queues it sends one to when it is done.
