@@ -93,11 +93,22 @@ function(npu_shared_verilator_runtime target)
   if(NOT fst OR (cov AND NOT NPU_COVERAGE))
     message(FATAL_ERROR "${target}: the shared Verilator runtime is built for TRACE_FST (COVERAGE only with NPU_COVERAGE)")
   endif()
+  if(cov)
+    target_compile_definitions(${target} PUBLIC NPU_COVERAGE=1)  # SimControl writes the points
+  endif()
   get_target_property(srcs ${target} SOURCES)
   list(FILTER srcs EXCLUDE REGEX "/include/verilated(_[a-z_]+)?\\.cpp$")
   set_property(TARGET ${target} PROPERTY SOURCES ${srcs})
   target_link_libraries(${target} PUBLIC npu_verilated_rt)
 endfunction()
+
+# The unit models make coverage runs besides npu_top's (the vector engine at 1, 4 and 16
+# lanes, the command decoder, the DMA and CSR blocks): `${NPU_UNIT_COVERAGE}` in their
+# verilate() calls, empty unless NPU_COVERAGE.
+set(NPU_UNIT_COVERAGE "")
+if(NPU_COVERAGE)
+  set(NPU_UNIT_COVERAGE COVERAGE)
+endif()
 
 # Verilates TOP for configuration CONFIG into a static library TARGET
 # (PARAMS: further -GName=Value overrides).
@@ -151,9 +162,6 @@ function(npu_verilate target)
   target_compile_definitions(${target} PUBLIC
     NPU_ROWS=${NPU_${up}_ROWS} NPU_COLS=${NPU_${up}_COLS}
     NPU_CONFIG_NAME="${A_CONFIG}")
-  if(cov)
-    target_compile_definitions(${target} PUBLIC NPU_COVERAGE=1)
-  endif()
   if(A_ACCEL)
     target_compile_definitions(${target} PUBLIC NPU_BUS_BYTES=${NPU_${up}_BUS_BYTES})
   endif()

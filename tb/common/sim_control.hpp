@@ -57,6 +57,21 @@ inline TraceWindow env_trace_window() {
   return w;
 }
 
+// make coverage: writes the points of a context whose models were Verilated with
+// --coverage to a file of its own in NPU_COVERAGE_DIR (one counter per process,
+// so two model types in one test do not overwrite each other's file).
+inline void write_coverage(VerilatedContext& ctx) {
+#ifdef NPU_COVERAGE
+  if (const char* dir = std::getenv("NPU_COVERAGE_DIR")) {
+    static unsigned n = 0;
+    const std::string path = std::string(dir) + "/cov-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".dat";
+    ctx.coveragep()->write(path.c_str());
+  }
+#else
+  (void)ctx;
+#endif
+}
+
 template <class Model>
 class SimControl {
  public:
@@ -101,14 +116,7 @@ class SimControl {
   ~SimControl() {
     model_->final();
     if (trace_) trace_->close();
-#ifdef NPU_COVERAGE
-    // make coverage: every simulation writes its points to a file of its own.
-    if (const char* dir = std::getenv("NPU_COVERAGE_DIR")) {
-      static unsigned n = 0;
-      const std::string path = std::string(dir) + "/cov-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".dat";
-      ctx_->coveragep()->write(path.c_str());
-    }
-#endif
+    write_coverage(*ctx_);
   }
 
   Model& dut() { return *model_; }

@@ -17,12 +17,14 @@
 #include DECODE_HEADER
 #include "port_bits.hpp"
 #include "replay_catch.hpp"
+#include "sim_control.hpp"
 #include "test_env.hpp"
 #include "vec_cmd_gen.hpp"
 
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -237,7 +239,8 @@ class BoundaryGen {
 };
 
 struct Decoder {
-  DECODE_CLASS dut;
+  std::unique_ptr<VerilatedContext> ctx = std::make_unique<VerilatedContext>();
+  DECODE_CLASS dut{ctx.get(), "TOP"};
   Fault code = Fault::None;
   bool fault = false;
   unsigned queue = 0;
@@ -254,6 +257,10 @@ struct Decoder {
     queue = dut.queue_o;
     barrier = dut.is_barrier_o;
   }
+  ~Decoder() { npu::tb::write_coverage(*ctx); }
+  Decoder() = default;
+  Decoder(const Decoder&) = delete;
+  Decoder& operator=(const Decoder&) = delete;
 };
 
 // Runs `count` commands of `seed`; returns how many commands gave each code.

@@ -12,7 +12,7 @@ foreach(lanes 1 4 16)
   set(m vnpu_vec_engine_l${lanes})
   add_library(${m} STATIC "${PROJECT_SOURCE_DIR}/tb/common/empty.cpp")
   verilate(${m} SOURCES ${npu_vec_srcs} TOP_MODULE npu_vec_engine PREFIX Vnpu_vec_engine_l${lanes}
-    TRACE_FST VERILATOR_ARGS ${npu_vec_vlt_args} ${npu_vec_engine_params} -GLanes=${lanes}
+    TRACE_FST ${NPU_UNIT_COVERAGE} VERILATOR_ARGS ${npu_vec_vlt_args} ${npu_vec_engine_params} -GLanes=${lanes}
     ${NPU_VERILATOR_OPT})
   npu_shared_verilator_runtime(${m})
   add_executable(test_vec_engine_l${lanes} test_vec_engine.cpp)
