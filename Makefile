@@ -5,7 +5,7 @@
 #   make test     lint, synthesis and the default (fast) test suite
 #   make formal   bounded proofs of the AXI4 bus rules (SymbiYosys; NPU_FORMAL_DEPTH=n)
 #   make test-nightly   the exhaustive `nightly` suite
-#   make coverage line/toggle coverage per unit from the npu_top tests (lcov HTML)
+#   make coverage line/toggle coverage per unit from the npu_top and unit tests (lcov HTML)
 #   make bench    throughput figures (GEMM utilization, vector elements/cycle, DMA efficiency)
 #   make accuracy regenerate the accuracy table in docs/numerics.md
 #   make regress  the regression list regress/$(LIST).yaml (LIST=smoke|nightly|full)
@@ -87,7 +87,7 @@ waves:
 	  gtkwave $(FST) sim/waves/npu_top.gtkw; \
 	fi
 
-# Coverage of every unit inside npu_top from the `top:` tests, on a model Verilated
+# Coverage of every unit from the `top:` tests and the unit tests, on models Verilated
 # with --coverage in $(BUILD)-cov: lcov HTML and a per-unit table in $(BUILD)-cov/coverage/.
 coverage: $(SETUP_STAMP)
 	JOBS=$(JOBS) bash scripts/coverage.sh $(BUILD)-cov

@@ -69,7 +69,7 @@ set(NPU_VERILATOR_OPT OPT_SLOW -O0 OPT_FAST -O2)
 # One copy of Verilator's runtime (verilated.cpp, verilated_fst_c.cpp,
 # verilated_threads.cpp: about 25 s of compile at -O3) for every model,
 # instead of verilate()'s copy per model (32 models: 13 minutes of CPU).
-# Every model here is Verilated with TRACE_FST and without coverage, so one
+# Every model here is Verilated with TRACE_FST (and COVERAGE only under NPU_COVERAGE), so one
 # set of VM_* definitions fits all; call after verilate().
 function(npu_shared_verilator_runtime target)
   if(NOT TARGET npu_verilated_rt)
