@@ -2,8 +2,9 @@
 # make coverage: the npu_top tests (test_top, `top: ...`: every unit inside npu_top)
 # on a `small` model, and the unit tests that reach corners the top cannot (vector
 # engine at 1, 4 and 16 lanes, command decoder, DMA, CSR), all Verilated with
-# --coverage (line, toggle and `cover` points), in its own build directory; the runs merged with verilator_coverage, lcov HTML by
-# genhtml and a per-unit table (scripts/coverage_table.py) in <build>/coverage/.
+# --coverage (line, toggle and `cover` points), in its own build directory; the
+# runs merged with verilator_coverage, lcov HTML by genhtml and a per-unit table
+# (scripts/coverage_table.py) in <build>/coverage/.
 #   scripts/coverage.sh [build directory, default build-cov]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,17 +1,5 @@
 // Weight-stationary systolic MAC array: for every streamed A row,
 //   C_row = C_init_row + A_row * W,   W a Rows x Cols tile (K-depth x N-width).
-// PE(k,j) holds W[k][j]. Row k's activation enters skewed by L*k cycles
-// (L = npu_pkg::PeLatency) and moves right one PE per cycle; column j's partial
-// sum enters the top skewed by j cycles and moves down L cycles per PE. Skew
-// and de-skew registers are inside, so all ports are row-aligned. The whole
-// datapath is one fixed-latency pipeline under a single advance enable
-// (stalls only when the output register holds an unaccepted row), so latency
-// from an A handshake to the C row being valid is L*Rows + Cols cycles.
-// Weights: two banks; a tile loads into the free bank while the other is in
-// use. A bank is freed for reloading once the a_last row of its tile has been
-// accepted and every row that used it has left the array.
-// Weight-stationary systolic MAC array: for every streamed A row,
-//   C_row = C_init_row + A_row * W,   W a Rows x Cols tile (K-depth x N-width).
 // PE(k,j) holds W[k][j] (INT8: two weights, W[2k][j] and W[2k+1][j], against the
 // two activation bytes of lane k). Row k's activation enters skewed by L*k
 // cycles (L = npu_pkg::PeLatency) and moves right one PE per cycle; column j's

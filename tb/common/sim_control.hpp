@@ -72,6 +72,19 @@ inline void write_coverage(VerilatedContext& ctx) {
 #endif
 }
 
+// Writes a context's coverage when it goes out of scope, also when a failing
+// REQUIRE unwinds. Declare it after the models: their counters must still exist.
+class CoverageWriter {
+ public:
+  explicit CoverageWriter(VerilatedContext& ctx) : ctx_(ctx) {}
+  CoverageWriter(const CoverageWriter&) = delete;
+  CoverageWriter& operator=(const CoverageWriter&) = delete;
+  ~CoverageWriter() { write_coverage(ctx_); }
+
+ private:
+  VerilatedContext& ctx_;
+};
+
 template <class Model>
 class SimControl {
  public:

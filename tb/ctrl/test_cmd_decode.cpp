@@ -241,6 +241,7 @@ class BoundaryGen {
 struct Decoder {
   std::unique_ptr<VerilatedContext> ctx = std::make_unique<VerilatedContext>();
   DECODE_CLASS dut{ctx.get(), "TOP"};
+  npu::tb::CoverageWriter coverage{*ctx};
   Fault code = Fault::None;
   bool fault = false;
   unsigned queue = 0;
@@ -257,7 +258,6 @@ struct Decoder {
     queue = dut.queue_o;
     barrier = dut.is_barrier_o;
   }
-  ~Decoder() { npu::tb::write_coverage(*ctx); }
   Decoder() = default;
   Decoder(const Decoder&) = delete;
   Decoder& operator=(const Decoder&) = delete;

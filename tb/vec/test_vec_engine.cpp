@@ -16,6 +16,7 @@
 #include VEC_ENGINE_HEADER
 #include VEC_CHECK_HEADER
 #include "port_bits.hpp"
+#include "sim_control.hpp"
 #include "test_env.hpp"
 #include "vec_cmd_gen.hpp"
 #include "vec_engine_harness.hpp"
@@ -176,6 +177,7 @@ TEST_CASE("npu_vec_check agrees with the model's vec_check on random commands") 
   const ref::AccelConfig cfg = config();
   VerilatedContext ctx;
   Checker chk(&ctx, "TOP");
+  npu::tb::CoverageWriter coverage(ctx);
   for (std::uint64_t seed : npu::tb::test_seeds({21})) {
     npu::tb::announce(seed);
     std::mt19937_64 rng(seed);
