@@ -65,6 +65,8 @@ bench: build
 	cmake --build $(BUILD) -j $(JOBS) --target bench_vec
 	cmake --build $(BUILD) -j $(JOBS) --target bench_dma
 	cmake --build $(BUILD) -j $(JOBS) --target bench_top
+	cmake --build $(BUILD) -j $(JOBS) --target bench_mac_array
+	$(BUILD)/tb/bench_mac_array
 
 # The benchmarks' counters as plots (scripts/report.py): GEMMs of 32..256, a MiniLM layer
 # (BF16, INT8) and a SmolLM2 decode step on `base` -> $(BUILD)/report/ (report.html, PNGs).

@@ -8,6 +8,7 @@
 #include "npu/compiler/gemm.hpp"
 #include "npu/ref/gemm.hpp"
 
+#include <chrono>
 #include <random>
 
 namespace npu::tb {
@@ -20,6 +21,9 @@ struct GemmRun {
   std::size_t commands = 0;
   // What the performance counters must show, from the command stream itself.
   std::uint64_t expect_macs = 0, expect_rd_bytes = 0, expect_wr_bytes = 0;
+  // Host time and cycles of dev.run() alone (no operand set-up, no reference GEMM).
+  double run_seconds = 0;
+  std::uint64_t run_cycles = 0;
 };
 
 inline std::uint16_t random_bf16(std::mt19937_64& rng) {
@@ -78,7 +82,11 @@ inline GemmRun run_gemm(TopBench& tb, const compiler::GemmShape& s, std::uint64_
     run.expect_macs += w.gemm_rows * t.rows * t.cols * (w.int8 ? 2 : 1);
   }
   dev.clear_counters();
+  const std::uint64_t c0 = tb.cycle();
+  const auto t0 = std::chrono::steady_clock::now();
   run.result = dev.run(cmds, timeout_cycles);
+  run.run_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  run.run_cycles = tb.cycle() - c0;
   run.counters = dev.counters();
   if (!run.result.ok()) return run;
   const auto got = compiler::unpack_c(dev.download(cb, 0, cb.bytes), s, t);
